@@ -1,0 +1,102 @@
+"""Durations and points in time as people type and read them. Pure; `now` is always passed in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.errors import InvalidValue
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_AGO = re.compile(r"^\s*(\d+\s*(?:s|m|min|h|d|w))\s+ago\s*$", re.IGNORECASE)
+_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
+
+DURATION_FORM = "a number and a unit: 90m, 12h, 30d or 2w"
+TIME_FORM = "ISO 8601 with a zone (2026-11-20T10:42:00Z), HH:MM (today, UTC) or '2h ago'"
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30d' -> 30 days; units s, m (min), h, d, w. Raises InvalidValue naming the form."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise InvalidValue(f"`{text}` is not a duration; use {DURATION_FORM}")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """A point in time in any of the accepted forms, as an aware UTC datetime."""
+    ago = _AGO.match(text)
+    if ago:
+        return now - parse_duration(ago.group(1))
+    clock = _CLOCK.match(text)
+    if clock:
+        hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+        return now.astimezone(UTC).replace(hour=hour, minute=minute, second=second, microsecond=0)
+    candidate = text.strip()
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise InvalidValue(f"`{text}` is not a time; use {TIME_FORM}") from None
+    if parsed.tzinfo is None:
+        raise InvalidValue(f"`{text}` has no time zone; add `Z` for UTC, or use {TIME_FORM}")
+    return parsed.astimezone(UTC)
+
+
+def format_duration(delta: timedelta | float) -> str:
+    """A compact human duration: '45s', '23 min', '2 h 5 min', '3 d 4 h'."""
+    seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
+    seconds = max(seconds, 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def format_relative(when: datetime, now: datetime) -> str:
+    """'5 min ago', '3 d ago', 'in 2 h' (coarse, for reading at a glance)."""
+    delta = now - when
+    if abs(delta) < timedelta(seconds=45):
+        return "just now"
+    text = _coarse(abs(delta))
+    return f"{text} ago" if delta > timedelta(0) else f"in {text}"
+
+
+def _coarse(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{max(seconds // 60, 1)} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    days = seconds // 86400
+    if days < 60:
+        return f"{days} d"
+    if days < 730:
+        return f"{days // 30} mo"
+    return f"{days // 365} y"
+
+
+def format_utc(when: datetime) -> str:
+    """'2026-11-20 10:42 UTC'."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def parse_aws_time(text: str) -> datetime:
+    """Timestamps as AWS writes them in events: '2026-11-22T09:42:10.123+0000', '...Z'."""
+    candidate = text.strip()
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    elif re.search(r"[+-]\d{4}$", candidate):
+        candidate = candidate[:-2] + ":" + candidate[-2:]
+    parsed = datetime.fromisoformat(candidate)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
