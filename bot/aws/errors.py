@@ -1,0 +1,50 @@
+"""Map botocore ClientError codes to the domain errors users read."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from bot.domain.errors import Conflict, LimitReached, NotAllowed, OpsbotError, TableNotFound
+
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "LimitExceededException",
+    }
+)
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a ClientError ('' when absent)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_throttling(exc: BaseException) -> bool:
+    """Whether an error is AWS asking us to slow down."""
+    return isinstance(exc, ClientError) and error_code(exc) in THROTTLING_CODES
+
+
+def translate(exc: ClientError, *, table: str = "", region: str = "") -> OpsbotError:
+    """A user-facing error for a ClientError; unknown codes keep AWS's own message."""
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", "")) or code
+    where = f" in {region}" if region else ""
+    if code in ("ResourceNotFoundException", "TableNotFoundException"):
+        return TableNotFound(
+            f"There is no table `{table}`{where}. Check the name, or add `@region`."
+        )
+    if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
+        return NotAllowed(f"opsbot's AWS role may not do this{where}: {message}")
+    if code in ("TableInUseException", "BackupInUseException", "ResourceInUseException"):
+        return Conflict(f"`{table}` is busy{where}: {message}")
+    if code == "TableAlreadyExistsException":
+        return Conflict(f"A table with that name already exists{where}: {message}")
+    if code in THROTTLING_CODES:
+        return LimitReached(
+            f"AWS is limiting these calls right now{where}: {message}. Try again shortly."
+        )
+    return OpsbotError(f"AWS said {code}{where}: {message}")

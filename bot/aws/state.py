@@ -1,0 +1,272 @@
+"""The state table adapter: one DynamoDB table, single-table design, `pk`/`sk` strings.
+
+Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB TTL):
+
+| kind                | pk                                   | sk                              |
+|---------------------|--------------------------------------|---------------------------------|
+| audit event         | `AUDIT#<account>#<region>#<table>`   | `<time iso Z>#<eventID>`        |
+| alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
+| silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
+| pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
+| job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
+| idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
+| bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
+
+Newest-first history is a Query on the audit pk with ScanIndexForward=false: ISO-8601 UTC
+times with a fixed width sort lexicographically in time order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from bot.aws.errors import error_code
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def audit_pk(account: str, region: str, table: str) -> str:
+    """Partition key of a table's audit history."""
+    return f"AUDIT#{account}#{region}#{table}"
+
+
+def alarm_pk(alarm_arn: str) -> str:
+    """Partition key of an alarm's incident and silence."""
+    return f"ALARM#{alarm_arn}"
+
+
+def plan_pk(plan_id: str) -> str:
+    """Partition key of a pending confirmation plan."""
+    return f"PLAN#{plan_id}"
+
+
+def job_pk(kind: str) -> str:
+    """Partition key of the jobs of one kind (restore, prune)."""
+    return f"JOB#{kind}"
+
+
+def once_pk(scope: str, key: str) -> str:
+    """Partition key of an idempotency record."""
+    return f"ONCE#{scope}#{key}"
+
+
+def request_pk(request_id: str) -> str:
+    """Partition key of an AWS request the bot made on a Slack user's behalf."""
+    return f"REQ#{request_id}"
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return {_from_dynamo(v) for v in value}
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A Python dict as a DynamoDB item (floats become Decimals, None values are dropped)."""
+    return {k: _SERIALIZER.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as a Python dict (whole Decimals become ints)."""
+    return {k: _from_dynamo(_DESERIALIZER.deserialize(v)) for k, v in item.items()}
+
+
+class StateStore:
+    """Typed access to the state table through an injected low-level DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        """One item, or None."""
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=serialize({"pk": pk, "sk": sk}),
+            ConsistentRead=consistent,
+        )
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        """Write an item unconditionally."""
+        self.client.put_item(TableName=self.table_name, Item=serialize(item))
+
+    def put_new(self, item: Mapping[str, Any]) -> bool:
+        """Write an item only if its key is unused; False when it already exists."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> int:
+        """Write items in batches of 25 (BatchWriteItem), retrying unprocessed ones."""
+        written = 0
+        batch: list[Mapping[str, Any]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == 25:
+                written += self._write_batch(batch)
+                batch = []
+        if batch:
+            written += self._write_batch(batch)
+        return written
+
+    def _write_batch(self, batch: list[Mapping[str, Any]]) -> int:
+        # BatchWriteItem rejects two puts of the same key in one call: keep the last one.
+        unique = {(i["pk"], i["sk"]): i for i in batch}
+        requests = [{"PutRequest": {"Item": serialize(i)}} for i in unique.values()]
+        pending: dict[str, Any] = {self.table_name: requests}
+        for attempt in range(8):
+            response = self.client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return len(unique)
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError(f"state table kept {len(pending[self.table_name])} items unprocessed")
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        changes: Mapping[str, Any],
+        *,
+        condition: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """SET ``changes`` on an item if ``condition`` holds; None when the condition fails."""
+        set_parts, attr_names, attr_values = [], dict(names or {}), dict(values or {})
+        for index, (key, value) in enumerate(changes.items()):
+            attr_names[f"#u{index}"] = key
+            attr_values[f":u{index}"] = value
+            set_parts.append(f"#u{index} = :u{index}")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": serialize({"pk": pk, "sk": sk}),
+            "UpdateExpression": "SET " + ", ".join(set_parts),
+            "ExpressionAttributeNames": attr_names,
+            "ExpressionAttributeValues": {
+                k: _SERIALIZER.serialize(_to_dynamo(v)) for k, v in attr_values.items()
+            },
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        try:
+            response = self.client.update_item(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return deserialize(response.get("Attributes", {}))
+
+    def delete(self, pk: str, sk: str) -> None:
+        """Remove an item (no error when absent)."""
+        self.client.delete_item(TableName=self.table_name, Key=serialize({"pk": pk, "sk": sk}))
+
+    def query(
+        self,
+        pk: str,
+        *,
+        sk_prefix: str | None = None,
+        sk_from: str | None = None,
+        newest_first: bool = True,
+        limit: int | None = None,
+        start: Mapping[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a partition, sorted by sk; returns (items, key to continue from)."""
+        condition = "pk = :pk"
+        values: dict[str, Any] = {":pk": pk}
+        if sk_prefix is not None:
+            condition += " AND begins_with(sk, :prefix)"
+            values[":prefix"] = sk_prefix
+        elif sk_from is not None:
+            condition += " AND sk >= :from"
+            values[":from"] = sk_from
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": {k: _SERIALIZER.serialize(v) for k, v in values.items()},
+            "ScanIndexForward": not newest_first,
+        }
+        if limit:
+            kwargs["Limit"] = limit
+        if start:
+            kwargs["ExclusiveStartKey"] = serialize(start)
+        response = self.client.query(**kwargs)
+        items = [deserialize(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, deserialize(last) if last else None
+
+    def claim_once(self, scope: str, key: str, *, now: float, lease_s: int, keep_s: int) -> bool:
+        """Claim a unit of work so a redelivery does not repeat it.
+
+        True when this caller should do the work: nobody claimed it, or an earlier claim
+        was never completed and its lease ran out (the worker died; the retry resumes).
+        False when it is done, or another worker holds a live lease.
+        """
+        item = {
+            "pk": once_pk(scope, key),
+            "sk": "ONCE",
+            "status": "running",
+            "lease_until": int(now) + lease_s,
+            "expires_at": int(now) + keep_s,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(pk) OR "
+                "(#s = :running AND lease_until < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":running": {"S": "running"},
+                    ":now": {"N": str(int(now))},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def complete_once(
+        self, scope: str, key: str, *, result: Mapping[str, Any] | None = None
+    ) -> None:
+        """Mark claimed work done, so every later delivery is skipped."""
+        self.update(once_pk(scope, key), "ONCE", {"status": "done", **(result or {})})
+
+    def release_once(self, scope: str, key: str) -> None:
+        """Give up a claim after a failure so the platform's retry can do the work."""
+        self.delete(once_pk(scope, key), "ONCE")

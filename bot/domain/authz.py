@@ -1,0 +1,102 @@
+"""Who may do what: roles from Slack user, user-group and channel ids, and the role each action needs.
+
+Pure: the caller passes the user's group memberships (from configuration and cached data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from bot.domain.errors import NotAllowed
+
+
+class Role(IntEnum):
+    """Roles are ordered: each one may do everything the one below it may."""
+
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        """The role's name as configuration and messages spell it."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """'operator' -> Role.OPERATOR; raises ValueError for anything else."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(text) from None
+
+
+# The role each action needs unless configuration says otherwise. Actions are the command
+# name, or "<command>:<variant>" for a variant that does more than the plain command.
+DEFAULT_PERMISSIONS: Mapping[str, Role] = {
+    "help": Role.VIEWER,
+    "status": Role.VIEWER,
+    "backups": Role.VIEWER,
+    "backup": Role.OPERATOR,
+    "prune": Role.VIEWER,  # a dry run only reads
+    "prune:apply": Role.OPERATOR,
+    "restore": Role.OPERATOR,
+    "restores": Role.VIEWER,
+    "pitr": Role.VIEWER,
+    "pitr:on": Role.OPERATOR,
+    "pitr:off": Role.ADMIN,
+    "who-changed": Role.VIEWER,
+    "alarms": Role.VIEWER,
+    "alarms:recommend": Role.OPERATOR,
+    "alarms:silence": Role.OPERATOR,
+    "replicas": Role.VIEWER,
+    "restore:copy-settings": Role.OPERATOR,
+}
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The Slack ids that hold one role."""
+
+    users: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Roles by Slack id, the role of everyone else, and the role each action needs."""
+
+    grants: Mapping[Role, Grants] = field(default_factory=dict)
+    default_role: Role = Role.VIEWER
+    permissions: Mapping[str, Role] = field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
+
+    @property
+    def group_ids(self) -> frozenset[str]:
+        """Every user group that grants a role (their members are looked up and cached)."""
+        return frozenset(g for grant in self.grants.values() for g in grant.groups)
+
+    def role_of(self, user: str, channel: str = "", groups: frozenset[str] = frozenset()) -> Role:
+        """The highest role the user holds directly, through a group, or in this channel."""
+        role = self.default_role
+        for candidate, grant in self.grants.items():
+            if candidate <= role:
+                continue
+            if user in grant.users or channel in grant.channels or groups & grant.groups:
+                role = candidate
+        return role
+
+    def required_role(self, action: str) -> Role:
+        """The role an action needs; unknown actions need admin (fail closed)."""
+        return self.permissions.get(action, Role.ADMIN)
+
+    def check(self, action: str, role: Role, *, what: str) -> None:
+        """Raise NotAllowed naming the role needed when ``role`` is not enough for ``action``."""
+        needed = self.required_role(action)
+        if role < needed:
+            raise NotAllowed(
+                f"{what} needs the *{needed.label}* role; you have *{role.label}*. "
+                "Ask an opsbot admin to grant it (roles are set in opsbot.toml)."
+            )

@@ -1,0 +1,60 @@
+"""Slack's message limits, enforced by truncating with a visible marker instead of failing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+MAX_TEXT = 40000
+TRUNCATED = "… (cut to fit Slack's limits)"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters, ending with a visible marker when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATED)].rstrip() + TRUNCATED
+
+
+def fit_to_limits(args: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> dict[str, Any]:
+    """A copy of chat.postMessage-style arguments that Slack will accept."""
+    fitted = dict(args)
+    fitted["text"] = cut(str(args.get("text", "")), MAX_TEXT)
+    blocks = [_fit_block(b) for b in args.get("blocks") or []]
+    if len(blocks) > max_blocks:
+        hidden = len(blocks) - (max_blocks - 1)
+        blocks = blocks[: max_blocks - 1]
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"… {hidden} more blocks not shown"}],
+            }
+        )
+    if blocks:
+        fitted["blocks"] = blocks
+    return fitted
+
+
+def _fit_block(block: dict[str, Any]) -> dict[str, Any]:
+    fitted = dict(block)
+    kind = block.get("type")
+    if kind == "section":
+        if isinstance(block.get("text"), dict):
+            fitted["text"] = {**block["text"], "text": cut(block["text"]["text"], MAX_SECTION_TEXT)}
+        if block.get("fields"):
+            fitted["fields"] = [
+                {**f, "text": cut(f["text"], MAX_FIELD_TEXT)} for f in block["fields"][:MAX_FIELDS]
+            ]
+    elif kind == "context":
+        fitted["elements"] = [
+            {**e, "text": cut(e["text"], MAX_FIELD_TEXT)} if "text" in e else e
+            for e in block.get("elements", [])[:MAX_CONTEXT_ELEMENTS]
+        ]
+    elif kind == "header":
+        fitted["text"] = {**block["text"], "text": cut(block["text"]["text"], 150)}
+    return fitted

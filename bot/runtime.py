@@ -1,0 +1,110 @@
+"""The wiring of one process: settings, AWS clients, state store, notifier and work queue.
+
+Everything is built lazily on first use, so importing a handler module does no I/O and
+tests can inject any piece.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from bot.aws.clients import AwsClients
+from bot.aws.secrets import SlackCredentials, slack_credentials
+from bot.aws.state import StateStore
+from bot.settings import Settings, load_settings
+from bot.slack.notifier import Notifier, build_web_client
+from bot.slack.work import WorkQueue
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """The services a handler needs, created on first use."""
+
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    aws: AwsClients | None = None
+    credentials_override: SlackCredentials | None = None
+    notifier_override: Notifier | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.aws is None:
+            self.aws = AwsClients(
+                default_region=self.settings.default_region,
+                endpoint_url=self.settings.aws_endpoint_url,
+            )
+
+    @property
+    def clients(self) -> AwsClients:
+        """The AWS client factory."""
+        assert self.aws is not None
+        return self.aws
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A cached boto3 client."""
+        return self.clients.client(service, region)
+
+    @cached_property
+    def credentials(self) -> SlackCredentials:
+        """Slack credentials from Secrets Manager or the environment."""
+        if self.credentials_override is not None:
+            return self.credentials_override
+        return slack_credentials(
+            lambda: self.client("secretsmanager"), self.settings.slack_secret_id
+        )
+
+    @cached_property
+    def state(self) -> StateStore:
+        """The state table."""
+        return StateStore(self.client("dynamodb"), self.settings.state_table)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The only way to Slack."""
+        if self.notifier_override is not None:
+            return self.notifier_override
+        client = build_web_client(self.credentials.bot_token, base_url=self.settings.slack_api_url)
+        return Notifier(client)
+
+    @cached_property
+    def work_queue(self) -> WorkQueue:
+        """Where the ack path hands off slow work."""
+        return WorkQueue(lambda: self.client("sqs"), self.settings.work_queue_url)
+
+    def cached_groups(self, user: str) -> frozenset[str] | None:
+        """The user's role-granting groups from the in-memory cache; None when unknown."""
+        return self.notifier.cached_groups(user, self.settings.access.group_ids)
+
+    def now(self) -> datetime:
+        """The current time from the runtime's clock."""
+        return self.clock()
+
+    def epoch(self) -> float:
+        """The current time as epoch seconds."""
+        return self.clock().timestamp()
+
+
+_DEFAULT: Runtime | None = None
+
+
+def default_runtime() -> Runtime:
+    """The process-wide runtime from opsbot.toml and the environment (built once)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Runtime(load_settings())
+    return _DEFAULT
+
+
+def set_default_runtime(runtime: Runtime | None) -> None:
+    """Replace the process-wide runtime (tests, the embedded runtime)."""
+    global _DEFAULT
+    _DEFAULT = runtime

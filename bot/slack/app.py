@@ -1,0 +1,36 @@
+"""The bolt app factory: no network at construction or in the ack path, listeners by kind."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.runtime import Runtime
+from bot.slack.listeners import actions, commands
+
+
+def build_app(runtime: Runtime) -> App:
+    """A bolt App that verifies signatures and acks from parsing and authorization only."""
+    token = runtime.credentials.bot_token
+
+    def authorize(
+        enterprise_id: str | None = None, team_id: str | None = None, **_: Any
+    ) -> AuthorizeResult:
+        # bolt's default single-team authorization calls auth.test on the first request; this
+        # single-workspace bot already holds its token, so the ack path stays off the network.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    app = App(
+        signing_secret=runtime.credentials.signing_secret,
+        client=runtime.notifier.client,
+        authorize=authorize,
+        # On Lambda the response goes out only when the handler returns.
+        process_before_response=True,
+        logger=logging.getLogger("bot.slack.app"),
+    )
+    commands.register(app, lambda: runtime)
+    actions.register(app, lambda: runtime)
+    return app

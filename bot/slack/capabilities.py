@@ -1,0 +1,141 @@
+"""The registry of what the worker can run: command handlers, button handlers, plan executors.
+
+Each capability lives in its own module under `bot/slack/handlers/` and registers itself
+with the decorators here; `load_handlers()` imports them. A command without a handler is
+answered in the ack as "not available in this version".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.authz import Role
+from bot.domain.commands import Command
+from bot.domain.confirmations import Plan
+from bot.render.message import Message
+from bot.runtime import Runtime
+from bot.slack.notifier import Posted
+from bot.slack.work import WorkItem
+
+
+@dataclass
+class Request:
+    """One unit of work in the worker: who asked, where, with what role, and how to answer."""
+
+    runtime: Runtime
+    item: WorkItem
+    role: Role
+
+    @property
+    def user(self) -> str:
+        """The Slack user who asked (or pressed)."""
+        return self.item.user
+
+    @property
+    def channel(self) -> str:
+        """The channel the request came from."""
+        return self.item.channel
+
+    @property
+    def now(self) -> datetime:
+        """The runtime's current time."""
+        return self.runtime.now()
+
+    def reply(self, message: Message, *, replace_original: bool = False) -> None:
+        """Answer the user (response_url, else ephemeral, else DM; in thread for mentions)."""
+        if self.item.kind == "mention":
+            self.runtime.notifier.post(self.channel, message, thread_ts=self.item.thread_ts)
+            return
+        self.runtime.notifier.reply(
+            message,
+            response_url=self.item.response_url or None,
+            channel=self.channel,
+            user=self.user,
+            replace_original=replace_original,
+        )
+
+    def post(self, message: Message, *, thread_ts: str | None = None) -> Posted:
+        """Post in the request's channel (visible to all), e.g. a plan to confirm."""
+        return self.runtime.notifier.post(self.channel, message, thread_ts=thread_ts)
+
+
+CommandHandler = Callable[[Any, Request], None]
+ActionHandler = Callable[[str, Request], None]
+PlanExecutor = Callable[[Plan, Request], None]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A button handler and the permission it needs."""
+
+    handler: ActionHandler
+    permission: str
+
+
+COMMANDS: dict[type, CommandHandler] = {}
+ACTIONS: dict[str, ActionSpec] = {}
+PLANS: dict[str, PlanExecutor] = {}
+HOME: list[Callable[[Request], None]] = []
+
+# The capability modules; each issue adds its own.
+HANDLER_MODULES = ("bot.slack.handlers.status",)
+
+
+def command(kind: type) -> Callable[[CommandHandler], CommandHandler]:
+    """Register the worker-side handler of one command type."""
+
+    def register(handler: CommandHandler) -> CommandHandler:
+        COMMANDS[kind] = handler
+        return handler
+
+    return register
+
+
+def action(action_id: str, *, permission: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Register a button handler; ``permission`` is checked against the presser's role."""
+
+    def register(handler: ActionHandler) -> ActionHandler:
+        ACTIONS[action_id] = ActionSpec(handler, permission)
+        return handler
+
+    return register
+
+
+def plan_executor(kind: str) -> Callable[[PlanExecutor], PlanExecutor]:
+    """Register what runs when a plan of ``kind`` is confirmed (it re-validates first)."""
+
+    def register(executor: PlanExecutor) -> PlanExecutor:
+        PLANS[kind] = executor
+        return executor
+
+    return register
+
+
+def home_renderer(handler: Callable[[Request], None]) -> Callable[[Request], None]:
+    """Register the App Home publisher."""
+    HOME[:] = [handler]
+    return handler
+
+
+_LOADED = False
+
+
+def load_handlers() -> None:
+    """Import every capability module once so they register."""
+    global _LOADED
+    if _LOADED:
+        return
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    _LOADED = True
+
+
+def available(kind: type | Command) -> bool:
+    """Whether a command (or command type) has a handler in this version."""
+    load_handlers()
+    key = kind if isinstance(kind, type) else type(kind)
+    return key in COMMANDS

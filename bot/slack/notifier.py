@@ -1,0 +1,166 @@
+"""The notifier: the only code that calls Slack's Web API (and response URLs).
+
+It retries 429s (honouring Retry-After) and 5xx, fits every message to Slack's limits with a
+visible marker instead of failing, and takes messages that renderers already escaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.render.limits import MAX_HOME_BLOCKS, fit_to_limits
+from bot.render.message import Message
+
+log = logging.getLogger(__name__)
+
+
+def retry_handlers() -> list[Any]:
+    """429 with Retry-After, 5xx and connection errors: each retried a bounded number of times."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+def build_web_client(token: str, *, base_url: str | None = None) -> WebClient:
+    """A WebClient with opsbot's retry handlers (slack_sdk only retries connections by default)."""
+    kwargs: dict[str, Any] = {"token": token, "timeout": 10, "retry_handlers": retry_handlers()}
+    if base_url:
+        kwargs["base_url"] = base_url
+    return WebClient(**kwargs)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a posted message landed."""
+
+    channel: str
+    ts: str
+
+
+class Notifier:
+    """Sends Messages to Slack."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        webhook_factory: Callable[[str], WebhookClient] | None = None,
+        group_ttl_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self._webhook_factory = webhook_factory or (
+            lambda url: WebhookClient(url, timeout=10, retry_handlers=retry_handlers())
+        )
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._group_ttl_s = group_ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> Posted:
+        """chat.postMessage; in a thread when ``thread_ts`` is given."""
+        args = fit_to_limits(message.as_args())
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+            if broadcast:
+                args["reply_broadcast"] = True
+        response = self.client.chat_postMessage(channel=channel, **args)
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        """chat.update of a message we posted."""
+        self.client.chat_update(channel=channel, ts=ts, **fit_to_limits(message.as_args()))
+
+    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        """chat.postEphemeral: only ``user`` sees it."""
+        self.client.chat_postEphemeral(
+            channel=channel, user=user, **fit_to_limits(message.as_args())
+        )
+
+    def respond(
+        self, response_url: str, message: Message, *, replace_original: bool = False
+    ) -> bool:
+        """Reply through a slash command's or button's response_url; False if Slack refused."""
+        body = fit_to_limits(message.as_args())
+        body["response_type"] = "ephemeral" if message.ephemeral else "in_channel"
+        if replace_original:
+            body["replace_original"] = True
+        response = self._webhook_factory(response_url).send_dict(body)
+        if response.status_code != 200:
+            log.warning("response_url refused: %s %s", response.status_code, response.body)
+            return False
+        return True
+
+    def reply(
+        self,
+        message: Message,
+        *,
+        response_url: str | None,
+        channel: str,
+        user: str,
+        replace_original: bool = False,
+    ) -> None:
+        """Reply to a user: the response_url while it works, else ephemeral, else a DM."""
+        if response_url and self.respond(response_url, message, replace_original=replace_original):
+            return
+        try:
+            if message.ephemeral:
+                self.ephemeral(channel, user, message)
+            else:
+                self.post(channel, message)
+        except SlackApiError as exc:
+            log.warning("reply in %s failed (%s); sending a DM", channel, exc.response.get("error"))
+            self.post(user, message)
+
+    def publish_home(self, user: str, blocks: list[dict[str, Any]]) -> None:
+        """views.publish of the App Home tab (at most 100 blocks)."""
+        fitted = fit_to_limits({"text": "", "blocks": blocks}, max_blocks=MAX_HOME_BLOCKS)
+        self.client.views_publish(user_id=user, view={"type": "home", "blocks": fitted["blocks"]})
+
+    def cached_groups(self, user: str, group_ids: frozenset[str]) -> frozenset[str] | None:
+        """The user's groups among ``group_ids`` from the cache, or None when it is stale."""
+        now = self._clock()
+        found = set()
+        for group in group_ids:
+            entry = self._groups.get(group)
+            if entry is None or now - entry[0] > self._group_ttl_s:
+                return None
+            if user in entry[1]:
+                found.add(group)
+        return frozenset(found)
+
+    def groups_of(self, user: str, group_ids: frozenset[str]) -> frozenset[str]:
+        """The user's groups among ``group_ids``, refreshing stale members (usergroups.users.list)."""
+        cached = self.cached_groups(user, group_ids)
+        if cached is not None:
+            return cached
+        now = self._clock()
+        for group in group_ids:
+            response = self.client.usergroups_users_list(usergroup=group)
+            with self._lock:
+                self._groups[group] = (now, frozenset(response.get("users") or []))
+        cached = self.cached_groups(user, group_ids)
+        return cached if cached is not None else frozenset()

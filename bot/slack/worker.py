@@ -1,0 +1,158 @@
+"""The worker: runs what the ack path handed off, once, and always answers the user.
+
+A redelivered item is skipped (idempotency record per item id). An item that waited longer
+than `slack.late_after` is not run and the user is told. Expected errors become replies;
+unexpected ones are retried by the platform a few times and then reported to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.domain.authz import Role
+from bot.domain.commands import COMMAND_TYPES, Help, describe, parse_command
+from bot.domain.confirmations import split_button_value
+from bot.domain.errors import NotAllowed, OpsbotError, UsageError
+from bot.render.confirm import render_cancelled, render_confirmed
+from bot.render.help import (
+    render_denied,
+    render_error,
+    render_help,
+    render_late,
+    render_not_available,
+    render_usage_error,
+)
+from bot.runtime import Runtime
+from bot.slack import capabilities
+from bot.slack.capabilities import Request
+from bot.slack.confirmations import claim_plan, finish_plan
+from bot.slack.work import WorkItem
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+_LEASE_S = 900
+_KEEP_S = 7 * 86400
+
+
+def role_of(runtime: Runtime, user: str, channel: str) -> Role:
+    """The user's role, looking up user-group members when groups grant roles."""
+    access = runtime.settings.access
+    groups = runtime.notifier.groups_of(user, access.group_ids) if access.group_ids else frozenset()
+    return access.role_of(user, channel, groups)
+
+
+def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None:
+    """Run one work item at most once; raises only to ask the platform for a retry."""
+    capabilities.load_handlers()
+    if not runtime.state.claim_once(
+        "work", item.id, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
+    ):
+        log.info("work item %s already handled; skipping the redelivery", item.id)
+        return
+    request = Request(runtime, item, Role.VIEWER)
+    try:
+        waited = runtime.epoch() - item.requested_at
+        if (
+            attempt == 1
+            and item.requested_at
+            and waited > runtime.settings.late_after.total_seconds()
+        ):
+            request.reply(render_late(_what(item), waited))
+        else:
+            request.role = role_of(runtime, item.user, item.channel)
+            _dispatch(request)
+    except OpsbotError as exc:
+        _reply_error(request, exc)
+    except Exception:
+        if attempt < MAX_ATTEMPTS:
+            runtime.state.release_once("work", item.id)
+            raise
+        log.exception("work item %s failed after %s attempts", item.id, attempt)
+        request.reply(
+            render_error(
+                f"Something went wrong running `{_what(item)}` and I gave up after {attempt} "
+                f"tries. Reference: `{item.id}`."
+            )
+        )
+    runtime.state.complete_once("work", item.id)
+
+
+def _what(item: WorkItem) -> str:
+    return f"/ddb {item.text}".strip() if item.kind in ("command", "mention") else "that button"
+
+
+def _reply_error(request: Request, exc: OpsbotError) -> None:
+    if isinstance(exc, UsageError):
+        request.reply(render_usage_error(exc))
+    elif isinstance(exc, NotAllowed):
+        request.reply(render_denied(exc.message))
+    else:
+        request.reply(render_error(exc.message))
+
+
+def _dispatch(request: Request) -> None:
+    item = request.item
+    if item.kind in ("command", "mention"):
+        _run_command(request)
+    elif item.kind == "action":
+        _run_action(request)
+    elif item.kind == "home":
+        for publish in capabilities.HOME:
+            publish(request)
+    else:
+        log.warning("unknown work item kind %r dropped", item.kind)
+
+
+def _run_command(request: Request) -> None:
+    cmd = parse_command(request.item.text, request.now)
+    if isinstance(cmd, Help):
+        request.reply(render_help(cmd.topic, available=available_names()))
+        return
+    handler = capabilities.COMMANDS.get(type(cmd))
+    if handler is None:
+        request.reply(render_not_available(describe(cmd)))
+        return
+    request.runtime.settings.access.check(cmd.action, request.role, what=f"`{describe(cmd)}`")
+    handler(cmd, request)
+
+
+def available_names() -> frozenset[str]:
+    """The names of the commands this version can run."""
+    capabilities.load_handlers()
+    return frozenset(name for name, kind in COMMAND_TYPES.items() if kind in capabilities.COMMANDS)
+
+
+def _run_action(request: Request) -> None:
+    item = request.item
+    if item.action_id in ("confirm", "cancel"):
+        _run_confirmation(request)
+        return
+    spec = capabilities.ACTIONS.get(item.action_id)
+    if spec is None:
+        log.warning("no handler for button %r", item.action_id)
+        request.reply(render_error("That button is not available in this version of opsbot."))
+        return
+    request.runtime.settings.access.check(spec.permission, request.role, what="That button")
+    spec.handler(item.value, request)
+
+
+def _run_confirmation(request: Request) -> None:
+    item, runtime = request.item, request.runtime
+    plan_id, _ = split_button_value(item.value)
+    if item.action_id == "cancel":
+        plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="cancelled")
+        request.reply(render_cancelled(plan.summary, item.user), replace_original=True)
+        return
+    plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="running")
+    try:
+        runtime.settings.access.check(plan.action, request.role, what="Confirming this")
+        executor = capabilities.PLANS.get(plan.kind)
+        if executor is None:
+            raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")
+        request.reply(render_confirmed(plan.summary, item.user), replace_original=True)
+        executor(plan, request)
+    except Exception as exc:
+        finish_plan(runtime.state, plan_id, "failed", str(exc)[:500])
+        raise
+    finish_plan(runtime.state, plan_id, "done")
