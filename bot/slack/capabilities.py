@@ -1,13 +1,14 @@
 """The registry of what the worker can run: command handlers, button handlers, plan executors.
 
 Each capability lives in its own module under `bot/slack/handlers/` and registers itself
-with the decorators here; `load_handlers()` imports them. A command without a handler is
+with the decorators here; `load_handlers()` imports every module there. A command without a handler is
 answered in the ack as "not available in this version".
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,8 +82,6 @@ ACTIONS: dict[str, ActionSpec] = {}
 PLANS: dict[str, PlanExecutor] = {}
 HOME: list[Callable[[Request], None]] = []
 
-# The capability modules; each issue adds its own.
-HANDLER_MODULES = ("bot.slack.handlers.status",)
 
 
 def command(kind: type) -> Callable[[CommandHandler], CommandHandler]:
@@ -129,8 +128,10 @@ def load_handlers() -> None:
     global _LOADED
     if _LOADED:
         return
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
+    from bot.slack import handlers
+
+    for module in pkgutil.iter_modules(handlers.__path__):
+        importlib.import_module(f"{handlers.__name__}.{module.name}")
     _LOADED = True
 
 

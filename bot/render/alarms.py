@@ -1,0 +1,273 @@
+"""Alarm notifications: the incident's root message, its thread replies and silence notices.
+
+Every text that comes from the alarm (name, description, reason, dimension values, metric
+math expressions) is escaped, so an alarm description cannot ping ``@channel`` or plant a
+link. ``mention`` is the exception: it comes from our own configuration (``<!subteam^S1>``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.domain.alarms import (
+    UNKNOWN_TIME,
+    AlarmEvent,
+    AlarmState,
+    console_links,
+    explain_event,
+    explain_missing_data,
+    metric_unit,
+    sparkline,
+    value_summary,
+)
+from bot.domain.times import format_duration, format_relative, format_utc
+from bot.render.message import (
+    Block,
+    Message,
+    actions,
+    button,
+    code,
+    context,
+    escape,
+    header,
+    link,
+    section,
+)
+
+STATE_EMOJI = {
+    AlarmState.ALARM: ":rotating_light:",
+    AlarmState.OK: ":white_check_mark:",
+    AlarmState.INSUFFICIENT_DATA: ":grey_question:",
+}
+SILENCE_CHOICES = (("Silence 1h", 3600), ("Silence 4h", 14400))
+REASON_LIMIT = 600
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _key(event: AlarmEvent) -> str:
+    return event.arn or event.name
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _concerns(event: AlarmEvent) -> str:
+    """'table `orders` · index `by-date`' — what the alarm is about, escaped."""
+    subject = event.subject
+    parts = []
+    if subject.table:
+        parts.append(f"table {code(subject.table)}")
+    if subject.index:
+        parts.append(f"index {code(subject.index)}")
+    if subject.receiving_region:
+        parts.append(f"replica in {code(subject.receiving_region)}")
+    if subject.dax_cluster:
+        parts.append(f"DAX cluster {code(subject.dax_cluster)}")
+    if subject.dax_node:
+        parts.append(f"node {code(subject.dax_node)}")
+    if subject.operation:
+        parts.append(f"operation {code(subject.operation)}")
+    if parts:
+        return " · ".join(parts)
+    if event.is_composite:
+        return "other alarms (composite)"
+    metric = event.primary_metric
+    if metric is not None and metric.namespace:
+        return f"{escape(metric.namespace)} (whole region)"
+    return "not stated in the alarm"
+
+
+def _where(event: AlarmEvent) -> str:
+    region = escape(event.region) if event.region else "unknown region"
+    return f"{region} · account {escape(event.account)}" if event.account else region
+
+
+def _when(at: datetime, now: datetime) -> str:
+    if at == UNKNOWN_TIME:
+        return "unknown"
+    return f"{format_utc(at)} ({format_relative(at, now)})"
+
+
+def _unit(event: AlarmEvent) -> str:
+    metric = event.primary_metric
+    return metric_unit(metric.name) if metric is not None and metric.expression is None else ""
+
+
+def _values_line(values: tuple[float, ...], unit: str) -> str:
+    """'`▁█▆`  min 1 · max 3 · last 2' (no chart for a single value); '' without values."""
+    summary = value_summary(values, unit)
+    if not summary:
+        return ""
+    line = sparkline(values)
+    return f"`{line}`  {summary}" if len(line) > 1 else summary
+
+
+def _recent_values(event: AlarmEvent, values: tuple[float, ...] | None) -> str:
+    shown = _values_line(values or (), _unit(event))
+    return f"*Recent values*  {shown}" if shown else "*Recent values*  _unavailable_"
+
+
+def _meaning(event: AlarmEvent) -> Block:
+    if event.state is AlarmState.INSUFFICIENT_DATA:
+        explanation = explain_missing_data(event)
+    else:
+        explanation = explain_event(event)
+    checks = "\n".join(f"• {check}" for check in explanation.first_checks)
+    return section(f"*What it means*\n{explanation.meaning}\n*Look first*\n{checks}")
+
+
+def _reason(event: AlarmEvent) -> Block | None:
+    if not event.reason:
+        return None
+    return context(f"Reason: {escape(_clip(event.reason, REASON_LIMIT))}")
+
+
+def _links(event: AlarmEvent) -> Block | None:
+    urls = console_links(event)
+    labels = {
+        "alarm": "Alarm in CloudWatch",
+        "table": f"Table {event.subject.table}",
+        "replica": f"Replica in {event.subject.receiving_region}",
+        "dax": f"DAX cluster {event.subject.dax_cluster}",
+    }
+    found = [link(url, labels[key]) for key, url in urls.items() if key in labels]
+    return context(" · ".join(found)) if found else None
+
+
+def _table_status_button(event: AlarmEvent) -> Block | None:
+    if not (event.subject.table and event.region):
+        return None
+    return button("Table status", "alarm_table_status", f"{event.subject.table}@{event.region}")
+
+
+def _condition(event: AlarmEvent) -> str:
+    return escape(event.condition) if event.condition else "not stated in the alarm"
+
+
+def render_alarm(
+    event: AlarmEvent,
+    *,
+    now: datetime,
+    datapoints: tuple[float, ...] | None,
+    incident_opened_at: datetime | None,
+    mention: str | None,
+) -> Message:
+    """The root message of an incident: state, subject, condition, recent values, what to do.
+
+    ``datapoints`` are the recent values to chart (fetched from CloudWatch, or the event's
+    own); ``incident_opened_at`` shows how long the incident has been open when re-rendered.
+    """
+    emoji = STATE_EMOJI[event.state]
+    name = escape(event.name)
+    if event.description:
+        headline = escape(_clip(event.description, 300))
+    elif event.state is AlarmState.INSUFFICIENT_DATA:
+        headline = "No data for this alarm's metric"
+    else:
+        headline = _condition(event)
+    lead = f"{mention} *{headline}*" if mention else f"*{headline}*"
+    since = incident_opened_at or event.changed_at
+    fields = [
+        f"*Concerns*\n{_concerns(event)}",
+        f"*Where*\n{_where(event)}",
+        f"*Condition*\n{_condition(event)}",
+        f"*{'Open since' if incident_opened_at else 'Since'}*\n{_when(since, now)}",
+    ]
+    blocks: list[Block | None] = [
+        header(f"{emoji} {event.state.value} · {escape(event.name)}"),
+        section(lead, fields=fields),
+        section(_recent_values(event, datapoints)),
+        _meaning(event),
+        _reason(event),
+        _links(event),
+        actions(
+            *[
+                b
+                for b in (
+                    _table_status_button(event),
+                    *(
+                        button(label, "alarm_silence", f"{_key(event)}|{seconds}")
+                        for label, seconds in SILENCE_CHOICES
+                    ),
+                )
+                if b is not None
+            ],
+            block_id="alarm_actions",
+        ),
+    ]
+    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}"
+    return Message(
+        text=f"{mention} {text}" if mention else text,
+        blocks=tuple(b for b in blocks if b is not None),
+        options={"unfurl_links": False, "unfurl_media": False},
+    )
+
+
+def _duration(opened_at: datetime, event: AlarmEvent, now: datetime) -> str:
+    end = now if event.changed_at == UNKNOWN_TIME else event.changed_at
+    return format_duration(end - opened_at)
+
+
+def render_resolved(event: AlarmEvent, *, opened_at: datetime, now: datetime) -> Message:
+    """The root message updated when the incident resolves: how long it lasted, no silencing."""
+    emoji = STATE_EMOJI[AlarmState.OK]
+    name = escape(event.name)
+    lasted = _duration(opened_at, event, now)
+    end = now if event.changed_at == UNKNOWN_TIME else event.changed_at
+    headline = escape(_clip(event.description, 300)) if event.description else _condition(event)
+    fields = [
+        f"*Concerns*\n{_concerns(event)}",
+        f"*Where*\n{_where(event)}",
+        f"*Condition*\n{_condition(event)}",
+        f"*In alarm for*\n{lasted} ({format_utc(opened_at)} → {format_utc(end)})",
+    ]
+    status_button = _table_status_button(event)
+    blocks: list[Block | None] = [
+        header(f"{emoji} RESOLVED · {escape(event.name)}"),
+        section(f"~{headline}~ resolved after {lasted}", fields=fields),
+        _reason(event),
+        _links(event),
+        actions(status_button, block_id="alarm_actions") if status_button else None,
+    ]
+    return Message(
+        text=f"{emoji} RESOLVED: {name} after {lasted}",
+        blocks=tuple(b for b in blocks if b is not None),
+        options={"unfurl_links": False, "unfurl_media": False},
+    )
+
+
+def render_thread_repeat(event: AlarmEvent, now: datetime) -> Message:
+    """A short thread reply when an open incident's alarm fires again or loses its data."""
+    at = format_utc(event.changed_at) if event.changed_at != UNKNOWN_TIME else format_utc(now)
+    if event.state is AlarmState.INSUFFICIENT_DATA:
+        line = f"{STATE_EMOJI[event.state]} No data (INSUFFICIENT_DATA) at {at}"
+    else:
+        line = f":repeat: Still in {event.state.value} at {at}"
+    values = _values_line(event.recent_datapoints, _unit(event))
+    if values:
+        line += f" · {values}"
+    reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
+    return Message(text=line, blocks=(section(line + reason),))
+
+
+def render_resolved_reply(event: AlarmEvent, opened_at: datetime, now: datetime) -> Message:
+    """The thread reply when an incident resolves: when, after how long, and why."""
+    end = now if event.changed_at == UNKNOWN_TIME else event.changed_at
+    line = (
+        f"{STATE_EMOJI[AlarmState.OK]} Resolved at {format_utc(end)} "
+        f"after {_duration(opened_at, event, now)}"
+    )
+    reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
+    return Message(text=line, blocks=(section(line + reason),))
+
+
+def render_silenced(alarm_name: str, until: datetime, by_user: str) -> Message:
+    """The notice that someone silenced an alarm, and until when."""
+    who = f"<@{by_user}>" if _SLACK_USER.match(by_user) else escape(by_user)
+    line = (
+        f":mute: {who} silenced *{escape(alarm_name)}* until {format_utc(until)}. "
+        "Its alarms post nothing until then; a resolve still updates the open message."
+    )
+    return Message(text=line, blocks=(section(line),))
