@@ -270,3 +270,31 @@ class StateStore:
     def release_once(self, scope: str, key: str) -> None:
         """Give up a claim after a failure so the platform's retry can do the work."""
         self.delete(once_pk(scope, key), "ONCE")
+
+
+def record_bot_action(
+    state: StateStore,
+    *,
+    request_id: str,
+    slack_user: str,
+    command: str,
+    now: float,
+    keep_s: int = 400 * 86400,
+) -> None:
+    """Remember that opsbot made AWS request ``request_id`` for ``slack_user``.
+
+    The audit trail shows the CloudTrail event with that request id as "@user via opsbot".
+    Call it with ``response["ResponseMetadata"]["RequestId"]`` after every mutating call.
+    """
+    if not request_id:
+        return
+    state.put(
+        {
+            "pk": request_pk(request_id),
+            "sk": "REQ",
+            "slack_user": slack_user,
+            "command": command,
+            "at": int(now),
+            "expires_at": int(now) + keep_s,
+        }
+    )
