@@ -1,0 +1,510 @@
+"""Assertions on the packaged CloudFormation template and Lambda bundle (DESIGN.md §5, §9).
+
+These run on the output of `scripts/package.sh` (osls package, offline). They never skip: a
+missing template is a failure that says how to make it.
+
+Adding a function to serverless.yml means adding a row to FUNCTIONS below (its handler,
+timeout and the exact IAM actions it may use); test_functions_match_table fails until then.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".serverless"
+TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
+BUNDLE = BUILD / "opsbot.zip"
+SERVERLESS_YML = ROOT / "serverless.yml"
+
+# Actions osls / serverless-iam-roles-per-function add to every function role.
+FRAMEWORK_ACTIONS = frozenset({"logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents"})
+# ...and to a function with an SQS event source, on that queue only.
+SQS_CONSUMER_ACTIONS = frozenset(
+    {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+)
+
+# Actions that may be granted on Resource "*": the Service Authorization Reference lists no
+# resource type for them, so AWS accepts nothing narrower. Keep this tiny; each entry is
+# checked against cfn-lint's copy of that reference (test_resource_star_allowlist_is_honest).
+RESOURCE_STAR_OK = frozenset(
+    {
+        "dynamodb:ListBackups",  # filters by TableName in the request, not by ARN
+        "dynamodb:ListTables",
+        "dynamodb:ListGlobalTables",
+        "dynamodb:DescribeLimits",
+        "cloudtrail:LookupEvents",
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:GetMetricData",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+)
+# The reference lists an optional resource type for these, but the metric data they read
+# has no ARN (only cross-account `dataset`s do), so AWS-namespace metrics need "*".
+RESOURCE_STAR_DESPITE_TYPES = frozenset({"cloudwatch:GetMetricData"})
+
+ALARM_TOPIC = "OpsAlertsTopic"
+LOG_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Fn:
+    """One row per function in serverless.yml: what the packaged template must say."""
+
+    name: str  # key under `functions:` in serverless.yml
+    handler: str
+    timeout: int
+    # Every action the function's role may allow, besides FRAMEWORK_ACTIONS.
+    actions: frozenset[str]
+
+    @property
+    def logical_id(self) -> str:
+        return f"{self.name[0].upper()}{self.name[1:]}LambdaFunction"
+
+    @property
+    def role_id(self) -> str:
+        return f"{self.name[0].upper()}{self.name[1:]}IamRoleLambdaExecution"
+
+
+FUNCTIONS = [
+    Fn(
+        name="slackHttp",
+        handler="functions/slack_http.handler",
+        timeout=10,
+        actions=frozenset({"sqs:SendMessage", "secretsmanager:GetSecretValue"}),
+    ),
+    Fn(
+        name="slackWorker",
+        handler="functions/slack_worker.handler",
+        timeout=300,
+        actions=SQS_CONSUMER_ACTIONS
+        | {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DescribeTable",
+            "dynamodb:DescribeContinuousBackups",
+            "dynamodb:ListBackups",
+            "cloudwatch:DescribeAlarms",
+            "secretsmanager:GetSecretValue",
+        },
+    ),
+]
+FN_IDS = [f.name for f in FUNCTIONS]
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    if not TEMPLATE.is_file():
+        pytest.fail(
+            f"{TEMPLATE.relative_to(ROOT)} is missing: run scripts/package.sh first",
+            pytrace=False,
+        )
+    return json.loads(TEMPLATE.read_text())
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return template["Resources"]
+
+
+def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def getatt_target(value: Any) -> str | None:
+    """The logical id in {"Fn::GetAtt": [id, attr]} or {"Ref": id}, else None."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+        if "Ref" in value:
+            return str(value["Ref"])
+    return None
+
+
+def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        stmt
+        for policy in role["Properties"].get("Policies", [])
+        for stmt in as_list(policy["PolicyDocument"]["Statement"])
+    ]
+
+
+def all_policy_statements(resources: dict[str, dict[str, Any]]) -> list[tuple[str, dict]]:
+    found: list[tuple[str, dict]] = []
+    for rid, res in resources.items():
+        if res["Type"] == "AWS::IAM::Role":
+            found += [(rid, s) for s in role_statements(res)]
+        elif res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            doc = res["Properties"]["PolicyDocument"]
+            found += [(rid, s) for s in as_list(doc["Statement"])]
+    return found
+
+
+# --- functions (one case per function) ----------------------------------------------------
+
+
+def test_functions_match_table(resources: dict[str, dict[str, Any]]) -> None:
+    packaged = set(of_type(resources, "AWS::Lambda::Function"))
+    assert packaged == {f.logical_id for f in FUNCTIONS}, (
+        "functions in serverless.yml and FUNCTIONS in this test differ"
+    )
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+def test_function_runtime(resources: dict[str, dict[str, Any]], fn: Fn) -> None:
+    props = resources[fn.logical_id]["Properties"]
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == fn.handler
+    assert props["Timeout"] == fn.timeout
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+def test_function_has_own_role(resources: dict[str, dict[str, Any]], fn: Fn) -> None:
+    props = resources[fn.logical_id]["Properties"]
+    assert getatt_target(props["Role"]) == fn.role_id
+    assert resources[fn.role_id]["Type"] == "AWS::IAM::Role"
+    others = [f.logical_id for f in FUNCTIONS if f is not fn]
+    assert all(getatt_target(resources[o]["Properties"]["Role"]) != fn.role_id for o in others)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+def test_function_role_allows_exactly_its_actions(
+    resources: dict[str, dict[str, Any]], fn: Fn
+) -> None:
+    statements = role_statements(resources[fn.role_id])
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    assert allowed - FRAMEWORK_ACTIONS == fn.actions
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+def test_function_log_group_has_retention(resources: dict[str, dict[str, Any]], fn: Fn) -> None:
+    name = resources[fn.logical_id]["Properties"]["FunctionName"]
+    groups = [
+        g
+        for g in of_type(resources, "AWS::Logs::LogGroup").values()
+        if g["Properties"]["LogGroupName"] == f"/aws/lambda/{name}"
+    ]
+    assert len(groups) == 1, f"no log group for {name}"
+    assert groups[0]["Properties"]["RetentionInDays"] == LOG_RETENTION_DAYS
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_function_alarm(resources: dict[str, dict[str, Any]], fn: Fn, metric: str) -> None:
+    alarms = [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/Lambda"
+        and a["Properties"].get("MetricName") == metric
+        and any(
+            d["Name"] == "FunctionName" and getatt_target(d["Value"]) == fn.logical_id
+            for d in a["Properties"].get("Dimensions", [])
+        )
+    ]
+    assert len(alarms) == 1, f"expected one {metric} alarm on {fn.name}"
+    assert {"Ref": ALARM_TOPIC} in alarms[0]["AlarmActions"]
+
+
+SECRET_VALUE = re.compile(
+    r"^(xox[abposr]-|xapp-|xoxe\.|AKIA|ASIA|-----BEGIN)|^[0-9a-f]{32}$",
+)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=FN_IDS)
+def test_function_environment_holds_no_secret(resources: dict[str, dict[str, Any]], fn: Fn) -> None:
+    env = resources[fn.logical_id]["Properties"]["Environment"]["Variables"]
+    for name, value in env.items():
+        if not isinstance(value, str):
+            continue  # Ref / GetAtt / Sub: resolved by CloudFormation, not a literal
+        assert not SECRET_VALUE.search(value), f"{name} looks like a secret value"
+        if re.search(r"TOKEN|SECRET|PASSWORD|KEY", name):
+            # Must be a Secrets Manager name / id / ARN, never the secret itself.
+            assert re.fullmatch(r"(arn:[\w-]+:secretsmanager:\S+|[\w/+=.@-]{1,512})", value), (
+                f"{name}={value!r} is not a secret name or ARN"
+            )
+    assert env["OPSBOT_SLACK_SECRET_ID"] == "opsbot/slack"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "opsbot"
+    assert env["OPSBOT_CONFIG"] == "opsbot.toml"
+
+
+def test_no_function_uses_the_shared_default_role(resources: dict[str, dict[str, Any]]) -> None:
+    # osls still emits IamRoleLambdaExecution; per-function roles must replace it everywhere.
+    for fid, res in of_type(resources, "AWS::Lambda::Function").items():
+        assert getatt_target(res["Properties"]["Role"]) != "IamRoleLambdaExecution", fid
+
+
+# --- IAM (all statements of all roles and policies) -------------------------------------------
+
+
+def test_no_wildcard_actions(resources: dict[str, dict[str, Any]]) -> None:
+    offenders = [
+        (rid, action)
+        for rid, stmt in all_policy_statements(resources)
+        for action in as_list(stmt.get("Action", []))
+        if "*" in action
+    ]
+    offenders += [
+        (rid, "NotAction") for rid, s in all_policy_statements(resources) if "NotAction" in s
+    ]
+    assert offenders == []
+
+
+def test_resource_star_only_where_aws_requires_it(resources: dict[str, dict[str, Any]]) -> None:
+    offenders = [
+        (rid, action)
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "*" in as_list(stmt["Resource"])
+        for action in as_list(stmt["Action"])
+        if action not in RESOURCE_STAR_OK
+    ]
+    assert offenders == []
+
+
+def test_resource_star_allowlist_is_honest() -> None:
+    """Each allowlisted action exists, and AWS really lists no resource type for it."""
+    policies = json.loads(
+        files("cfnlint.data.AdditionalSpecs").joinpath("Policies.json").read_text()
+    )
+    for action in sorted(RESOURCE_STAR_OK):
+        service, name = action.split(":")
+        actions = {k.lower(): v for k, v in policies[service]["Actions"].items()}
+        assert name.lower() in actions, f"{action} is not an IAM action"
+        if action not in RESOURCE_STAR_DESPITE_TYPES:
+            assert not actions[name.lower()].get("Resources"), f"{action} takes an ARN"
+
+
+def test_secret_access_is_scoped_to_the_slack_secret(resources: dict[str, dict[str, Any]]) -> None:
+    grants = [
+        stmt["Resource"]
+        for _, stmt in all_policy_statements(resources)
+        if "secretsmanager:GetSecretValue" in as_list(stmt["Action"])
+    ]
+    assert grants, "no function may read the Slack secret"
+    for resource in grants:
+        arn = resource["Fn::Sub"]
+        # Secrets Manager appends -XXXXXX (6 characters) to the name in the ARN.
+        assert arn.endswith(":secret:opsbot/slack-??????"), arn
+
+
+# --- state table -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def state_table(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return resources["StateTable"]
+
+
+def test_state_table_is_protected(state_table: dict[str, Any]) -> None:
+    props = state_table["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert state_table["DeletionPolicy"] == "Retain"
+    assert state_table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_state_table_shape(state_table: dict[str, Any]) -> None:
+    props = state_table["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert {(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]} == {
+        ("pk", "HASH"),
+        ("sk", "RANGE"),
+    }
+    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} >= {
+        ("pk", "S"),
+        ("sk", "S"),
+    }
+
+
+# --- queues, DLQs, alarms ----------------------------------------------------------------------
+
+
+def sqs_event_sources(resources: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(queue logical id, function logical id) for every SQS event source mapping."""
+    queues = of_type(resources, "AWS::SQS::Queue")
+    pairs = []
+    for mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
+        queue = getatt_target(mapping["Properties"]["EventSourceArn"])
+        if queue in queues:
+            pairs.append((queue, getatt_target(mapping["Properties"]["FunctionName"]) or ""))
+    return pairs
+
+
+def test_every_queue_event_source_has_a_dlq(resources: dict[str, dict[str, Any]]) -> None:
+    pairs = sqs_event_sources(resources)
+    assert pairs, "expected at least the WorkQueue -> slackWorker event source"
+    for queue, function in pairs:
+        props = resources[queue]["Properties"]
+        redrive = props.get("RedrivePolicy")
+        assert redrive, f"{queue} has no RedrivePolicy"
+        dlq = getatt_target(redrive["deadLetterTargetArn"])
+        assert resources[dlq]["Type"] == "AWS::SQS::Queue"
+        assert 1 <= int(redrive["maxReceiveCount"]) <= 10
+        # AWS guidance: visibility timeout >= 6x the consumer function's timeout.
+        timeout = resources[function]["Properties"]["Timeout"]
+        assert int(props["VisibilityTimeout"]) >= 6 * timeout, queue
+        # A message keeps its enqueue time when moved: the DLQ must keep it longer.
+        source_retention = int(props.get("MessageRetentionPeriod", 345600))
+        dlq_retention = int(resources[dlq]["Properties"].get("MessageRetentionPeriod", 345600))
+        assert dlq_retention > source_retention, dlq
+
+
+def test_every_sqs_event_source_reports_batch_item_failures(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    for mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
+        assert mapping["Properties"].get("FunctionResponseTypes") == ["ReportBatchItemFailures"]
+
+
+def test_every_dlq_has_a_depth_alarm(resources: dict[str, dict[str, Any]]) -> None:
+    dlqs = {
+        getatt_target(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in of_type(resources, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    assert dlqs, "expected at least WorkDLQ"
+    alarmed = {
+        getatt_target(d["Value"])
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+        and a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and {"Ref": ALARM_TOPIC} in a["Properties"].get("AlarmActions", [])
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    assert dlqs <= alarmed, f"DLQs without a depth alarm: {sorted(dlqs - alarmed)}"
+
+
+def test_every_alarm_reports_to_the_ops_topic(resources: dict[str, dict[str, Any]]) -> None:
+    assert resources[ALARM_TOPIC]["Type"] == "AWS::SNS::Topic"
+    for aid, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        assert {"Ref": ALARM_TOPIC} in alarm["Properties"].get("AlarmActions", []), aid
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    assert {"SlackEventsUrl", "StateTableName", "WorkQueueUrl"} <= set(template["Outputs"])
+
+
+def test_slack_route(resources: dict[str, dict[str, Any]]) -> None:
+    routes = [
+        r["Properties"]["RouteKey"] for r in of_type(resources, "AWS::ApiGatewayV2::Route").values()
+    ]
+    assert routes == ["POST /slack/events"]
+
+
+# --- source and bundle ----------------------------------------------------------------------
+
+
+def test_serverless_yml_uses_no_aws_resolved_variables() -> None:
+    """${aws:}, ${ssm:}, ${cf:}, ${s3:} call AWS at package time; CI packages offline."""
+    lines = SERVERLESS_YML.read_text().splitlines()
+    code = [line.split(" #")[0] for line in lines if not line.lstrip().startswith("#")]
+    hits = [line for line in code if re.search(r"\$\{(aws|ssm|cf|s3)(\([^)]*\))?:", line)]
+    assert hits == []
+
+
+@pytest.fixture(scope="module")
+def bundle(template: dict[str, Any]) -> zipfile.ZipFile:
+    if not BUNDLE.is_file():
+        pytest.fail(f"{BUNDLE.relative_to(ROOT)} is missing: run scripts/package.sh first")
+    return zipfile.ZipFile(BUNDLE)
+
+
+def test_bundle_contents(bundle: zipfile.ZipFile) -> None:
+    names = bundle.namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert {"bot", "functions", "opsbot.toml", "slack_bolt", "slack_sdk"} <= tops
+    assert "aws_lambda_powertools" in tops
+    # Provided by the Lambda runtime (noDeploy) or never meant for Lambda.
+    for unwanted in ("boto3", "botocore", "s3transfer", "tests", "benchmarks", "node_modules"):
+        assert unwanted not in tops, unwanted
+    own = [n for n in names if n.split("/")[0] in ("bot", "functions")]
+    assert not [n for n in own if "__pycache__" in n.split("/") or n.endswith(".pyc")]
+
+
+def test_bundle_native_code_is_arm64(bundle: zipfile.ZipFile) -> None:
+    """pip's --platform flags must have given aarch64 wheels (ELF e_machine 183)."""
+    for name in bundle.namelist():
+        if name.endswith(".so") or ".so." in name:
+            header = bundle.read(name)[:20]
+            assert header[:4] == b"\x7fELF", name
+            assert int.from_bytes(header[18:20], "little") == 183, f"{name} is not aarch64"
+
+
+def test_bundle_size(bundle: zipfile.ZipFile) -> None:
+    # Lambda limits: 50 MB zipped (direct upload), 250 MB unzipped. Stay far below both: a
+    # jump here means boto3 or a dev dependency slipped in.
+    assert BUNDLE.stat().st_size < 15 * 1024 * 1024
+    assert sum(i.file_size for i in bundle.infolist()) < 60 * 1024 * 1024
+
+
+# What the python3.12 Lambda runtime puts on sys.path besides the bundle.
+LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six")
+
+
+def test_handlers_import_from_the_bundle_alone(bundle: zipfile.ZipFile, tmp_path: Path) -> None:
+    """Import every handler with only the bundle and the runtime's own packages on sys.path.
+
+    Catches a runtime dependency missing from requirements-lambda.txt or code left out by
+    the package patterns. Uses this interpreter's copies of boto3 & co. as the runtime's.
+    """
+    task = tmp_path / "task"
+    bundle.extractall(task)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, f"{name} missing from the venv"
+        assert spec.origin is not None, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (runtime / source.name).symlink_to(source)
+    modules = sorted({f.handler.rsplit(".", 1)[0].replace("/", ".") for f in FUNCTIONS})
+    script = (
+        "import importlib, sys\n"
+        # -S: no site-packages at all, as in Lambda; only the stdlib, the bundle and the runtime.
+        f"sys.path[:0] = [{str(task)!r}, {str(runtime)!r}]\n"
+        f"for m in {modules!r}:\n"
+        "    assert callable(importlib.import_module(m).handler), m\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "OPSBOT_CONFIG": "opsbot.toml",
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script],
+        cwd=task,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
