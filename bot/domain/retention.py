@@ -1,0 +1,384 @@
+"""Retention policies and the prune plan they give for a table's backups. Pure.
+
+The rules follow restic's ``forget``:
+
+- rules are ORed: a backup is kept when any rule keeps it;
+- ``keep-last N`` keeps the N newest backups;
+- calendar rules (hourly, daily, weekly, monthly, yearly; UTC; ISO weeks) count only periods
+  that have a backup, newest period first, and keep the newest backup of each counted period;
+- ``keep-within D`` keeps every backup newer than (newest backup - D). Like restic, D is
+  measured from the newest backup, not from now, so a table whose backups stopped a month
+  ago does not lose them all to a ``keep-within 7d`` policy;
+- a policy without keep rules deletes nothing.
+
+Safety rules on top (DESIGN.md section 5):
+
+- only USER backups in status AVAILABLE are deletion candidates; SYSTEM and AWS Backup
+  backups, and user backups still CREATING (or already DELETED), are listed and kept. The
+  rules are computed over the candidates only, as restic computes them over the snapshots
+  it may forget: a backup that is still being created cannot hold a day's place and
+  cost the day's finished backup;
+- the newest candidate is always kept, whatever the policy;
+- nothing younger than ``min-age`` is deleted.
+
+``plan_prune`` expects the backups of one table (the adapter lists one table at a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from bot.domain.backups import BackupInfo, BackupType, monthly_cost, total_bytes
+from bot.domain.errors import InvalidValue
+from bot.domain.times import parse_duration
+
+COUNT_KEYS = (
+    "keep-last",
+    "keep-hourly",
+    "keep-daily",
+    "keep-weekly",
+    "keep-monthly",
+    "keep-yearly",
+)
+DURATION_KEYS = ("keep-within", "min-age")
+ACCEPTED_KEYS = COUNT_KEYS + DURATION_KEYS
+POLICY_FORM = "comma-separated key=value pairs such as keep-daily=7,keep-within=30d"
+
+NEWEST = "newest backup"
+NO_RULE = "no rule keeps it"
+NO_POLICY = "no retention rules: nothing is deleted"
+NOT_USER = "not a user backup: never deleted"
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Which backups to keep; unset rules (None) keep nothing by themselves."""
+
+    keep_last: int | None = None
+    keep_hourly: int | None = None
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
+    keep_monthly: int | None = None
+    keep_yearly: int | None = None
+    keep_within: timedelta | None = None
+    min_age: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        for key in COUNT_KEYS:
+            count = getattr(self, _attr(key))
+            if count is not None and (isinstance(count, bool) or count < 1):
+                raise InvalidValue(f"`{key}` must be a whole number of at least 1, not {count!r}")
+        for key in DURATION_KEYS:
+            duration = getattr(self, _attr(key))
+            if duration is not None and duration <= timedelta(0):
+                raise InvalidValue(f"`{key}` must be a positive duration")
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no keep rule is set: such a policy deletes nothing."""
+        return all(getattr(self, _attr(key)) is None for key in (*COUNT_KEYS, "keep-within"))
+
+    def describe(self) -> str:
+        """For people: 'keep-last 3, daily 7, weekly 4, within 30d, min-age 2d'."""
+        parts = [f"{_short_rule(key)} {value}" for key, value in self._set_values()]
+        if self.is_empty:
+            parts.insert(0, "no keep rules (keeps everything)")
+        return ", ".join(parts)
+
+    def as_text(self) -> str:
+        """The tag/config form that parse_policy reads back: 'keep-daily=7,keep-within=30d'."""
+        return ",".join(f"{key}={value}" for key, value in self._set_values())
+
+    def _set_values(self) -> list[tuple[str, str]]:
+        values = []
+        for key in ACCEPTED_KEYS:
+            value = getattr(self, _attr(key))
+            if value is not None:
+                shown = short_duration(value) if isinstance(value, timedelta) else str(value)
+                values.append((key, shown))
+        return values
+
+
+def parse_policy(text: str) -> RetentionPolicy:
+    """'keep-daily=7,keep-weekly=4,keep-within=30d,min-age=2d' -> RetentionPolicy."""
+    values: dict[str, str] = {}
+    for part in text.replace(",", " ").split():
+        key, sep, value = part.partition("=")
+        key = key.strip().lower().replace("_", "-")
+        if not sep or key not in ACCEPTED_KEYS or not value.strip():
+            raise InvalidValue(
+                f"`{part}` is not a retention rule; use {POLICY_FORM} "
+                f"(accepted keys: {', '.join(ACCEPTED_KEYS)})"
+            )
+        if key in values:
+            raise InvalidValue(f"`{key}` is given twice in `{text}`")
+        values[key] = value.strip()
+    converted: dict[str, Any] = {_attr(k): _convert(k, v) for k, v in values.items()}
+    return RetentionPolicy(**converted)
+
+
+def policy_from_mapping(table: Mapping[str, Any]) -> RetentionPolicy:
+    """A policy from a TOML table: keep_last = 3, keep_daily = 7, keep_within = "30d", ..."""
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = str(raw_key).lower().replace("_", "-")
+        if key not in ACCEPTED_KEYS:
+            accepted = ", ".join(_attr(k) for k in ACCEPTED_KEYS)
+            raise InvalidValue(f"`{raw_key}` is not a retention key; accepted keys: {accepted}")
+        values[_attr(key)] = _convert(key, value)
+    return RetentionPolicy(**values)
+
+
+def _convert(key: str, value: object) -> int | timedelta:
+    if key in DURATION_KEYS:
+        if not isinstance(value, str):
+            raise InvalidValue(f"`{key}` must be a duration such as 30d, not {value!r}")
+        try:
+            return parse_duration(value)
+        except InvalidValue as e:
+            raise InvalidValue(f"`{key}`: {e.message}") from None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidValue(f"`{key}` must be a whole number, not {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidValue(f"`{key}` must be a whole number, not `{value}`") from None
+
+
+def _attr(key: str) -> str:
+    return key.replace("-", "_")
+
+
+def _short_rule(key: str) -> str:
+    return key if key in ("keep-last", "min-age") else key.removeprefix("keep-")
+
+
+def short_duration(delta: timedelta) -> str:
+    """'30d', '12h', '90m', '45s': the form durations are typed in."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+class Decision(NamedTuple):
+    """Whether one backup is kept or deleted, and why."""
+
+    # A NamedTuple, not a dataclass: a plan makes one per backup, and tuples build ~2x faster.
+
+    backup: BackupInfo
+    keep: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """Every backup of a table with its decision, newest first."""
+
+    decisions: tuple[Decision, ...]
+
+    @cached_property
+    def to_delete(self) -> tuple[BackupInfo, ...]:
+        """The backups the plan deletes, newest first."""
+        return tuple(d.backup for d in self.decisions if not d.keep)
+
+    @cached_property
+    def to_keep(self) -> tuple[BackupInfo, ...]:
+        """The backups the plan keeps, newest first."""
+        return tuple(d.backup for d in self.decisions if d.keep)
+
+    @property
+    def bytes_freed(self) -> int:
+        """The storage the deletions free (unknown sizes count as zero)."""
+        return total_bytes(self.to_delete)
+
+    def monthly_cost_saved(self, price_per_gb_month: float) -> float:
+        """What the deletions save per month at a price per GB-month."""
+        return monthly_cost(self.bytes_freed, price_per_gb_month)
+
+
+# A calendar rule: where the period holding a UTC time starts, and the reason naming it.
+_Start = Callable[[datetime], datetime]
+_Label = Callable[[datetime], str]
+
+
+def _hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _day(t: datetime) -> datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _week(t: datetime) -> datetime:
+    return _day(t) - timedelta(days=t.weekday())  # ISO weeks start on Monday
+
+
+def _month(t: datetime) -> datetime:
+    return _day(t).replace(day=1)
+
+
+def _year(t: datetime) -> datetime:
+    return _day(t).replace(month=1, day=1)
+
+
+def _week_label(t: datetime) -> str:
+    year, week, _ = t.isocalendar()
+    return f"weekly {year}-W{week:02d}"
+
+
+_CALENDAR_RULES: tuple[tuple[str, _Start, _Label], ...] = (
+    ("keep_hourly", _hour, lambda t: f"hourly {t:%Y-%m-%d %H}:00"),
+    ("keep_daily", _day, lambda t: f"daily {t:%Y-%m-%d}"),
+    ("keep_weekly", _week, _week_label),
+    ("keep_monthly", _month, lambda t: f"monthly {t:%Y-%m}"),
+    ("keep_yearly", _year, lambda t: f"yearly {t:%Y}"),
+)
+
+
+class _Counter:
+    """One calendar rule while planning: periods left to keep, and where the last one starts."""
+
+    __slots__ = ("label", "left", "start", "start_of")
+
+    def __init__(self, left: int, start_of: _Start, label: _Label) -> None:
+        self.left, self.start_of, self.label = left, start_of, label
+        self.start: datetime | None = None
+
+
+def plan_prune(backups: Iterable[BackupInfo], policy: RetentionPolicy, now: datetime) -> PrunePlan:
+    """Decide, for each backup of one table, whether the policy keeps or deletes it."""
+    ordered = _newest_first(backups)
+    newest = next((b for b in ordered if _is_candidate(b)), None)
+    if newest is None or policy.is_empty:
+        return PrunePlan(tuple(_fixed(b, newest) for b in ordered))
+    return PrunePlan(_Planner(policy, now, newest).decide_all(ordered))
+
+
+def _is_candidate(backup: BackupInfo) -> bool:
+    return backup.type is BackupType.USER and backup.status == "AVAILABLE"
+
+
+def _newest_first(backups: Iterable[BackupInfo]) -> list[BackupInfo]:
+    # One sort on the time alone: tuple keys (time, ARN) sort ~5x slower. Equal times, which
+    # DynamoDB's millisecond stamps make rare, keep the listing order (the sort is stable).
+    return sorted(backups, key=_CREATED, reverse=True)
+
+
+def _fixed(backup: BackupInfo, newest: BackupInfo | None) -> Decision:
+    """The decision for a backup the rules are not asked about (not a candidate, no rules)."""
+    if backup.type is not BackupType.USER:
+        return Decision(backup, True, (NOT_USER,))
+    if backup.status != "AVAILABLE":
+        return Decision(
+            backup, True, (f"status {backup.status}: only available backups are deleted",)
+        )
+    if backup is newest:
+        return Decision(backup, True, (NEWEST, NO_POLICY))
+    return Decision(backup, True, (NO_POLICY,))
+
+
+class _Planner:
+    """The single newest-first pass of plan_prune over one table's backups."""
+
+    def __init__(self, policy: RetentionPolicy, now: datetime, newest: BackupInfo) -> None:
+        self.newest = newest
+        self.last_left = policy.keep_last or 0
+        self.last_reason = f"last {policy.keep_last}"
+        self.counters = [
+            _Counter(count, start_of, label)
+            for attr, start_of, label in _CALENDAR_RULES
+            if (count := getattr(policy, attr))
+        ]
+        # A backup older than this starts a new period for at least one calendar rule.
+        self.boundary: datetime | None = None
+        self.within_floor = newest.created - policy.keep_within if policy.keep_within else None
+        self.within_reason = f"within {short_duration(policy.keep_within or timedelta(0))}"
+        self.young_floor = now - policy.min_age if policy.min_age else None
+        self.young_reason = (
+            f"younger than min-age {short_duration(policy.min_age or timedelta(0))}",
+        )
+
+    def decide_all(self, ordered: list[BackupInfo]) -> tuple[Decision, ...]:
+        """Decisions for every backup, newest first."""
+        # The hot loop of a 100k-backup plan: a few comparisons per backup, the reasons worked
+        # out only for backups a rule keeps, and once no rule can keep anything any more, the
+        # rest (older still) is decided in bulk.
+        newest, within, young, user = self.newest, self.within_floor, self.young_floor, _USER
+        decisions: list[Decision] = []
+        add = decisions.append
+        for index, backup in enumerate(ordered):
+            if backup.type is not user or backup.status != "AVAILABLE":
+                add(_fixed(backup, newest))
+                continue
+            created = backup.created
+            if (
+                backup is newest
+                or self.last_left
+                or (self.boundary is not None and created < self.boundary)
+                or (within is not None and created > within)
+            ):
+                add(Decision(backup, True, self.rule_reasons(backup)))
+            elif young is not None and created > young:
+                add(Decision(backup, True, self.young_reason))
+            else:
+                add(Decision(backup, False, _DELETE))
+                if not self.last_left and not self.counters:
+                    decisions.extend(_rest_deleted(ordered[index + 1 :], newest))
+                    break
+        return tuple(decisions)
+
+    def rule_reasons(self, backup: BackupInfo) -> tuple[str, ...]:
+        """The reasons the rules give to keep one candidate (at least one, by the caller)."""
+        reasons = [NEWEST] if backup is self.newest else []
+        if self.last_left:
+            self.last_left -= 1
+            reasons.append(self.last_reason)
+        if self.counters and (self.boundary is None or backup.created < self.boundary):
+            self._count_periods(backup.created, reasons)
+        if self.within_floor is not None and backup.created > self.within_floor:
+            reasons.append(self.within_reason)
+        return tuple(reasons)
+
+    def _count_periods(self, created: datetime, reasons: list[str]) -> None:
+        utc = created.astimezone(UTC)
+        for counter in self.counters:
+            if counter.start is None or created < counter.start:
+                counter.start = counter.start_of(utc)
+                counter.left -= 1
+                reasons.append(counter.label(utc))
+        self.counters = [c for c in self.counters if c.left]
+        self.boundary = max((c.start for c in self.counters if c.start), default=None)
+
+
+def _rest_deleted(older: list[BackupInfo], newest: BackupInfo) -> list[Decision]:
+    """Decisions for backups older than one no rule kept, once every rule is used up."""
+    return [
+        Decision(b, False, _DELETE)
+        if b.type is _USER and b.status == "AVAILABLE"
+        else _fixed(b, newest)
+        for b in older
+    ]
+
+
+_DELETE = (NO_RULE,)
+_CREATED = attrgetter("created")
+_USER = BackupType.USER
+
+
+@dataclass(frozen=True)
+class PruneOutcome:
+    """What one table's prune did (or, in a dry run, would do), for the nightly digest."""
+
+    table: str
+    planned: int  # backups the plan deletes
+    deleted: int = 0
+    bytes_freed: int = 0
+    failures: tuple[tuple[str, str], ...] = ()  # (backup name, reason)
+    error: str | None = None  # the table could not be pruned at all (listing failed, ...)

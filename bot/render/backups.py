@@ -1,0 +1,284 @@
+"""Backups, prune plans and prune results as Slack messages. Pure.
+
+Every name that comes from AWS (backup names, ARNs, failure reasons) is escaped. Messages
+stay within Slack's limits (50 blocks, 3000 characters a section) by packing lines into
+sections and summarising the rest with a visible "… and N more" line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.domain.backups import BackupInfo, monthly_cost, total_bytes
+from bot.domain.retention import Decision, PruneOutcome, PrunePlan, RetentionPolicy
+from bot.domain.times import format_relative, format_utc
+from bot.render.message import (
+    Block,
+    Message,
+    actions,
+    button,
+    code,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+)
+from bot.render.units import human_bytes, money
+
+SECTION_LIMIT = 3000
+MAX_PAGE_SIZE = 40  # one section per backup, plus a handful of framing blocks, under 50
+PLAN_LINES_PER_GROUP = 40  # keep / delete lines shown before "… and N more"
+RESULT_NAMES_SHOWN = 20
+DIGEST_LINES = 40
+
+
+def render_backup_list(
+    table: str,
+    backups: Sequence[BackupInfo],
+    now: datetime,
+    *,
+    pitr_enabled: bool,
+    pitr_earliest: datetime | None = None,
+    pitr_latest: datetime | None = None,
+    price_per_gb_month: float,
+    page: int = 0,
+    page_size: int = 20,
+) -> Message:
+    """One page of a table's backups, newest first, with totals, cost and the PITR window."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    ordered = sorted(backups, key=lambda b: b.created, reverse=True)
+    shown = ordered[page * page_size : (page + 1) * page_size]
+    size = total_bytes(ordered)
+    cost = money(monthly_cost(size, price_per_gb_month))
+    totals = f"*{_count(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
+    blocks: list[Block] = [
+        header(f"Backups of {escape(table)}"),
+        section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
+    ]
+    if not ordered:
+        blocks.append(section("No backups. Take one with `/ddb backup " + escape(table) + "`."))
+    blocks += [section(_backup_line(b, now)) for b in shown]
+    if ordered:
+        first = page * page_size + 1
+        last = page * page_size + len(shown)
+        blocks.append(context(f"Showing {first}–{last} of {len(ordered)} · newest first"))
+    if (page + 1) * page_size < len(ordered):
+        more = button("Show more", "backups_more", f"{table}|{page + 1}")
+        blocks.append(actions(more))
+    text = (
+        f"{_count(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"
+    )
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _backup_line(backup: BackupInfo, now: datetime) -> str:
+    created = f"{format_relative(backup.created, now)} ({format_utc(backup.created)})"
+    return (
+        f"{code(backup.name)} · {backup.type.value} · {escape(backup.status)}\n"
+        f"{created} · {human_bytes(backup.size_bytes)}"
+    )
+
+
+def _pitr_line(enabled: bool, earliest: datetime | None, latest: datetime | None) -> str:
+    if not enabled:
+        return "Point-in-time recovery: *off*"
+    if earliest is None or latest is None:
+        return "Point-in-time recovery: *on*"
+    return (
+        f"Point-in-time recovery: *on*, restorable from {format_utc(earliest)}"
+        f" to {format_utc(latest)}"
+    )
+
+
+def render_prune_plan(
+    table: str,
+    plan: PrunePlan,
+    policy: RetentionPolicy,
+    now: datetime,
+    price_per_gb_month: float,
+    *,
+    apply: bool,
+    plan_id: str | None = None,
+    requester: str | None = None,
+) -> Message:
+    """The prune plan: every backup kept or deleted with its reasons, and what it saves."""
+    deleting = len(plan.to_delete)
+    freed = human_bytes(plan.bytes_freed)
+    saved = money(plan.monthly_cost_saved(price_per_gb_month))
+    summary = (
+        f"Policy: {escape(policy.describe())}\n"
+        f"*Delete {deleting}* of {len(plan.decisions)} backups, keep {len(plan.to_keep)}"
+        f" · frees {freed} · saves ~{saved}/month"
+    )
+    blocks: list[Block] = [header(f"Prune plan for {escape(table)}"), section(summary)]
+    kept = [d for d in plan.decisions if d.keep]
+    deleted = [d for d in plan.decisions if not d.keep]
+    blocks += _group("Delete", deleted, now)
+    blocks += _group("Keep", kept, now)
+    blocks += _plan_footer(table, deleting, apply=apply, plan_id=plan_id, requester=requester)
+    mode = "" if apply else " (dry run: nothing was deleted)"
+    text = (
+        f"Prune plan for {escape(table)}: delete {deleting}, keep {len(kept)}, frees {freed}{mode}"
+    )
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _group(title: str, decisions: list[Decision], now: datetime) -> list[Block]:
+    if not decisions:
+        return []
+    lines = [_decision_line(d, now) for d in decisions[:PLAN_LINES_PER_GROUP]]
+    if len(decisions) > PLAN_LINES_PER_GROUP:
+        lines.append(f"… and {len(decisions) - PLAN_LINES_PER_GROUP} more")
+    return [divider(), *_sections([f"*{title} ({len(decisions)})*", *lines])]
+
+
+def _decision_line(decision: Decision, now: datetime) -> str:
+    backup = decision.backup
+    mark = "•" if decision.keep else "✗"
+    reasons = ", ".join(escape(r) for r in decision.reasons)
+    return (
+        f"{mark} {code(backup.name)} · {format_relative(backup.created, now)}"
+        f" · {human_bytes(backup.size_bytes)} — {reasons}"
+    )
+
+
+def _plan_footer(
+    table: str, deleting: int, *, apply: bool, plan_id: str | None, requester: str | None
+) -> list[Block]:
+    if not apply:
+        return [context(f"_dry run: nothing was deleted._ Add `--apply` to prune {escape(table)}.")]
+    if not deleting:
+        return [context("Nothing to delete.")]
+    if plan_id is None:
+        return []
+    value = f"{plan_id}|{requester or ''}"
+    who = f"<@{escape(requester)}>" if requester else "the requester"
+    return [
+        context(f"Only {who} can confirm. The plan is checked again against the backups then."),
+        actions(
+            button(f"Delete {_count(deleting, 'backup')}", "confirm", value, style="danger"),
+            button("Cancel", "cancel", value),
+        ),
+    ]
+
+
+def render_prune_progress(table: str, done: int, total: int, failed: int) -> Message:
+    """A prune under way: how many backups are deleted so far, and how many failed."""
+    width = 20
+    filled = width * done // total if total else width
+    bar = "█" * filled + "░" * (width - filled)
+    line = f"Pruning {code(table)}: {done}/{total} deleted"
+    if failed:
+        line += f", {failed} failed"
+    text = f"Pruning {escape(table)}: {done}/{total}"
+    return Message(text=text, blocks=(section(f"{line}\n`{bar}`"),))
+
+
+def render_prune_result(
+    table: str,
+    deleted: Sequence[str],
+    failed: Sequence[tuple[str, str]],
+    bytes_freed: int,
+    price_per_gb_month: float,
+) -> Message:
+    """The end of a prune: what was deleted, what failed and why, and what it saves."""
+    saved = money(monthly_cost(bytes_freed, price_per_gb_month))
+    summary = (
+        f"*Deleted {_count(len(deleted), 'backup')}* of {code(table)}"
+        f" · freed {human_bytes(bytes_freed)} · saves ~{saved}/month"
+    )
+    if failed:
+        summary += f"\n*{len(failed)} failed*"
+    blocks: list[Block] = [header(f"Pruned {escape(table)}"), section(summary)]
+    if deleted:
+        blocks += _sections(_capped([code(n) for n in deleted], RESULT_NAMES_SHOWN))
+    if failed:
+        failures = [f"✗ {code(n)}: {escape(r[:300])}" for n, r in failed]
+        blocks += [divider(), *_sections(["*Failed*", *_capped(failures, RESULT_NAMES_SHOWN)])]
+    text = f"Pruned {escape(table)}: {len(deleted)} deleted, {len(failed)} failed"
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def render_prune_digest(
+    results: Iterable[PruneOutcome],
+    now: datetime,
+    mode: str,
+    *,
+    price_per_gb_month: float = 0.10,
+) -> Message:
+    """One message per nightly run: tables checked, backups deleted, bytes and cost freed."""
+    outcomes = list(results)
+    dry_run = mode != "apply"
+    count = sum(o.planned for o in outcomes) if dry_run else sum(o.deleted for o in outcomes)
+    freed = sum(o.bytes_freed for o in outcomes)
+    saved = money(monthly_cost(freed, price_per_gb_month))
+    verb = "would be deleted (dry run)" if dry_run else "deleted"
+    frees = "would free" if dry_run else "freed"
+    summary = (
+        f"{_count(len(outcomes), 'table')} checked · *{_count(count, 'backup')} {verb}*"
+        f" · {frees} {human_bytes(freed)} · ~{saved}/month"
+    )
+    lines = [_digest_line(o, dry_run) for o in outcomes if o.planned or o.failures or o.error]
+    blocks: list[Block] = [
+        header(f"Backup prune — {now:%Y-%m-%d}"),
+        section(summary),
+        *_sections(_capped(lines, DIGEST_LINES)),
+    ]
+    failures = [
+        f"{code(o.table)} {code(n)}: {escape(r[:300])}" for o in outcomes for n, r in o.failures
+    ]
+    failures += [f"{code(o.table)}: {escape(o.error[:300])}" for o in outcomes if o.error]
+    if failures:
+        blocks += [divider(), *_sections(["*Failures*", *_capped(failures, DIGEST_LINES)])]
+    blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
+    text = f"Backup prune: {len(outcomes)} tables, {count} backups {verb}, {len(failures)} failures"
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _digest_line(outcome: PruneOutcome, dry_run: bool) -> str:
+    if outcome.error:
+        return f"✗ {code(outcome.table)}: not pruned"
+    done = f"{outcome.planned} to delete" if dry_run else f"{outcome.deleted} deleted"
+    line = f"• {code(outcome.table)}: {done}, {human_bytes(outcome.bytes_freed)}"
+    if outcome.failures:
+        line += f", {len(outcome.failures)} failed"
+    return line
+
+
+def render_backup_created(table: str, name: str, arn: str, requester: str | None) -> Message:
+    """A backup the bot just started for someone."""
+    who = f" for <@{escape(requester)}>" if requester else ""
+    line = f"Backup {code(name)} of {code(table)} started{who}. It is usable once AVAILABLE."
+    return Message(
+        text=f"Backup {escape(name)} of {escape(table)} started",
+        blocks=(section(line), context(f"ARN: {code(arn)}")),
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _capped(lines: list[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"… and {len(lines) - limit} more"]
+
+
+def _sections(lines: list[str]) -> list[Block]:
+    """Lines packed into as few sections as fit Slack's 3000-character limit."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        line = line[: SECTION_LIMIT - 1]
+        if chunk and size + len(line) + 1 > SECTION_LIMIT:
+            blocks.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
