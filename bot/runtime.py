@@ -10,14 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.aws.clients import AwsClients
-from bot.aws.secrets import SlackCredentials, slack_credentials
-from bot.aws.state import StateStore
 from bot.settings import Settings, load_settings
-from bot.slack.notifier import Notifier, build_web_client
-from bot.slack.work import WorkQueue
+
+if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it runs
+    from bot.aws.secrets import SlackCredentials
+    from bot.aws.state import StateStore
+    from bot.slack.notifier import Notifier
+    from bot.slack.work import WorkQueue
 
 
 def utc_now() -> datetime:
@@ -56,6 +58,8 @@ class Runtime:
     @cached_property
     def credentials(self) -> SlackCredentials:
         """Slack credentials from Secrets Manager or the environment."""
+        from bot.aws.secrets import slack_credentials
+
         if self.credentials_override is not None:
             return self.credentials_override
         return slack_credentials(
@@ -65,11 +69,15 @@ class Runtime:
     @cached_property
     def state(self) -> StateStore:
         """The state table."""
+        from bot.aws.state import StateStore
+
         return StateStore(self.client("dynamodb"), self.settings.state_table)
 
     @cached_property
     def notifier(self) -> Notifier:
         """The only way to Slack."""
+        from bot.slack.notifier import Notifier, build_web_client
+
         if self.notifier_override is not None:
             return self.notifier_override
         client = build_web_client(self.credentials.bot_token, base_url=self.settings.slack_api_url)
@@ -78,6 +86,8 @@ class Runtime:
     @cached_property
     def work_queue(self) -> WorkQueue:
         """Where the ack path hands off slow work."""
+        from bot.slack.work import WorkQueue
+
         return WorkQueue(lambda: self.client("sqs"), self.settings.work_queue_url)
 
     def cached_groups(self, user: str) -> frozenset[str] | None:

@@ -1,4 +1,5 @@
-"""Who may do what: roles from Slack user, user-group and channel ids, and the role each action needs.
+"""Who may do what: roles from Slack user, user-group and channel ids, and the role each
+action needs.
 
 Pure: the caller passes the user's group memberships (from configuration and cached data).
 """

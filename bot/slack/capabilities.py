@@ -1,8 +1,8 @@
 """The registry of what the worker can run: command handlers, button handlers, plan executors.
 
 Each capability lives in its own module under `bot/slack/handlers/` and registers itself
-with the decorators here; `load_handlers()` imports every module there. A command without a handler is
-answered in the ack as "not available in this version".
+with the decorators here; `load_handlers()` imports every module there. A command without
+a handler is answered in the ack as "not available in this version".
 """
 
 from __future__ import annotations
@@ -81,7 +81,6 @@ COMMANDS: dict[type, CommandHandler] = {}
 ACTIONS: dict[str, ActionSpec] = {}
 PLANS: dict[str, PlanExecutor] = {}
 HOME: list[Callable[[Request], None]] = []
-
 
 
 def command(kind: type) -> Callable[[CommandHandler], CommandHandler]:

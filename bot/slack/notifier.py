@@ -153,7 +153,7 @@ class Notifier:
         return frozenset(found)
 
     def groups_of(self, user: str, group_ids: frozenset[str]) -> frozenset[str]:
-        """The user's groups among ``group_ids``, refreshing stale members (usergroups.users.list)."""
+        """The user's groups among ``group_ids``, refreshing stale member lists first."""
         cached = self.cached_groups(user, group_ids)
         if cached is not None:
             return cached

@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -38,6 +39,12 @@ def ack_body(message: Message) -> dict[str, Any]:
     return body
 
 
+@lru_cache(maxsize=32)
+def _help_ack(topic: str | None, available: frozenset[str]) -> dict[str, Any]:
+    # Help is the same for everyone: render it once per process.
+    return ack_body(render_help(topic, available=available))
+
+
 def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Decide the ack of one slash command; submits slow work. No network but the submit."""
     text = str(body.get("text") or "")
@@ -47,7 +54,7 @@ def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     except UsageError as exc:
         return ack_body(render_usage_error(exc))
     if isinstance(cmd, Help):
-        return ack_body(render_help(cmd.topic, available=available_names()))
+        return _help_ack(cmd.topic, available_names())
     access = runtime.settings.access
     groups = runtime.cached_groups(user) if access.group_ids else frozenset()
     role = access.role_of(user, channel, groups or frozenset())
@@ -96,7 +103,7 @@ def handle_mention(event: dict[str, Any], runtime: Runtime, event_id: str) -> No
 def register(app: App, runtime: Callable[[], Runtime]) -> None:
     """Attach the `/ddb` command and mention listeners."""
 
-    @app.command(re.compile(r"^/ddb"))
+    @app.command("/ddb")
     def on_command(ack: Ack, body: dict[str, Any]) -> None:
         ack(**handle_command(body, runtime()))
 

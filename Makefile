@@ -1,0 +1,51 @@
+# opsbot: `make demo` runs the local bot, `make test` runs everything CI runs.
+# Both set themselves up from scratch (a virtualenv in .venv, npm packages in node_modules).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+NPM_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+
+.PHONY: demo test setup lint typecheck unit package deploy-tests tour bench clean
+
+demo: $(STAMP)
+	$(BIN)/opsbot local
+
+test: lint typecheck package unit tour
+	@echo "make test: all checks passed"
+
+setup: $(STAMP) $(NPM_STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot functions tests benchmarks
+	$(BIN)/ruff format --check bot functions tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+package: $(STAMP) $(NPM_STAMP)
+	VENV=$(VENV) bash scripts/package.sh
+
+# The whole suite, deploy assertions included (they read the template `package` wrote).
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+tour: $(STAMP)
+	@if [ -f examples/tour.opsbot ]; then $(BIN)/opsbot local --script examples/tour.opsbot > /dev/null; fi
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .serverless .pytest_cache .mypy_cache .ruff_cache
