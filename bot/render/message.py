@@ -67,8 +67,9 @@ def fields_section(fields: list[str]) -> Block:
 
 
 def context(*texts: str) -> Block:
-    """A context block: small grey mrkdwn lines (at most 10 elements)."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts[:10]]}
+    """A context block: small grey mrkdwn lines (at most 10 elements; empty ones dropped)."""
+    elements = [{"type": "mrkdwn", "text": t} for t in texts if t]
+    return {"type": "context", "elements": elements[:10]}
 
 
 def divider() -> Block:
