@@ -291,6 +291,10 @@ class _Args:
                 elif index + 1 < len(words) and not words[index + 1].startswith("--"):
                     self.options[key] = words[index + 1]
                     index += 1
+                    # `--at 2h ago` typed without quotes: keep the relative time whole.
+                    if index + 1 < len(words) and words[index + 1].lower() == "ago":
+                        self.options[key] = f"{words[index]} ago"
+                        index += 1
                 else:
                     self.options[key] = None
             else:
@@ -342,7 +346,7 @@ class _Args:
 
 def _table_ref(text: str) -> TableRef:
     name, at, region = text.partition("@")
-    if not _TABLE_NAME.match(name):
+    if not _TABLE_NAME.fullmatch(name):
         raise InvalidValue(
             f"`{name[:60]}` is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
@@ -352,13 +356,13 @@ def _table_ref(text: str) -> TableRef:
 
 
 def _region(text: str) -> str:
-    if not _REGION.match(text):
+    if not _REGION.fullmatch(text):
         raise InvalidValue(f"`{text[:40]}` is not an AWS region code (like `us-west-2`)")
     return text
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise InvalidValue(f"`{text[:20]}` is not a positive whole number")
     return int(text)
 
@@ -368,7 +372,7 @@ def _duration(text: str) -> timedelta:
 
 
 def _new_table_name(text: str) -> str:
-    if not _TABLE_NAME.match(text):
+    if not _TABLE_NAME.fullmatch(text):
         raise InvalidValue(
             f"`{text[:60]}` is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
@@ -376,7 +380,7 @@ def _new_table_name(text: str) -> str:
 
 
 def _backup_name(text: str) -> str:
-    if not _BACKUP_NAME.match(text):
+    if not _BACKUP_NAME.fullmatch(text):
         raise InvalidValue(
             f"`{text[:60]}` is not a valid backup name (3-255 letters, digits, `_`, `-` or `.`)"
         )

@@ -13,23 +13,27 @@ _AGO = re.compile(r"^\s*(\d+\s*(?:s|m|min|h|d|w))\s+ago\s*$", re.IGNORECASE)
 _CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
 
 DURATION_FORM = "a number and a unit: 90m, 12h, 30d or 2w"
+MAX_DURATION_S = 100 * 366 * 86400
 TIME_FORM = "ISO 8601 with a zone (2026-11-20T10:42:00Z), HH:MM (today, UTC) or '2h ago'"
 
 
 def parse_duration(text: str) -> timedelta:
     """'30d' -> 30 days; units s, m (min), h, d, w. Raises InvalidValue naming the form."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match or int(match.group(1)) <= 0:
-        raise InvalidValue(f"`{text}` is not a duration; use {DURATION_FORM}")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+        raise InvalidValue(f"`{text[:40]}` is not a duration; use {DURATION_FORM}")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds > MAX_DURATION_S:
+        raise InvalidValue(f"`{text[:40]}` is longer than 100 years; use {DURATION_FORM}")
+    return timedelta(seconds=seconds)
 
 
 def parse_time(text: str, now: datetime) -> datetime:
     """A point in time in any of the accepted forms, as an aware UTC datetime."""
-    ago = _AGO.match(text)
+    ago = _AGO.fullmatch(text)
     if ago:
         return now - parse_duration(ago.group(1))
-    clock = _CLOCK.match(text)
+    clock = _CLOCK.fullmatch(text)
     if clock:
         hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
         return now.astimezone(UTC).replace(hour=hour, minute=minute, second=second, microsecond=0)
@@ -39,10 +43,13 @@ def parse_time(text: str, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise InvalidValue(f"`{text}` is not a time; use {TIME_FORM}") from None
+        raise InvalidValue(f"`{text[:60]}` is not a time; use {TIME_FORM}") from None
     if parsed.tzinfo is None:
-        raise InvalidValue(f"`{text}` has no time zone; add `Z` for UTC, or use {TIME_FORM}")
-    return parsed.astimezone(UTC)
+        raise InvalidValue(f"`{text[:60]}` has no time zone; add `Z` for UTC, or use {TIME_FORM}")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(f"`{text[:60]}` is out of range; use {TIME_FORM}") from None
 
 
 def format_duration(delta: timedelta | float) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.tables import TableStatus, table_risks
 from bot.domain.times import format_relative, format_utc
-from bot.render.message import Message, context, escape, fields_section, header, link, section
+from bot.render.message import Message, code, context, escape, fields_section, header, link, section
 
 _STATUS_EMOJI = {"ACTIVE": ":large_green_circle:", "CREATING": ":large_blue_circle:"}
 
@@ -26,7 +26,13 @@ def table_console_url(table: str, region: str) -> str:
     return f"https://{region}.console.aws.amazon.com/dynamodbv2/home?region={region}#table?name={table}"
 
 
-def render_status(status: TableStatus, now: datetime, *, max_backup_age: timedelta) -> Message:
+def render_status(
+    status: TableStatus,
+    now: datetime,
+    *,
+    max_backup_age: timedelta,
+    extra_risks: tuple[str, ...] = (),
+) -> Message:
     """The table's status, billing, size, PITR window, newest backup, protection and alarms."""
     name = escape(status.name)
     emoji = _STATUS_EMOJI.get(status.status, ":large_orange_circle:")
@@ -52,9 +58,7 @@ def render_status(status: TableStatus, now: datetime, *, max_backup_age: timedel
         backup = f"{':warning: ' if stale else ''}{escape(status.newest_backup.name)} ({age})"
     protection = ":white_check_mark: on" if status.deletion_protection else ":warning: off"
     alarms = (
-        ", ".join(f"`{escape(a)}`" for a in status.alarms_firing)
-        if status.alarms_firing
-        else "none firing"
+        ", ".join(code(a) for a in status.alarms_firing) if status.alarms_firing else "none firing"
     )
     fields = [
         f"*Status*\n{emoji} {escape(status.status)}",
@@ -68,13 +72,14 @@ def render_status(status: TableStatus, now: datetime, *, max_backup_age: timedel
     ]
     if status.replica_regions:
         fields.append("*Replicas*\n" + ", ".join(escape(r) for r in status.replica_regions))
-    risks = table_risks(status, now, max_backup_age=max_backup_age)
+    # extra_risks: replicas and throttling alarms (bot.domain.replicas.health_risks).
+    risks = table_risks(status, now, max_backup_age=max_backup_age) + extra_risks
     blocks = [
         header(f"{status.name} — {status.region}"),
         fields_section(fields[:10]),
     ]
     if risks:
-        blocks.append(section(":warning: *Risks:* " + "; ".join(risks)))
+        blocks.append(section(":warning: *Risks:* " + "; ".join(escape(r) for r in risks)))
     blocks.append(
         context(
             link(table_console_url(status.name, status.region), "Open in the console"),

@@ -119,7 +119,7 @@ def test_ack_path_makes_no_slack_call_and_worker_answers_status(
     assert drain_work(runtime) == 1
     replies = slack.responses("cmd1")
     assert len(replies) == 1
-    assert "orders in us-west-2: ACTIVE, PITR off" == replies[0]["text"]
+    assert replies[0]["text"] == "orders in us-west-2: ACTIVE, PITR off"
 
 
 def test_when_the_work_queue_is_down_the_ack_says_nothing_was_done(
