@@ -18,8 +18,11 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from bot.domain.accounts import ACCOUNT_ID, ALIAS, ROLE_ARN, Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
+from bot.domain.replicas import parse_watched_table
+from bot.domain.retention import POLICY_FORM, parse_policy
 from bot.domain.times import parse_duration
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"
@@ -90,11 +93,17 @@ class Settings:
     slack_secret_id: str = ""
     aws_endpoint_url: str | None = None
     slack_api_url: str | None = None
+    home_tables: tuple[str, ...] = ()  # App Home cards: "orders" or "orders@us-west-2"
+    accounts: tuple[Account, ...] = ()  # [[accounts]]; empty: only the account opsbot runs in
 
     @property
     def default_region(self) -> str:
         """The first configured region: where a table without `@region` is looked up."""
         return self.regions[0]
+
+    def account(self, key: str) -> Account | None:
+        """The configured account with this id or alias (None when there is none)."""
+        return find_account(self.accounts, key)
 
 
 # Environment variables that override keys of opsbot.toml (deploy-time values).
@@ -117,6 +126,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "slack": frozenset({"secret_id", "api_url", "late_after"}),
     "channels": frozenset({"default", "alarms", "audit", "backups"}),
     "routes": frozenset(),
+    "accounts": frozenset(),
     "roles": frozenset({"default", "admin", "operator", "viewer"}),
     "permissions": frozenset(DEFAULT_PERMISSIONS),
     "retention": frozenset({"default", "tables"}),
@@ -125,6 +135,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "prune": frozenset({"mode"}),
     "restore": frozenset({"slow_after", "poll_every"}),
     "confirm": frozenset({"ttl"}),
+    "home": frozenset({"tables"}),
     "state": frozenset(
         {"table", "work_queue_url", "restore_queue_url", "prune_queue_url", "alarm_topic_arn"}
     ),
@@ -163,7 +174,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         if section not in _KNOWN:
             raise ConfigError(section, f"one of the sections {', '.join(sorted(_KNOWN))}")
         known = _KNOWN[section]
-        if section == "routes":
+        if section in ("routes", "accounts"):
             continue
         if not isinstance(value, dict):
             raise ConfigError(section, "a table ([section])")
@@ -172,13 +183,18 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
                 raise ConfigError(f"{section}.{key}", f"one of {', '.join(sorted(known))}")
     aws, slack, state = _table(raw, "aws"), _table(raw, "slack"), _table(raw, "state")
     audit, backups = _table(raw, "audit"), _table(raw, "backups")
+    regions = _regions(aws.get("regions", ["us-east-1"]))
     return Settings(
-        regions=_regions(aws.get("regions", ["us-east-1"])),
+        regions=regions,
         channels=_channels(_table(raw, "channels")),
         routes=_routes(raw.get("routes", [])),
         access=_access(_table(raw, "roles"), _table(raw, "permissions")),
-        retention_default=_str(_table(raw, "retention"), "retention", "default", ""),
-        retention_tables=_str_map(_table(raw, "retention").get("tables", {}), "retention.tables"),
+        retention_default=_policy(
+            _str(_table(raw, "retention"), "retention", "default", ""), "retention.default"
+        ),
+        retention_tables=_policies(
+            _str_map(_table(raw, "retention").get("tables", {}), "retention.tables")
+        ),
         audit_severity=_severities(audit.get("severity", {})),
         audit_include_read_only=_bool(audit, "audit", "include_read_only", False),
         audit_include_data_events=_bool(audit, "audit", "include_data_events", False),
@@ -198,6 +214,8 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         slack_secret_id=_str(slack, "slack", "secret_id", ""),
         aws_endpoint_url=_str(aws, "aws", "endpoint_url", "") or None,
         slack_api_url=_str(slack, "slack", "api_url", "") or None,
+        home_tables=_home_tables(_table(raw, "home").get("tables", [])),
+        accounts=_accounts(raw.get("accounts", []), regions),
     )
 
 
@@ -257,13 +275,13 @@ def _regions(value: Any) -> tuple[str, ...]:
             "aws.regions", 'a non-empty list of region codes like ["us-west-2"]', value
         )
     for region in value:
-        if not isinstance(region, str) or not _REGION.match(region):
+        if not isinstance(region, str) or not _REGION.fullmatch(region):
             raise ConfigError("aws.regions", "region codes like us-west-2", region)
     return tuple(value)
 
 
 def _channel(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not _CHANNEL.match(value):
+    if not isinstance(value, str) or not _CHANNEL.fullmatch(value):
         raise ConfigError(key, "a Slack channel id (C0123ABCD) or #name", value)
     return value
 
@@ -297,7 +315,7 @@ def _routes(value: Any) -> tuple[Route, ...]:
 
 def _ids(value: Any, key: str, pattern: re.Pattern[str]) -> frozenset[str]:
     if not isinstance(value, list) or not all(
-        isinstance(v, str) and pattern.match(v) for v in value
+        isinstance(v, str) and pattern.fullmatch(v) for v in value
     ):
         raise ConfigError(key, "a list of Slack ids like U0123ABCD", value)
     return frozenset(value)
@@ -337,6 +355,34 @@ def _str_map(value: Any, key: str) -> dict[str, str]:
     return dict(value)
 
 
+def _policy(text: str, key: str) -> str:
+    """The policy text itself when parse_policy accepts it (empty means no policy)."""
+    if text.strip():
+        try:
+            parse_policy(text)
+        except InvalidValue as exc:
+            raise ConfigError(
+                key, f"a retention policy: {POLICY_FORM} ({exc.message})", text
+            ) from None
+    return text
+
+
+def _policies(tables: dict[str, str]) -> dict[str, str]:
+    return {name: _policy(text, f"retention.tables.{name}") for name, text in tables.items()}
+
+
+def _home_tables(value: Any) -> tuple[str, ...]:
+    expected = 'a list of tables like ["orders", "orders@us-west-2"]'
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("home.tables", expected, value)
+    for text in value:
+        try:
+            parse_watched_table(text)
+        except InvalidValue:
+            raise ConfigError("home.tables", expected, text) from None
+    return tuple(value)
+
+
 def _severities(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError("audit.severity", "a table of EventName = severity", value)
@@ -346,3 +392,83 @@ def _severities(value: Any) -> dict[str, str]:
                 f"audit.severity.{action}", f"one of {', '.join(SEVERITIES)}", severity
             )
     return dict(value)
+
+
+_ACCOUNT_KEYS = frozenset({"id", "alias", "home", "role_arn", "external_id", "regions"})
+
+
+def _accounts(value: Any, default_regions: tuple[str, ...]) -> tuple[Account, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(
+            "accounts", "a list of [[accounts]] tables with `id`, `alias` and `role_arn`", value
+        )
+    accounts: list[Account] = []
+    for index, item in enumerate(value):
+        key = f"accounts[{index}]"
+        if not isinstance(item, dict) or set(item) - _ACCOUNT_KEYS:
+            raise ConfigError(key, f"a table with keys {', '.join(sorted(_ACCOUNT_KEYS))}", item)
+        account = _account(item, key, default_regions)
+        for earlier in accounts:
+            if earlier.id == account.id:
+                raise ConfigError(f"{key}.id", "an account id not listed twice", account.id)
+            if earlier.alias == account.alias:
+                raise ConfigError(f"{key}.alias", "an alias no other account uses", account.alias)
+            if earlier.is_home and account.is_home:
+                raise ConfigError(f"{key}.home", "true for at most one account", True)
+        accounts.append(account)
+    return tuple(accounts)
+
+
+def _account(item: Mapping[str, Any], key: str, default_regions: tuple[str, ...]) -> Account:
+    account_id = item.get("id")
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+        raise ConfigError(
+            f"{key}.id", 'a 12-digit account id in quotes, like "123456789012"', account_id
+        )
+    alias = item.get("alias")
+    if (
+        not isinstance(alias, str)
+        or not ALIAS.fullmatch(alias)
+        or ACCOUNT_ID.fullmatch(alias)
+        or _REGION.fullmatch(alias)
+    ):
+        raise ConfigError(
+            f"{key}.alias",
+            "lowercase letters, digits and `-` (like payments-prod), "
+            "neither a region code nor an account id",
+            alias,
+        )
+    home = _bool(item, key, "home", False)
+    role_arn = item.get("role_arn")
+    if home:
+        if role_arn is not None or "external_id" in item:
+            raise ConfigError(
+                f"{key}.role_arn", "absent for the home account (opsbot runs there)", role_arn
+            )
+    else:
+        match = ROLE_ARN.fullmatch(role_arn) if isinstance(role_arn, str) else None
+        if match is None:
+            raise ConfigError(
+                f"{key}.role_arn",
+                f"an IAM role ARN like arn:aws:iam::{account_id}:role/opsbot-member "
+                "(or `home = true` for the account opsbot runs in)",
+                role_arn,
+            )
+        if match["account"] != account_id:
+            raise ConfigError(
+                f"{key}.role_arn", f"a role in account {account_id} (the `id` above)", role_arn
+            )
+    external_id = item.get("external_id")
+    if external_id is not None and (not isinstance(external_id, str) or not external_id):
+        raise ConfigError(f"{key}.external_id", "a non-empty string", external_id)
+    regions = default_regions
+    if "regions" in item:
+        try:
+            regions = _regions(item["regions"])
+        except ConfigError:
+            raise ConfigError(
+                f"{key}.regions",
+                'a non-empty list of region codes like ["us-west-2"]',
+                item["regions"],
+            ) from None
+    return Account(account_id, alias, regions, role_arn if not home else None, external_id)

@@ -60,7 +60,7 @@ class AwsClients:
 
     def _build(self, service: str, region: str) -> Any:
         session = self._session or boto3.session.Session()
-        client = session.client(
+        client: Any = session.client(  # type: ignore[call-overload]
             service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
         )
         for event_name, handler in self._listeners:

@@ -63,12 +63,18 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
             request.role = role_of(runtime, item.user, item.channel)
             _dispatch(request)
     except OpsbotError as exc:
-        _reply_error(request, exc)
+        if item.kind == "home":
+            log.warning("App Home for %s not refreshed: %s", item.user, exc.message)
+        else:
+            _reply_error(request, exc)
     except Exception:
         if attempt < MAX_ATTEMPTS:
             runtime.state.release_once("work", item.id)
             raise
         log.exception("work item %s failed after %s attempts", item.id, attempt)
+        if item.kind == "home":
+            runtime.state.complete_once("work", item.id)
+            return  # nobody asked: the next opening of the tab tries again
         request.reply(
             render_error(
                 f"Something went wrong running `{_what(item)}` and I gave up after {attempt} "

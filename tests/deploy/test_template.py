@@ -103,7 +103,134 @@ FUNCTIONS = [
             "dynamodb:ListBackups",
             "cloudwatch:DescribeAlarms",
             "secretsmanager:GetSecretValue",
+            # `/ddb replicas`, status risks, App Home
+            "dynamodb:DescribeGlobalTable",
+            "cloudwatch:GetMetricData",
+            "dynamodb:ListTables",
+            "dynamodb:ListTagsOfResource",
+            # `/ddb backup`, a confirmed `/ddb prune` (and its `--all` fan-out)
+            "dynamodb:CreateBackup",
+            "dynamodb:DeleteBackup",
+            "sqs:SendMessage",
+            # `/ddb alarms recommend` creates the recommended alarms
+            "cloudwatch:PutMetricAlarm",
+            # `/ddb restore` (with the item actions on the new table), `/ddb pitr`, Copy settings
+            "dynamodb:RestoreTableToPointInTime",
+            "dynamodb:RestoreTableFromBackup",
+            "dynamodb:DescribeBackup",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:DescribeTimeToLive",
+            "dynamodb:UpdateTimeToLive",
+            "dynamodb:TagResource",
+            "dynamodb:UpdateTable",
+            "dynamodb:Scan",
+            # `/ddb who-changed` before the history covers the window (and its attribution)
+            "cloudtrail:LookupEvents",
+            "dynamodb:BatchGetItem",
         },
+    ),
+    Fn(
+        name="alarms",
+        handler="functions/alarms.handler",
+        timeout=60,
+        actions=frozenset(
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "cloudwatch:GetMetricData",
+                "secretsmanager:GetSecretValue",
+                "sqs:SendMessage",  # the on-failure destination (AlarmsDLQ)
+            }
+        ),
+    ),
+    Fn(
+        name="pruneScheduler",
+        handler="functions/prune_scheduler.handler",
+        timeout=900,
+        actions=frozenset(
+            {
+                "dynamodb:ListTables",
+                "dynamodb:ListTagsOfResource",
+                "sqs:SendMessage",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "secretsmanager:GetSecretValue",
+            }
+        ),
+    ),
+    Fn(
+        name="pruneWorker",
+        handler="functions/prune_worker.handler",
+        timeout=900,
+        actions=SQS_CONSUMER_ACTIONS
+        | {
+            "dynamodb:ListBackups",
+            "dynamodb:DeleteBackup",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "secretsmanager:GetSecretValue",
+        },
+    ),
+    Fn(
+        name="restoreWatcher",
+        handler="functions/restore_watcher.handler",
+        timeout=60,
+        actions=SQS_CONSUMER_ACTIONS
+        | {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:DescribeTable",
+            "sqs:SendMessage",  # the next check
+            "secretsmanager:GetSecretValue",
+        },
+    ),
+]
+FUNCTIONS += [
+    Fn(
+        name="cloudtrail",
+        handler="functions/cloudtrail.handler",
+        timeout=60,
+        actions=frozenset(
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchGetItem",  # the bot's own actions (REQ# items)
+                "secretsmanager:GetSecretValue",
+                "sqs:SendMessage",  # the on-failure destination (AuditDLQ)
+            }
+        ),
+    ),
+    Fn(
+        name="snsInbox",
+        handler="functions/sns_inbox.handler",
+        timeout=300,
+        actions=frozenset(
+            {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",  # a log file's events, 25 a call
+                "dynamodb:Query",
+                "s3:GetObject",  # CloudTrail log files, trail bucket AWSLogs/* only
+                "cloudwatch:GetMetricData",  # the alarm path's datapoints
+                "secretsmanager:GetSecretValue",
+                "sqs:SendMessage",  # the on-failure destination (AuditDLQ)
+            }
+        ),
     ),
 ]
 FN_IDS = [f.name for f in FUNCTIONS]

@@ -6,6 +6,7 @@ from bot.aws.tables import describe_status
 from bot.domain.commands import Status
 from bot.render.status import render_status
 from bot.slack.capabilities import Request, command
+from bot.slack.handlers.replicas import status_health_risks
 
 
 @command(Status)
@@ -20,4 +21,9 @@ def status(cmd: Status, request: Request) -> None:
         table.name,
         table.region,
     )
-    request.reply(render_status(result, request.now, max_backup_age=settings.backup_max_age))
+    extra = status_health_risks(request.runtime, result, request.now)
+    request.reply(
+        render_status(
+            result, request.now, max_backup_age=settings.backup_max_age, extra_risks=extra
+        )
+    )
