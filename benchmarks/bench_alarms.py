@@ -1,0 +1,119 @@
+"""AWS and Slack calls per alarm notification (DESIGN.md section 10), against moto and the
+local Slack sink: one incident (ALARM, a repeat, OK) replayed several times.
+
+aws_calls.alarm_notification is the most AWS calls any one notification made besides the
+state table (target: at most 2; the minimum is 1, GetMetricData for the root's chart).
+slack_calls.alarm_resolve is the Slack calls of the OK (chat.update + thread reply = 2).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from bot.aws.secrets import SlackCredentials
+from bot.local.slack_sink import SlackSink
+from bot.runtime import Runtime
+from bot.settings import parse_settings
+
+EVENTS = Path(__file__).resolve().parent.parent / "tests" / "events"
+REGION = "us-west-2"
+STATE_TABLE = "opsbot-state"
+ROUNDS = 5
+
+
+def _event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _with(event: dict[str, Any], message_id: str, at: datetime, state: str) -> dict[str, Any]:
+    changed = copy.deepcopy(event)
+    sns = changed["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    message["NewStateValue"] = state
+    message["StateChangeTime"] = at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    sns["Message"], sns["MessageId"] = json.dumps(message), message_id
+    return changed
+
+
+def _create_state_table() -> None:
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=STATE_TABLE,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def measure() -> dict[str, float | int]:
+    """Calls per notification kind, the worst case reported against its target."""
+    from functions import alarms
+
+    with mock_aws(), SlackSink() as sink:
+        _create_state_table()
+        settings = parse_settings(
+            {"aws": {"regions": [REGION]}, "channels": {"default": "C0ALARMS1"}}
+        )
+        now = {"at": datetime(2026, 11, 22, 9, 45, tzinfo=UTC)}
+        runtime = Runtime(
+            replace(settings, slack_api_url=sink.base_url),
+            clock=lambda: now["at"],
+            credentials_override=SlackCredentials("xoxb-bench", "bench"),
+        )
+        aws_calls: Counter[str] = Counter()
+        state_calls: Counter[str] = Counter()
+        current = {"kind": ""}
+
+        def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
+            if params.get("TableName") == STATE_TABLE:
+                state_calls[current["kind"]] += 1
+            else:
+                aws_calls[current["kind"]] += 1
+
+        runtime.clients.on_event("before-parameter-build.*.*", count)
+        alarm = _event("sns-alarm-write-throttle.json")
+        slack_calls: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
+        for round_no in range(ROUNDS):
+            start = datetime(2026, 11, 22, 9, 42, tzinfo=UTC) + timedelta(hours=round_no)
+            steps = (
+                ("alarm_root", "ALARM", start),
+                ("alarm_repeat", "ALARM", start + timedelta(minutes=5)),
+                ("alarm_resolve", "OK", start + timedelta(minutes=13)),
+            )
+            for kind, state, at in steps:
+                now["at"] = at + timedelta(seconds=30)
+                current["kind"] = kind
+                before = len(sink.calls)
+                event = _with(alarm, f"{kind}-{round_no}", at, state)
+                alarms.handle(event, runtime)
+                slack_calls[kind] += len(sink.calls) - before
+                counts[kind] += 1
+
+    per = {k: aws_calls[k] / counts[k] for k in counts}
+    return {
+        "aws_calls.alarm_notification": max(per.values()),
+        "aws_calls.alarm_notification_target": 2,
+        "aws_calls.alarm_root": per["alarm_root"],
+        "aws_calls.alarm_repeat": per["alarm_repeat"],
+        "aws_calls.alarm_resolve": per["alarm_resolve"],
+        "state_calls.alarm_notification": max(state_calls[k] / counts[k] for k in counts),
+        "slack_calls.alarm_root": slack_calls["alarm_root"] / counts["alarm_root"],
+        "slack_calls.alarm_repeat": slack_calls["alarm_repeat"] / counts["alarm_repeat"],
+        "slack_calls.alarm_resolve": slack_calls["alarm_resolve"] / counts["alarm_resolve"],
+    }

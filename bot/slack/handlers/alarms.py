@@ -1,0 +1,185 @@
+"""`/ddb alarms [table]`, `/ddb alarms recommend <table>` and the buttons on alarm messages
+("Table status", "Silence 1h/4h"): the worker side."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import timedelta
+
+from bot.aws.alarms import (
+    MAX_SILENCE_S,
+    alarms_needing_attention,
+    existing_alarms,
+    load_incident,
+    put_alarm,
+    replica_regions,
+    save_silence,
+)
+from bot.aws.state import record_bot_action
+from bot.domain.alarm_set import (
+    AlarmSpec,
+    AlarmSummary,
+    Recommendation,
+    needs_attention,
+    plan_recommendation,
+    recommended_alarms,
+)
+from bot.domain.commands import Alarms, Status, parse_command
+from bot.domain.confirmations import Plan
+from bot.domain.errors import OpsbotError, UsageError
+from bot.render.alarm_list import (
+    render_alarm_list,
+    render_recommendation,
+    render_recommendation_done,
+)
+from bot.render.alarms import render_silenced
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack.capabilities import Request, action, command, plan_executor
+from bot.slack.confirmations import create_plan
+from bot.slack.handlers.status import status
+
+PLAN_KIND = "alarms-recommend"
+
+
+@command(Alarms)
+def alarms(cmd: Alarms, request: Request) -> None:
+    """List the alarms needing attention, or plan the recommended set for a table."""
+    if cmd.recommend:
+        recommend(cmd, request)
+        return
+    runtime = request.runtime
+    settings = runtime.settings
+    table = cmd.table.in_region(settings.default_region) if cmd.table else None
+    regions = (table.region,) if table and table.region else settings.regions
+    found: list[AlarmSummary] = []
+    for region in regions:
+        found += alarms_needing_attention(
+            runtime.client("cloudwatch", region), region, table=table.name if table else None
+        )
+    request.reply(
+        render_alarm_list(
+            needs_attention(found),
+            table=table.name if table else None,
+            regions=regions,
+            now=request.now,
+        )
+    )
+
+
+def alarm_topic(settings: Settings, region: str) -> str:
+    """The bot's alarm topic, if alarms in ``region`` can notify it; else a clear error."""
+    topic = settings.alarm_topic_arn
+    if not topic:
+        raise OpsbotError(
+            "opsbot has no alarm topic configured (`OPSBOT_ALARM_TOPIC_ARN`), so new alarms "
+            "would notify nobody."
+        )
+    parts = topic.split(":")
+    topic_region = parts[3] if len(parts) > 5 else ""
+    if topic_region and topic_region != region:
+        raise OpsbotError(
+            f"Alarms in {region} cannot notify opsbot's alarm topic in {topic_region} "
+            "(CloudWatch notifies topics in its own region only). Deploy opsbot's alarm "
+            f"topic in {region}, or create these alarms there by hand."
+        )
+    return topic
+
+
+def _recommendation(
+    runtime: Runtime, table: str, region: str, specs: tuple[AlarmSpec, ...] | None = None
+) -> Recommendation:
+    """The recommended set (or ``specs``) against the table and alarms as they are now."""
+    replicas = replica_regions(runtime.client("dynamodb", region), table, region)
+    wanted = specs if specs is not None else recommended_alarms(table, region, replicas)
+    existing = existing_alarms(
+        runtime.client("cloudwatch", region), region, [spec.name for spec in wanted]
+    )
+    return plan_recommendation(table, region, wanted, existing)
+
+
+def recommend(cmd: Alarms, request: Request) -> None:
+    """Show which recommended alarms are missing and ask the requester to confirm."""
+    runtime = request.runtime
+    assert cmd.table is not None
+    ref = cmd.table.in_region(runtime.settings.default_region)
+    assert ref.region is not None
+    topic = alarm_topic(runtime.settings, ref.region)
+    plan_of = _recommendation(runtime, ref.name, ref.region)
+    if not plan_of.create:
+        request.reply(
+            render_recommendation(plan_of, topic_arn=topic, plan_id=None, requester=request.user)
+        )
+        return
+    plan = create_plan(
+        runtime.state,
+        kind=PLAN_KIND,
+        action=cmd.action,
+        requester=request.user,
+        channel=request.channel,
+        now=request.now,
+        ttl_s=runtime.settings.confirm_ttl.total_seconds(),
+        summary=(
+            f"create {len(plan_of.create)} recommended alarms for `{ref.name}` in {ref.region}"
+        ),
+        payload={
+            "table": ref.name,
+            "region": ref.region,
+            "alarms": [spec.as_payload() for spec in plan_of.create],
+        },
+    )
+    request.reply(
+        render_recommendation(plan_of, topic_arn=topic, plan_id=plan.id, requester=request.user)
+    )
+
+
+@plan_executor(PLAN_KIND)
+def create_recommended(plan: Plan, request: Request) -> None:
+    """Re-check the table and existing alarms, then create the planned alarms still missing."""
+    runtime = request.runtime
+    table, region = str(plan.payload["table"]), str(plan.payload["region"])
+    topic = alarm_topic(runtime.settings, region)
+    specs = tuple(AlarmSpec.from_payload(p) for p in plan.payload.get("alarms", []))
+    current = _recommendation(runtime, table, region, specs)
+    cloudwatch = runtime.client("cloudwatch", region)
+    for spec in current.create:
+        request_id = put_alarm(cloudwatch, spec, topic_arn=topic, region=region)
+        record_bot_action(
+            runtime.state,
+            request_id=request_id,
+            slack_user=plan.requester,
+            command=f"/ddb alarms recommend {table}@{region}",
+            now=runtime.epoch(),
+        )
+    request.reply(render_recommendation_done(table, region, current.create, current.existing))
+
+
+@action("alarm_table_status", permission="status")
+def table_status(value: str, request: Request) -> None:
+    """The "Table status" button: `/ddb status table@region` for the alarm's table."""
+    cmd = parse_command(f"status {shlex.quote(value)}", request.now)
+    if not isinstance(cmd, Status):
+        raise UsageError("This button does not name a table.")
+    status(cmd, request)
+
+
+@action("alarm_silence", permission="alarms:silence")
+def silence(value: str, request: Request) -> None:
+    """The "Silence 1h/4h" buttons: silence the alarm and say so in the incident's thread."""
+    runtime = request.runtime
+    arn, _, seconds_text = value.rpartition("|")
+    if not arn or not seconds_text.isdigit() or not 60 <= int(seconds_text) <= MAX_SILENCE_S:
+        raise UsageError("This silence button is not valid.")
+    until = request.now + timedelta(seconds=int(seconds_text))
+    save_silence(runtime.state, arn, until=until, by_user=request.user, now=request.now)
+    record = load_incident(runtime.state, arn)
+    name = (record.alarm_name if record else "") or arn.rpartition(":alarm:")[2] or arn
+    message = render_silenced(name, until, request.user)
+    copies = record.copies if record is not None and record.incident.is_open else ()
+    for copy in copies:
+        runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
+    if not copies:
+        if request.item.message_ts:
+            request.post(message, thread_ts=request.item.message_ts)
+        else:
+            request.reply(message)
