@@ -5,10 +5,12 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | kind                | pk                                   | sk                              |
 |---------------------|--------------------------------------|---------------------------------|
 | audit event         | `AUDIT#<account>#<region>#<table>`   | `<time iso Z>#<eventID>`        |
+| audit install mark  | `META`                               | `INSTALLED` (since when, accounts) |
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
+| prune table progress| `JOB#prune`                          | `<run id>#T#<region>#<table>`   |
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
 

@@ -210,7 +210,7 @@ def render_prune_digest(
 ) -> Message:
     """One message per nightly run: tables checked, backups deleted, bytes and cost freed."""
     outcomes = list(results)
-    dry_run = mode != "apply"
+    dry_run = mode not in ("apply", "delete")  # "delete": the nightly prune's delete mode
     count = sum(o.planned for o in outcomes) if dry_run else sum(o.deleted for o in outcomes)
     freed = sum(o.bytes_freed for o in outcomes)
     saved = money(monthly_cost(freed, price_per_gb_month))

@@ -291,3 +291,9 @@ def test_backup_created_names_backup_requester_and_arn() -> None:
         "orders", "before-migration", "arn:aws:dynamodb:us-west-2:1:table/orders/backup/01", "U1"
     )
     assert_golden("backups", "created", message.as_args())
+
+
+def test_prune_digest_in_the_nightly_delete_mode_reports_deletions() -> None:
+    message = render_prune_digest(OUTCOMES, NOW, "delete", price_per_gb_month=PRICE)
+    assert message.text == "Backup prune: 4 tables, 14 backups deleted, 2 failures"
+    assert "Mode: delete" in "\n".join(every_text(message))

@@ -1,0 +1,187 @@
+"""Prune runs in the state table: the run record, per-table progress, and outcomes.
+
+Key shapes (the `job` kind of bot.aws.state):
+
+| item           | pk           | sk                               |
+|----------------|--------------|----------------------------------|
+| run record     | `JOB#prune`  | `<run id>`                       |
+| table progress | `JOB#prune`  | `<run id>#T#<region>#<table>`    |
+
+The run record holds the expected table count and atomic counters (UpdateItem ADD). A
+table's outcome is written together with the run's counters in one transaction, guarded by
+`attribute_not_exists(reported)` on the table item, so a redelivered message counts once.
+Deleted backups are checkpointed as a string set (`<size>|<arn>`): ADD of a set member is
+idempotent, so a resumed table neither deletes nor counts a backup twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bot.aws.errors import error_code
+from bot.aws.state import StateStore, job_pk, serialize
+from bot.domain.backups import BackupInfo
+from bot.domain.retention import PruneOutcome
+
+KIND = "prune"
+RUN_KEEP_S = 90 * 86400
+
+
+def table_sk(run_id: str, key: str) -> str:
+    """Sort key of one table's progress within a run (``key`` is `<region>#<table>`)."""
+    return f"{run_id}#T#{key}"
+
+
+def create_run(
+    state: StateStore,
+    run_id: str,
+    *,
+    expected: int,
+    mode: str,
+    now: datetime,
+    channel: str = "",
+    requester: str = "",
+) -> bool:
+    """Store a new run record; False when the run already exists (a redelivered trigger)."""
+    return state.put_new(
+        {
+            "pk": job_pk(KIND),
+            "sk": run_id,
+            "run_id": run_id,
+            "started": now.isoformat(),
+            "mode": mode,
+            "expected": expected,
+            "reported": 0,
+            "planned": 0,
+            "deleted": 0,
+            "bytes_freed": 0,
+            "failures": 0,
+            "channel": channel or None,
+            "requester": requester or None,
+            "expires_at": int(now.timestamp()) + RUN_KEEP_S,
+        }
+    )
+
+
+def load_run(state: StateStore, run_id: str) -> dict[str, Any] | None:
+    """The run record, or None."""
+    return state.get(job_pk(KIND), run_id)
+
+
+def checkpoint_deleted(state: StateStore, run_id: str, key: str, backup: BackupInfo) -> None:
+    """Remember that one backup of the table is deleted (idempotent)."""
+    state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": job_pk(KIND), "sk": table_sk(run_id, key)}),
+        UpdateExpression="ADD #d :b",
+        ExpressionAttributeNames={"#d": "done"},
+        ExpressionAttributeValues={":b": {"SS": [f"{backup.size_bytes or 0}|{backup.arn}"]}},
+    )
+
+
+def load_done(state: StateStore, run_id: str, key: str) -> dict[str, int]:
+    """Backups of the table already deleted in this run: ARN -> size in bytes."""
+    item = state.get(job_pk(KIND), table_sk(run_id, key)) or {}
+    done: dict[str, int] = {}
+    for entry in item.get("done", set()):
+        size, _, arn = str(entry).partition("|")
+        done[arn] = int(size or 0)
+    return done
+
+
+def report_table(
+    state: StateStore, run_id: str, key: str, outcome: PruneOutcome, *, now: float
+) -> bool:
+    """Record one table's outcome and add it to the run's counters, once.
+
+    False when the table had already reported (a redelivery). Raises LookupError when
+    the run record does not exist.
+    """
+    fields: dict[str, Any] = {
+        "reported": True,
+        "table": outcome.table,
+        "planned": outcome.planned,
+        "deleted": outcome.deleted,
+        "bytes_freed": outcome.bytes_freed,
+        "failed": [list(f) for f in outcome.failures],
+        "error": outcome.error,
+        "expires_at": int(now) + RUN_KEEP_S,
+    }
+    names = {f"#f{i}": name for i, name in enumerate(k for k, v in fields.items() if v is not None)}
+    values = {f":f{i}": fields[name] for i, name in enumerate(names.values())}
+    assignments = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
+    counters = {
+        ":one": 1,
+        ":planned": outcome.planned,
+        ":deleted": outcome.deleted,
+        ":bytes": outcome.bytes_freed,
+        ":failures": len(outcome.failures) + (1 if outcome.error else 0),
+    }
+    try:
+        state.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": state.table_name,
+                        "Key": serialize({"pk": job_pk(KIND), "sk": table_sk(run_id, key)}),
+                        "UpdateExpression": f"SET {assignments}",
+                        "ConditionExpression": "attribute_not_exists(#f0)",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": _values(values),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": state.table_name,
+                        "Key": serialize({"pk": job_pk(KIND), "sk": run_id}),
+                        "UpdateExpression": "ADD reported :one, planned :planned, "
+                        "deleted :deleted, bytes_freed :bytes, failures :failures",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _values(counters),
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if error_code(exc) != "TransactionCanceledException":
+            raise
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise LookupError(f"prune run {run_id} has no run record") from exc
+        raise
+    return True
+
+
+def run_outcomes(state: StateStore, run_id: str) -> list[PruneOutcome]:
+    """Every reported table outcome of a run, by region and table."""
+    outcomes: list[PruneOutcome] = []
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = state.query(
+            job_pk(KIND), sk_prefix=f"{run_id}#T#", newest_first=False, start=start
+        )
+        outcomes += [_outcome(i) for i in items if i.get("reported")]
+        if not start:
+            return outcomes
+
+
+def _outcome(item: Mapping[str, Any]) -> PruneOutcome:
+    return PruneOutcome(
+        table=str(item.get("table", "")),
+        planned=int(item.get("planned", 0)),
+        deleted=int(item.get("deleted", 0)),
+        bytes_freed=int(item.get("bytes_freed", 0)),
+        failures=tuple((str(n), str(r)) for n, r in item.get("failed", [])),
+        error=item.get("error"),
+    )
+
+
+def _values(values: Mapping[str, Any]) -> dict[str, Any]:
+    # serialize() turns floats into Decimals and drops None values.
+    return serialize(values)

@@ -1,0 +1,168 @@
+"""Prune jobs: which policy applies to a table, and the per-table task a prune run sends. Pure.
+
+Policy precedence (DESIGN.md section 7): the table's `opsbot:retention` tag, then the
+per-table configuration, then the default. No policy anywhere means the table is left
+untouched; a tag of `none` (or `off`) opts a table out even when a default exists.
+Policy flags typed on `/ddb prune` replace the keep rules, but a configured `min-age`
+floor still applies: a typed command should not be able to delete what the floor protects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.commands import PolicyFlags
+from bot.domain.errors import InvalidValue
+from bot.domain.retention import RetentionPolicy, parse_policy
+
+RETENTION_TAG = "opsbot:retention"
+OPT_OUT = frozenset({"none", "off"})
+
+
+@dataclass(frozen=True)
+class ResolvedPolicy:
+    """The policy a table gets and where it came from (tag, config, default, flags, none)."""
+
+    policy: RetentionPolicy | None
+    source: str
+
+    @property
+    def text(self) -> str:
+        """The policy in the form parse_policy reads back ('' when there is none)."""
+        return self.policy.as_text() if self.policy else ""
+
+    @property
+    def applies(self) -> bool:
+        """Whether the table is pruned at all."""
+        return self.policy is not None
+
+
+def resolve_policy(
+    table: str,
+    *,
+    tag: str | None,
+    tables: Mapping[str, str],
+    default: str,
+    flags: PolicyFlags | None = None,
+) -> ResolvedPolicy:
+    """The table's policy: flags > tag > per-table config > default; InvalidValue on a bad one."""
+    configured = _configured(table, tag=tag, tables=tables, default=default)
+    if flags is None or not flags.given:
+        return configured
+    floor = configured.policy.min_age if configured.policy else None
+    return ResolvedPolicy(
+        RetentionPolicy(
+            keep_last=flags.keep_last,
+            keep_hourly=flags.keep_hourly,
+            keep_daily=flags.keep_daily,
+            keep_weekly=flags.keep_weekly,
+            keep_monthly=flags.keep_monthly,
+            keep_yearly=flags.keep_yearly,
+            keep_within=flags.keep_within,
+            min_age=floor,
+        ),
+        "flags",
+    )
+
+
+def _configured(
+    table: str, *, tag: str | None, tables: Mapping[str, str], default: str
+) -> ResolvedPolicy:
+    if tag is not None and tag.strip():
+        if tag.strip().lower() in OPT_OUT:
+            return ResolvedPolicy(None, "tag")
+        try:
+            return ResolvedPolicy(parse_policy(tag), "tag")
+        except InvalidValue as exc:
+            raise InvalidValue(f"the `{RETENTION_TAG}` tag of `{table}`: {exc.message}") from None
+    text = tables.get(table)
+    if text is not None and text.strip():
+        return ResolvedPolicy(parse_policy(text), "config")
+    if default.strip():
+        return ResolvedPolicy(parse_policy(default), "default")
+    return ResolvedPolicy(None, "none")
+
+
+def run_id_for(started: datetime, event_id: str) -> str:
+    """A prune run's id: sortable by start time, unique per triggering event."""
+    return f"{started.astimezone(UTC):%Y%m%dT%H%M%SZ}-{event_id}"
+
+
+@dataclass(frozen=True)
+class PruneTask:
+    """One table of one prune run: the SQS message body the prune worker receives."""
+
+    run_id: str
+    region: str
+    table: str
+    policy: str  # parse_policy text; '' only together with an error
+    source: str = "config"
+    mode: str | None = None  # None: the configured prune mode; "report" or "delete"
+    arns: tuple[str, ...] | None = None  # delete only these (a confirmed plan), else the plan's
+    requester: str = ""  # the Slack user a confirmed `--all --apply` is attributed to
+    error: str | None = None  # the policy could not be resolved: report it, touch nothing
+
+    @property
+    def key(self) -> str:
+        """The task's identity within its run (region and table)."""
+        return f"{self.region}#{self.table}"
+
+    def to_json(self) -> str:
+        """The message body."""
+        data: dict[str, Any] = {
+            "run_id": self.run_id,
+            "region": self.region,
+            "table": self.table,
+            "policy": self.policy,
+            "source": self.source,
+        }
+        for name in ("mode", "requester", "error"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        if self.arns is not None:
+            data["arns"] = list(self.arns)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> PruneTask:
+        """Parse a message body; InvalidValue when it is not a prune task."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise InvalidValue("the message body is not JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidValue("the message body is not a JSON object")
+        for name in ("run_id", "region", "table", "policy"):
+            if not isinstance(data.get(name), str) or (name != "policy" and not data[name]):
+                raise InvalidValue(f"the message has no `{name}`")
+        mode = data.get("mode")
+        if mode not in (None, "report", "delete"):
+            raise InvalidValue(f"`{mode}` is not a prune mode (report or delete)")
+        arns = data.get("arns")
+        if arns is not None and not (
+            isinstance(arns, list) and all(isinstance(a, str) for a in arns)
+        ):
+            raise InvalidValue("`arns` must be a list of backup ARNs")
+        task = cls(
+            run_id=data["run_id"],
+            region=data["region"],
+            table=data["table"],
+            policy=data["policy"],
+            source=str(data.get("source", "config")),
+            mode=mode,
+            arns=tuple(arns) if arns is not None else None,
+            requester=str(data.get("requester", "")),
+            error=str(data["error"]) if data.get("error") else None,
+        )
+        if task.error is None:
+            parse_policy(task.policy)  # a bad policy is bad input, not a reason to retry
+        return task
+
+
+def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """``items`` in consecutive slices of at most ``size`` (SendMessageBatch takes 10)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,355 @@
+"""`/ddb backups`, `/ddb backup` and `/ddb prune`: the worker side, and the prune executor.
+
+A prune with `--apply` stores a plan (the ARNs it would delete) and asks its requester to
+confirm. At the press the executor lists the backups again, plans again with the same
+policy, and deletes only backups that are in the stored plan AND still planned now.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import ClientError
+from slack_sdk.errors import SlackApiError
+
+from bot.aws.backups import (
+    caller_account,
+    create_backup,
+    delete_backups,
+    describe_table_arn,
+    list_backups,
+    list_tables,
+    retention_tag,
+    table_arn,
+)
+from bot.aws.errors import translate
+from bot.aws.state import record_bot_action
+from bot.aws.tables import pitr_window
+from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
+from bot.domain.commands import Backup, Backups, PolicyFlags, Prune, TableRef, parse_command
+from bot.domain.confirmations import Plan
+from bot.domain.errors import OpsbotError
+from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
+from bot.domain.retention import PruneOutcome, PrunePlan, RetentionPolicy, parse_policy, plan_prune
+from bot.render.backups import (
+    render_backup_created,
+    render_backup_list,
+    render_prune_digest,
+    render_prune_plan,
+    render_prune_progress,
+    render_prune_result,
+)
+from bot.render.confirm import confirmation_actions
+from bot.render.message import Message, context, section
+from bot.runtime import Runtime
+from bot.slack.capabilities import Request, action, command, plan_executor
+from bot.slack.confirmations import attach_message, create_plan
+from bot.slack.prune_runs import pace_for, start_manual_run
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+PROGRESS_EVERY = 25  # chat.update the plan message every N deletions (Slack: ~1 update/s)
+
+
+def _shown(ref: TableRef, runtime: Runtime) -> str:
+    """How a table is named in messages and buttons: `orders`, or `orders@eu-west-1`."""
+    return ref.name if ref.region == runtime.settings.default_region else str(ref)
+
+
+def _located(ref: TableRef, runtime: Runtime) -> tuple[TableRef, Any]:
+    located = ref.in_region(runtime.settings.default_region)
+    return located, runtime.client("dynamodb", located.region)
+
+
+# --- /ddb backups ----------------------------------------------------------------------
+
+
+@command(Backups)
+def backups(cmd: Backups, request: Request) -> None:
+    """List a table's backups (all pages), newest first, with totals and the PITR window."""
+    request.reply(_backup_page(cmd, request, page=0))
+
+
+@action("backups_more", permission="backups")
+def backups_more(value: str, request: Request) -> None:
+    """The "Show more" button: the next page of the same table's backups."""
+    table, _, page = value.rpartition("|")
+    try:
+        cmd = parse_command(f"backups {table}", request.now)
+        number = int(page)
+    except (OpsbotError, ValueError):
+        raise OpsbotError("This button is not valid any more; run `/ddb backups` again.") from None
+    if not isinstance(cmd, Backups) or number < 0:
+        raise OpsbotError("This button is not valid any more; run `/ddb backups` again.")
+    request.reply(_backup_page(cmd, request, page=number), replace_original=True)
+
+
+def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
+    runtime = request.runtime
+    ref, client = _located(cmd.table, runtime)
+    assert ref.region is not None
+    try:
+        continuous = client.describe_continuous_backups(TableName=ref.name)
+    except ClientError as exc:
+        raise translate(exc, table=ref.name, region=ref.region) from exc
+    found = list_backups(
+        client,
+        ref.name,
+        region=ref.region,
+        backup_type=cmd.backup_type,
+        since=cmd.since,
+        now=request.now,
+        pace=pace_for(runtime),
+    )
+    pitr = pitr_window(continuous)
+    return render_backup_list(
+        _shown(ref, runtime),
+        found,
+        request.now,
+        pitr_enabled=pitr.enabled,
+        pitr_earliest=pitr.earliest,
+        pitr_latest=pitr.latest,
+        price_per_gb_month=runtime.settings.backup_price_per_gb_month,
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+
+
+# --- /ddb backup -----------------------------------------------------------------------
+
+
+@command(Backup)
+def backup(cmd: Backup, request: Request) -> None:
+    """Start an on-demand backup, attributed to the requester."""
+    runtime = request.runtime
+    ref, client = _located(cmd.table, runtime)
+    assert ref.region is not None
+    name = check_backup_name(cmd.name) if cmd.name else default_backup_name(ref.name, request.now)
+    created = create_backup(client, ref.name, name, region=ref.region)
+    record_bot_action(
+        runtime.state,
+        request_id=created.request_id,
+        slack_user=request.user,
+        command=f"/ddb backup {ref} --name {name}",
+        now=runtime.epoch(),
+    )
+    request.reply(
+        render_backup_created(
+            _shown(ref, runtime), created.backup.name, created.backup.arn, request.user
+        )
+    )
+
+
+# --- /ddb prune ------------------------------------------------------------------------
+
+
+@command(Prune)
+def prune(cmd: Prune, request: Request) -> None:
+    """A dry run shows the plan; `--apply` stores it and asks the requester to confirm."""
+    if cmd.all_tables:
+        _prune_all(cmd, request)
+        return
+    assert cmd.table is not None
+    runtime, now = request.runtime, request.now
+    ref, client = _located(cmd.table, runtime)
+    assert ref.region is not None
+    arn = describe_table_arn(client, ref.name, region=ref.region)
+    resolved = _resolve(
+        runtime, ref.name, retention_tag(client, arn, pace=pace_for(runtime)), cmd.flags
+    )
+    policy = resolved.policy or RetentionPolicy()
+    found = list_backups(client, ref.name, region=ref.region, pace=pace_for(runtime))
+    plan = plan_prune(found, policy, now)
+    shown, price = _shown(ref, runtime), runtime.settings.backup_price_per_gb_month
+    if not cmd.apply or not plan.to_delete:
+        request.reply(render_prune_plan(shown, plan, policy, now, price, apply=cmd.apply))
+        return
+    stored = create_plan(
+        runtime.state,
+        kind="prune",
+        action="prune:apply",
+        requester=request.user,
+        channel=request.channel,
+        now=now,
+        ttl_s=runtime.settings.confirm_ttl.total_seconds(),
+        summary=f"prune {len(plan.to_delete)} backups of `{shown}`",
+        payload={
+            "table": ref.name,
+            "region": ref.region,
+            "policy": policy.as_text(),
+            "arns": [b.arn for b in plan.to_delete],
+        },
+    )
+    message = render_prune_plan(
+        shown, plan, policy, now, price, apply=True, plan_id=stored.id, requester=request.user
+    )
+    posted = request.post(message)
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+def _resolve(runtime: Runtime, table: str, tag: str | None, flags: PolicyFlags) -> ResolvedPolicy:
+    settings = runtime.settings
+    return resolve_policy(
+        table,
+        tag=tag,
+        tables=settings.retention_tables,
+        default=settings.retention_default,
+        flags=flags,
+    )
+
+
+@plan_executor("prune")
+def execute_prune(plan: Plan, request: Request) -> None:
+    """Delete what is both in the confirmed plan and still planned now; report as it goes."""
+    if plan.payload.get("all"):
+        _execute_all(plan, request)
+        return
+    runtime = request.runtime
+    ref = TableRef(str(plan.payload["table"]), str(plan.payload["region"]))
+    shown, client, pace = (
+        _shown(ref, runtime),
+        runtime.client("dynamodb", ref.region),
+        pace_for(runtime),
+    )
+    policy = parse_policy(str(plan.payload["policy"]))
+    current = plan_prune(
+        list_backups(client, ref.name, region=ref.region or "", pace=pace), policy, request.now
+    )
+    confirmed = set(plan.payload.get("arns") or [])
+    targets = [b for b in current.to_delete if b.arn in confirmed]
+    ts = plan.message_ts or request.item.message_ts
+
+    def deleted(backup: BackupInfo, request_id: str) -> None:
+        record_bot_action(
+            runtime.state,
+            request_id=request_id,
+            slack_user=plan.requester,
+            command=f"/ddb prune {ref} --apply",
+            now=runtime.epoch(),
+        )
+
+    def progress(so_far: Any) -> None:
+        done, failed = len(so_far.deleted), len(so_far.failed)
+        _show(request, plan.channel, ts, render_prune_progress(shown, done, len(targets), failed))
+
+    result = delete_backups(
+        client,
+        targets,
+        pace=pace,
+        on_deleted=deleted,
+        on_progress=progress,
+        progress_every=PROGRESS_EVERY,
+    )
+    final = render_prune_result(
+        shown,
+        [b.name for b in result.deleted],
+        [(b.name, reason) for b, reason in result.failed],
+        result.bytes_freed,
+        runtime.settings.backup_price_per_gb_month,
+    )
+    kept = len(confirmed) - len(targets)
+    if kept:
+        note = (
+            f"{kept} backup(s) of the confirmed plan were kept: they are gone already or "
+            "the policy keeps them now."
+        )
+        final = Message(text=final.text, blocks=(*final.blocks, context(note)))
+    _show(request, plan.channel, ts, final)
+
+
+def _show(request: Request, channel: str, ts: str, message: Message) -> None:
+    """Update the plan's message in place; reply instead when that is not possible."""
+    if ts and channel:
+        try:
+            request.runtime.notifier.update(channel, ts, message)
+            return
+        except SlackApiError as exc:
+            log.warning("could not update the prune message: %s", exc.response.get("error"))
+    request.reply(message)
+
+
+# --- /ddb prune --all --------------------------------------------------------------------
+
+
+def _prune_all(cmd: Prune, request: Request) -> None:
+    runtime, now = request.runtime, request.now
+    settings, pace = runtime.settings, pace_for(runtime)
+    partition, account = caller_account(runtime.client("sts"))
+    outcomes: list[PruneOutcome] = []
+    tasks: list[dict[str, Any]] = []
+    for region in settings.regions:
+        client = runtime.client("dynamodb", region)
+        for name in list_tables(client):
+            shown = _shown(TableRef(name, region), runtime)
+            try:
+                tag = retention_tag(client, table_arn(partition, region, account, name), pace=pace)
+                resolved = _resolve(runtime, name, tag, cmd.flags)
+                if resolved.policy is None:
+                    continue
+                found = list_backups(client, name, region=region, pace=pace)
+            except OpsbotError as exc:  # a bad tag, a table deleted meanwhile, access denied
+                outcomes.append(PruneOutcome(shown, planned=0, error=exc.message))
+                continue
+            plan: PrunePlan = plan_prune(found, resolved.policy, now)
+            outcomes.append(
+                PruneOutcome(shown, planned=len(plan.to_delete), bytes_freed=plan.bytes_freed)
+            )
+            if plan.to_delete:
+                tasks.append(
+                    {
+                        "region": region,
+                        "table": name,
+                        "policy": resolved.text,
+                        "source": resolved.source,
+                        "arns": [b.arn for b in plan.to_delete],
+                    }
+                )
+    price = settings.backup_price_per_gb_month
+    summary = render_prune_digest(outcomes, now, "dry-run", price_per_gb_month=price)
+    if not cmd.apply or not tasks:
+        request.reply(summary)
+        return
+    stored = create_plan(
+        runtime.state,
+        kind="prune",
+        action="prune:apply",
+        requester=request.user,
+        channel=request.channel,
+        now=now,
+        ttl_s=settings.confirm_ttl.total_seconds(),
+        summary=f"prune {sum(len(t['arns']) for t in tasks)} backups of {len(tasks)} tables",
+        payload={"all": True, "tasks": tasks},
+    )
+    footer = (
+        context(
+            f"Only <@{request.user}> can confirm. Each table is planned again when it runs, "
+            "and only backups in this plan are deleted."
+        ),
+        confirmation_actions(stored.id, request.user),
+    )
+    posted = request.post(Message(text=summary.text, blocks=(*summary.blocks, *footer)))
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+def _execute_all(plan: Plan, request: Request) -> None:
+    run_id = f"manual-{plan.id}"
+    tasks = [
+        PruneTask(
+            run_id,
+            str(t["region"]),
+            str(t["table"]),
+            str(t["policy"]),
+            source=str(t.get("source", "flags")),
+            mode="delete",
+            arns=tuple(t["arns"]),
+            requester=plan.requester,
+        )
+        for t in plan.payload.get("tasks", [])
+    ]
+    start_manual_run(request.runtime, tasks, run_id, channel=plan.channel, requester=plan.requester)
+    text = (
+        f"Pruning {len(tasks)} tables in the background; one summary will follow in this channel."
+    )
+    request.reply(Message(text=text, blocks=(section(text),)))

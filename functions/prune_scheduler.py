@@ -1,0 +1,31 @@
+"""The nightly prune's trigger (EventBridge schedule): one prune task per table with a policy.
+
+Lists every table of every configured region, resolves each table's retention policy
+(tag > per-table config > default) and sends one SQS message per table to the prune
+queue; functions/prune_worker applies them. A redelivered trigger sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bot.runtime import Runtime, default_runtime
+from bot.slack.prune_runs import schedule_prune
+
+logger = Logger(service="opsbot")
+
+
+def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Schedule one prune run: {"run_id", "tables", "skipped", "duplicate"}."""
+    scheduled = schedule_prune(runtime, event)
+    logger.info("prune run scheduled", extra=asdict(scheduled))
+    return asdict(scheduled)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point."""
+    return handle(event, default_runtime())

@@ -1,0 +1,43 @@
+"""The prune queue's consumer: applies one table's retention policy per message.
+
+In `prune.mode = "report"` it only plans; in "delete" it deletes. A redelivered message
+neither deletes nor counts twice; the last table of a run posts the run's one digest.
+Failures are reported per record (ReportBatchItemFailures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bot.domain.errors import InvalidValue
+from bot.domain.prune_jobs import PruneTask
+from bot.runtime import Runtime, default_runtime
+from bot.slack.prune_runs import run_prune_task
+
+logger = Logger(service="opsbot")
+
+
+def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """Run every record; return the ones the platform should retry."""
+    failures = []
+    for record in event.get("Records", []):
+        try:
+            task = PruneTask.from_json(str(record.get("body", "")))
+        except InvalidValue as exc:
+            # A body that is not a prune task will never parse: drop it, loudly.
+            logger.error("dropping a malformed prune task", extra={"reason": exc.message})
+            continue
+        try:
+            run_prune_task(runtime, task)
+        except Exception:
+            logger.exception("prune task failed; the queue will retry it", extra={"key": task.key})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point."""
+    return handle(event, default_runtime())
