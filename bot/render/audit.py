@@ -186,10 +186,16 @@ def render_who_changed(
     since: datetime,
     has_more: bool = False,
     cursor: str | None = None,
+    note: str | None = None,
 ) -> Message:
-    """The `/ddb who-changed` answer: one line per change, newest first, with its source."""
+    """The `/ddb who-changed` answer: one line per change, newest first, with its source.
+
+    ``note`` (plain text, escaped here) says why the answer came from where it did.
+    """
     window = f"since {format_utc(since)} (last {format_duration(now - since)})"
     answered = f"Answered from {SOURCE_LABELS.get(source, escape(source))}."
+    if note:
+        answered += f" {escape(note)}"
     name = code(table)
     if not events:
         text = f"No changes to {name} recorded {window}."

@@ -1,0 +1,437 @@
+"""The audit trail's AWS side: history items in the state table, bot-action lookups, the
+install marker, CloudTrail LookupEvents (the fallback) and CloudTrail log files in S3.
+
+History items (see the key table in bot.aws.state): pk ``AUDIT#<account>#<region>#<table>``,
+sk ``<time>#<eventID>`` (bot.domain.audit.history_sort_key), so a redelivered event
+rewrites the same item and a Query with ScanIndexForward=false reads newest first. An event
+that involves two tables (a restore: target and source) is stored under both.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bot.aws.errors import error_code, is_throttling
+from bot.aws.state import StateStore, audit_pk, deserialize, request_pk, serialize
+from bot.domain.audit import Actor, AuditEvent, attributed, history_sort_key
+from bot.domain.errors import InvalidValue
+
+log = logging.getLogger(__name__)
+
+META_PK = "META"
+INSTALLED_SK = "INSTALLED"
+UNKNOWN = "unknown"  # account or region when a record names none
+LOOKUP_PAGE_SIZE = 50  # LookupEvents' maximum MaxResults
+LOOKUP_MIN_INTERVAL_S = 0.5  # LookupEvents allows 2 calls per second per account and region
+LOOKUP_ATTEMPTS = 5
+_TEXT_LIMIT = 1000  # caller-controlled text kept per item (user agents, error messages)
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+def history_keys(event: AuditEvent) -> list[tuple[str, str]]:
+    """Every (pk, sk) the event is stored under: one per table it involved."""
+    names = list(event.tables) or ([event.table] if event.table else [])
+    if not names and event.source == "dax" and event.resource:
+        names = [f"dax:{event.resource}"]
+    sk = history_sort_key(event)
+    account, region = event.account or UNKNOWN, event.region or UNKNOWN
+    return [(audit_pk(account, region, name), sk) for name in dict.fromkeys(names)]
+
+
+def history_items(event: AuditEvent, *, history_days: int) -> list[dict[str, Any]]:
+    """The state-table items of one event, each expiring ``history_days`` after the event."""
+    body = _event_body(event)
+    expires_at = int((event.time + timedelta(days=history_days)).timestamp())
+    return [
+        {"pk": pk, "sk": sk, "kind": "audit", **body, "expires_at": expires_at}
+        for pk, sk in history_keys(event)
+    ]
+
+
+def _clip(text: str | None) -> str | None:
+    return text if text is None or len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
+
+
+def _event_body(event: AuditEvent) -> dict[str, Any]:
+    actor = event.actor
+    return {
+        "event_id": event.event_id,
+        "time": event.time.astimezone(UTC).isoformat(),
+        "account": event.account,
+        "region": event.region,
+        "table": event.table,
+        "resource": event.resource,
+        "action": event.action,
+        "source": event.source,
+        "actor": {
+            "identity_type": actor.identity_type,
+            "name": actor.name,
+            "role": actor.role,
+            "arn": actor.arn,
+            "account": actor.account,
+            "mfa": actor.mfa,
+            "via": actor.via,
+            "slack_user": actor.slack_user,
+        },
+        "client": event.client,
+        "source_ip": event.source_ip,
+        "error_code": event.error_code,
+        "error_message": _clip(event.error_message),
+        "request_id": event.request_id,
+        "read_only": event.read_only,
+        "category": event.category,
+        "summary": _clip(event.summary),
+        "severity": event.severity,
+        "user_agent": _clip(event.user_agent),
+        "tables": list(event.tables),
+        "changes": sorted(event.changes),
+    }
+
+
+def event_from_item(item: Mapping[str, Any]) -> AuditEvent:
+    """The AuditEvent a history item holds."""
+    actor: Mapping[str, Any] = item.get("actor") or {}
+    return AuditEvent(
+        event_id=str(item["event_id"]),
+        time=datetime.fromisoformat(str(item["time"])).astimezone(UTC),
+        account=item.get("account"),
+        region=item.get("region"),
+        table=item.get("table"),
+        resource=item.get("resource"),
+        action=str(item.get("action", "")),
+        source=str(item.get("source", "dynamodb")),
+        actor=Actor(
+            identity_type=str(actor.get("identity_type", "Unknown")),
+            name=str(actor.get("name", "unknown")),
+            role=actor.get("role"),
+            arn=actor.get("arn"),
+            account=actor.get("account"),
+            mfa=actor.get("mfa"),
+            via=actor.get("via"),
+            slack_user=actor.get("slack_user"),
+        ),
+        client=str(item.get("client", "other")),
+        source_ip=item.get("source_ip"),
+        error_code=item.get("error_code"),
+        error_message=item.get("error_message"),
+        request_id=item.get("request_id"),
+        read_only=bool(item.get("read_only", False)),
+        category=str(item.get("category", "Management")),
+        summary=str(item.get("summary", "")),
+        severity=str(item.get("severity", "info")),
+        user_agent=item.get("user_agent"),
+        tables=tuple(item.get("tables") or ()),
+        changes=frozenset(item.get("changes") or ()),
+    )
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+def store_event(state: StateStore, event: AuditEvent, *, history_days: int) -> bool:
+    """Store one event (conditional puts); False when every item of it was already stored."""
+    new = False
+    for item in history_items(event, history_days=history_days):
+        new = state.put_new(item) or new
+    return new
+
+
+def store_events(state: StateStore, events: Iterable[AuditEvent], *, history_days: int) -> int:
+    """Store many events with batched writes (25 items a call); a redelivery rewrites the same
+    items. Returns the number of items written."""
+    items = (i for e in events for i in history_items(e, history_days=history_days))
+    return state.put_many(items)
+
+
+def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[str, str]:
+    """The Slack user behind each AWS request id that opsbot made (BatchGetItem, 100 a call)."""
+    wanted = list(dict.fromkeys(r for r in request_ids if r))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 100):
+        keys = [serialize({"pk": request_pk(r), "sk": "REQ"}) for r in wanted[start : start + 100]]
+        pending: dict[str, Any] = {state.table_name: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(8):
+            response = state.client.batch_get_item(RequestItems=pending)
+            for raw in response.get("Responses", {}).get(state.table_name, []):
+                item = deserialize(raw)
+                user = item.get("slack_user")
+                if isinstance(user, str) and user:
+                    found[str(item["pk"]).removeprefix("REQ#")] = user
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+    return found
+
+
+def attribute_all(state: StateStore, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """The events with opsbot's own calls shown as the Slack user who asked for them."""
+    users = bot_actions(state, (e.request_id for e in events if not e.read_only))
+    return [attributed(e, users) for e in events] if users else list(events)
+
+
+# --- the install marker -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Installed:
+    """Since when the history is complete, and the accounts it holds events of."""
+
+    at: datetime
+    accounts: frozenset[str]
+
+
+_CACHE_KEY = "audit_installed"
+
+
+def installed(state: StateStore, cache: dict[str, Any] | None = None) -> Installed | None:
+    """The install marker (cached in ``cache``: it changes only when a new account appears)."""
+    if cache is not None and isinstance(cache.get(_CACHE_KEY), Installed):
+        found: Installed = cache[_CACHE_KEY]
+        return found
+    item = state.get(META_PK, INSTALLED_SK)
+    if not item:
+        return None
+    marker = Installed(
+        at=datetime.fromtimestamp(float(item.get("installed_at", 0)), UTC),
+        accounts=frozenset(item.get("accounts") or ()),
+    )
+    if cache is not None:
+        cache[_CACHE_KEY] = marker
+    return marker
+
+
+def mark_installed(
+    state: StateStore, accounts: Iterable[str], *, now: datetime, cache: dict[str, Any] | None
+) -> Installed:
+    """Write the marker on first ingest and add new accounts to it; no call when nothing is new."""
+    wanted = frozenset(a for a in accounts if a)
+    known = installed(state, cache)
+    if known is not None and wanted <= known.accounts:
+        return known
+    values: dict[str, Any] = {":now": {"N": str(int(now.timestamp()))}}
+    expression = "SET installed_at = if_not_exists(installed_at, :now)"
+    if wanted:
+        expression += " ADD accounts :accounts"
+        values[":accounts"] = {"SS": sorted(wanted)}
+    response = state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": META_PK, "sk": INSTALLED_SK}),
+        UpdateExpression=expression,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
+    item = deserialize(response.get("Attributes", {}))
+    marker = Installed(
+        at=datetime.fromtimestamp(float(item.get("installed_at", now.timestamp())), UTC),
+        accounts=frozenset(item.get("accounts") or ()),
+    )
+    if cache is not None:
+        cache[_CACHE_KEY] = marker
+    return marker
+
+
+# --- reading the history ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a table's history, newest first, and where the next page starts."""
+
+    events: tuple[AuditEvent, ...]
+    cursor: dict[str, str | None] | None  # account -> sk to continue after (None: from the top)
+
+
+def since_key(since: datetime) -> str:
+    """The smallest sort key of an event at or after ``since``."""
+    return f"{since.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def query_history(
+    state: StateStore,
+    *,
+    accounts: Iterable[str],
+    region: str,
+    table: str,
+    since: datetime,
+    limit: int,
+    cursor: Mapping[str, str | None] | None = None,
+) -> HistoryPage:
+    """One page of a table's changes since ``since``: one Query per account (usually one)."""
+    starts: dict[str, str | None] = (
+        dict(cursor) if cursor is not None else dict.fromkeys(sorted(set(accounts)))
+    )
+    lowest = since_key(since)
+    found: list[tuple[str, AuditEvent, str]] = []
+    more: dict[str, bool] = {}
+    for account, after in starts.items():
+        pk = audit_pk(account, region, table)
+        items, last = state.query(
+            pk,
+            sk_from=lowest,
+            newest_first=True,
+            limit=limit,
+            start={"pk": pk, "sk": after} if after else None,
+        )
+        more[account] = last is not None
+        found += [(account, event_from_item(i), str(i["sk"])) for i in items]
+    found.sort(key=lambda f: f[2], reverse=True)
+    page = found[:limit]
+    left_over = {account for account, _, _ in found[limit:]}
+    next_cursor: dict[str, str | None] = {}
+    for account, after in starts.items():
+        taken = [sk for a, _, sk in page if a == account]
+        if account in left_over or more[account]:
+            next_cursor[account] = taken[-1] if taken else after
+    return HistoryPage(
+        events=tuple(e for _, e, _ in page), cursor=next_cursor if next_cursor else None
+    )
+
+
+# --- CloudTrail LookupEvents (the fallback) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LookupPage:
+    """CloudTrail records found for a table, and where the next page starts."""
+
+    records: tuple[dict[str, Any], ...]
+    more: bool  # whether CloudTrail has more records in the window
+    next_token: str | None  # the page to resume (None: the first page)
+    skip: int  # kept records of that page already returned
+    calls: int
+
+
+class Pacer:
+    """Keeps calls at most one per ``interval`` seconds (LookupEvents: 2 calls/s)."""
+
+    def __init__(
+        self,
+        interval: float = LOOKUP_MIN_INTERVAL_S,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        """Sleep until the next call is allowed."""
+        now = self._clock()
+        if self._last is not None and now - self._last < self.interval:
+            self._sleep(self.interval - (now - self._last))
+            now = self._clock()
+        self._last = now
+
+    def backoff(self, seconds: float) -> None:
+        """Wait ``seconds`` more (after AWS said to slow down)."""
+        self._sleep(seconds)
+        self._last = self._clock()
+
+
+def lookup_events(
+    cloudtrail: Any,
+    table: str,
+    *,
+    start: datetime,
+    end: datetime,
+    want: int,
+    next_token: str | None = None,
+    skip: int = 0,
+    max_calls: int = 10,
+    pacer: Pacer | None = None,
+    keep: Callable[[Mapping[str, Any]], bool] = lambda _record: True,
+) -> LookupPage:
+    """Up to ``want`` of CloudTrail's records of ``table`` (ResourceName) in [start, end].
+
+    Newest first, 50 a call, paced to 2 calls/s with throttling retried; stops after
+    ``max_calls`` calls. Records that ``keep`` refuses are passed over. To resume, call again
+    with the returned ``next_token`` and ``skip`` (and the same window).
+    """
+    pacer = pacer or Pacer()
+    records: list[dict[str, Any]] = []
+    calls = 0
+    token, to_skip = next_token, skip
+    while True:
+        kwargs: dict[str, Any] = {
+            "LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": table}],
+            "StartTime": start,
+            "EndTime": end,
+            "MaxResults": LOOKUP_PAGE_SIZE,
+        }
+        if token:
+            kwargs["NextToken"] = token
+        response = _call_with_retry(cloudtrail, kwargs, pacer)
+        calls += 1
+        kept = 0
+        for entry in response.get("Events", []):
+            record = _record_of(entry)
+            if record is None or not keep(record):
+                continue
+            kept += 1
+            if kept <= to_skip:
+                continue  # shown on an earlier page
+            if len(records) == want:
+                return LookupPage(tuple(records), True, token, kept - 1, calls)
+            records.append(record)
+        following = response.get("NextToken") or None
+        if following is None:
+            return LookupPage(tuple(records), False, None, 0, calls)
+        token, to_skip = following, 0
+        if len(records) >= want or calls >= max_calls:
+            return LookupPage(tuple(records), True, token, 0, calls)
+
+
+def _call_with_retry(cloudtrail: Any, kwargs: dict[str, Any], pacer: Pacer) -> dict[str, Any]:
+    for attempt in range(LOOKUP_ATTEMPTS):
+        pacer.wait()
+        try:
+            response: dict[str, Any] = cloudtrail.lookup_events(**kwargs)
+            return response
+        except ClientError as exc:
+            if not is_throttling(exc) or attempt == LOOKUP_ATTEMPTS - 1:
+                raise
+            log.info("LookupEvents throttled (%s); retrying", error_code(exc))
+            pacer.backoff(min(0.5 * 2**attempt, 8.0))
+    raise AssertionError("unreachable")
+
+
+def _record_of(entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    embedded = entry.get("CloudTrailEvent")
+    if not isinstance(embedded, str):
+        return None
+    try:
+        record = json.loads(embedded)
+    except ValueError:
+        log.warning("LookupEvents entry %s has no JSON record; skipped", entry.get("EventId"))
+        return None
+    return record if isinstance(record, dict) else None
+
+
+# --- CloudTrail log files in S3 ---------------------------------------------------------------
+
+
+def read_log_file(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    """A CloudTrail log file (``{"Records": [...]}``) from S3, gunzipped: one GetObject."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    try:
+        raw = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+        document = json.loads(raw)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InvalidValue(f"s3://{bucket}/{key} is not a gzipped JSON log file ({exc})") from None
+    if not isinstance(document, dict):
+        raise InvalidValue(f"s3://{bucket}/{key} is not a CloudTrail log file")
+    return document

@@ -1,0 +1,152 @@
+"""What arrives in the SNS inbox, and where it goes: log-file notices, alarms, AWS Backup, text.
+
+The inbox takes any topic an operator subscribes it to, so it routes by content, not by topic:
+a CloudTrail log-file notice (``{"s3Bucket": ..., "s3ObjectKey": [...]}``), a CloudWatch
+alarm (its JSON), an AWS Backup vault notification (message attributes ``EventType`` and
+``State``, or its subject), and anything else, shown as a plain notice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from bot.domain.alarms import is_alarm_message
+from bot.domain.errors import InvalidValue
+
+CLOUDTRAIL_LOG_FILES: Final = "cloudtrail_log_files"
+ALARM: Final = "alarm"
+BACKUP_JOB: Final = "backup_job"
+PLAIN: Final = "plain"
+KINDS: Final = (CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB, PLAIN)
+
+# AWS Backup's own attribute values (EventType) and vault event names (PutBackupVaultNotifications).
+_BACKUP_EVENT_TYPES: Final = frozenset({"BACKUP_JOB", "RESTORE_JOB", "COPY_JOB"})
+_BACKUP_SUBJECT: Final = "notification from aws backup"
+
+
+@dataclass(frozen=True)
+class SnsMessage:
+    """One SNS notification as Lambda delivers it (a record of the ``Records`` list)."""
+
+    message_id: str
+    text: str
+    subject: str | None = None
+    topic_arn: str | None = None
+    timestamp: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogFileNotice:
+    """CloudTrail's announcement that it delivered log files to S3."""
+
+    bucket: str
+    keys: tuple[str, ...]
+    skipped: tuple[str, ...] = ()  # digest and insight files: not API call records
+
+
+def attribute_values(attributes: object) -> dict[str, str]:
+    """SNS message attributes as plain strings: ``{"State": {"Value": "FAILED"}}`` -> FAILED."""
+    values: dict[str, str] = {}
+    if not isinstance(attributes, Mapping):
+        return values
+    for name, value in attributes.items():
+        if isinstance(value, Mapping):
+            value = value.get("Value", value.get("StringValue"))
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            values[str(name)] = str(value)
+    return values
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        decoded = json.loads(stripped)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def classify_sns(
+    message_text: str, subject: str | None, attributes: Mapping[str, Any] | None
+) -> str:
+    """The kind of an SNS message: CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB or PLAIN."""
+    text = message_text if isinstance(message_text, str) else ""
+    decoded = _json_object(text)
+    if decoded is not None and "s3Bucket" in decoded and "s3ObjectKey" in decoded:
+        return CLOUDTRAIL_LOG_FILES
+    if decoded is not None and is_alarm_message(decoded):
+        return ALARM
+    values = attribute_values(attributes)
+    event_type = values.get("EventType", "").upper()
+    if event_type in _BACKUP_EVENT_TYPES or event_type.startswith(
+        ("BACKUP_JOB", "RESTORE_JOB", "COPY_JOB")
+    ):
+        return BACKUP_JOB
+    if (subject or "").strip().lower() == _BACKUP_SUBJECT and "aws backup" in text.lower():
+        return BACKUP_JOB
+    return PLAIN
+
+
+def is_log_file_key(key: str) -> bool:
+    """Whether an S3 key is a CloudTrail log file of API calls (not a digest or insight file)."""
+    return (
+        key.endswith(".json.gz") and "/CloudTrail/" in f"/{key}" and "CloudTrail-Digest" not in key
+    )
+
+
+def parse_log_file_notice(message_text: str) -> LogFileNotice:
+    """The bucket and log-file keys of a CloudTrail notice; InvalidValue says what is wrong."""
+    decoded = _json_object(message_text if isinstance(message_text, str) else "")
+    if decoded is None:
+        raise InvalidValue("CloudTrail notice is not a JSON object")
+    bucket = decoded.get("s3Bucket")
+    keys = decoded.get("s3ObjectKey")
+    if not isinstance(bucket, str) or not bucket:
+        raise InvalidValue("CloudTrail notice has no s3Bucket name")
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise InvalidValue("CloudTrail notice's s3ObjectKey is not a list of object keys")
+    wanted = tuple(dict.fromkeys(k for k in keys if is_log_file_key(k)))
+    skipped = tuple(k for k in keys if not is_log_file_key(k))
+    return LogFileNotice(bucket=bucket, keys=wanted, skipped=skipped)
+
+
+def sns_messages(event: Mapping[str, Any]) -> Iterator[SnsMessage | InvalidValue]:
+    """The SNS notifications of a Lambda event; a record that is not one yields InvalidValue."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        yield InvalidValue("not an SNS event: expected a Records list")
+        return
+    for index, record in enumerate(records):
+        sns = record.get("Sns") if isinstance(record, Mapping) else None
+        if not isinstance(sns, Mapping):
+            yield InvalidValue(f"record {index} has no Sns notification")
+            continue
+        message_id, text = sns.get("MessageId"), sns.get("Message")
+        if not isinstance(message_id, str) or not message_id or not isinstance(text, str):
+            yield InvalidValue(f"record {index} has no MessageId or Message")
+            continue
+        subject = sns.get("Subject")
+        yield SnsMessage(
+            message_id=message_id,
+            text=text,
+            subject=subject if isinstance(subject, str) and subject else None,
+            topic_arn=sns.get("TopicArn") if isinstance(sns.get("TopicArn"), str) else None,
+            timestamp=sns.get("Timestamp") if isinstance(sns.get("Timestamp"), str) else None,
+            attributes=attribute_values(sns.get("MessageAttributes")),
+        )
+
+
+def decode_alarm(message_text: str) -> dict[str, Any]:
+    """The alarm JSON of an SNS alarm message (classified ALARM)."""
+    decoded = _json_object(message_text)
+    if decoded is None:
+        raise InvalidValue("alarm message is not a JSON object")
+    return decoded
