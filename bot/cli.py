@@ -1,0 +1,263 @@
+"""The `opsbot` command: the embedded runtime (`local`), event replay and a config check.
+
+opsbot local [--script FILE] [--json] [--aws [--allow-writes]]
+opsbot replay EVENT.json [EVENT2.json ...]
+opsbot check-config [PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import ConfigError, load_settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNKNOWN_EVENT = 2
+PROMPT = "opsbot> "
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `opsbot`."""
+    parser = argparse.ArgumentParser(
+        prog="opsbot", description="A DynamoDB operations bot for Slack."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    local = commands.add_parser(
+        "local",
+        help="run opsbot on this machine against an embedded AWS and a console Slack",
+        description="Run opsbot in one process: moto for AWS, the terminal for Slack. "
+        "With SLACK_BOT_TOKEN and SLACK_APP_TOKEN set (and no --script), serve that Slack "
+        "workspace over Socket Mode instead of the console.",
+    )
+    local.add_argument("--script", type=Path, metavar="FILE", help="run the lines of FILE, exit")
+    local.add_argument(
+        "--json", action="store_true", help="print what Slack would receive as JSON lines"
+    )
+    local.add_argument(
+        "--aws",
+        action="store_true",
+        help="use the real AWS credentials of the environment instead of moto",
+    )
+    local.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="with --aws: allow commands and buttons that change AWS",
+    )
+    local.add_argument("-v", "--verbose", action="store_true", help="log handler details")
+
+    replay = commands.add_parser(
+        "replay",
+        help="run event files through their handlers; print what Slack would receive",
+        description="Runs each event, in order, through the handler for its source in one "
+        "embedded session and prints what Slack would receive as JSON lines. Exit code 2 "
+        "when an event's shape is not recognised.",
+    )
+    replay.add_argument("events", nargs="+", type=Path, metavar="EVENT.json")
+    replay.add_argument("-v", "--verbose", action="store_true", help="log handler details")
+
+    check = commands.add_parser("check-config", help="load opsbot.toml and say what is wrong")
+    check.add_argument("path", nargs="?", type=Path, help="the file (default: OPSBOT_CONFIG)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `opsbot` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.path)
+    _configure_logging(args.verbose)
+    if args.command == "replay":
+        return replay(args.events)
+    if args.allow_writes and not args.aws:
+        print("opsbot: --allow-writes only applies with --aws", file=sys.stderr)
+        return EXIT_FAILED
+    return local(args)
+
+
+def check_config(path: Path | None) -> int:
+    """Print OK or the configuration error; exit 1 on an error."""
+    try:
+        load_settings(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    print("OK")
+    return EXIT_OK
+
+
+def local(args: argparse.Namespace) -> int:
+    """`opsbot local`: script, Socket Mode or the interactive console."""
+    from bot.local.session import Output, open_session, serve_socket_mode
+
+    tokens = _slack_tokens()
+    serve = tokens is not None and args.script is None
+    script_lines: list[str] | None = None
+    if args.script is not None:
+        try:
+            script_lines = args.script.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            print(f"opsbot: cannot read {args.script}: {exc.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+    output = Output(
+        json_lines=args.json, color=_wants_color(args), width=_terminal_width(args.json)
+    )
+    try:
+        session = open_session(
+            output,
+            real_aws=args.aws,
+            allow_writes=args.allow_writes,
+            slack_tokens=tokens if serve else None,
+            verbose=args.verbose,
+        )
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    with session:
+        if serve:
+            assert tokens is not None
+            serve_socket_mode(session, tokens[1])
+            return EXIT_OK
+        if script_lines is not None:
+            return run_script(session, script_lines, name=str(args.script))
+        return console(session)
+
+
+def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
+    """Run every line; a line that fails is named on stderr and the exit code is 1."""
+    from bot.local.session import LineError, LocalSession
+
+    assert isinstance(session, LocalSession)
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        session.problems.clear()
+        try:
+            session.execute(line)
+        except LineError as exc:
+            print(f"{name}:{number}: {line.strip()}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if session.problems:
+            reasons = "; ".join(session.problems)
+            print(f"{name}:{number}: {line.strip()}: {reasons}", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"{name}: {failed} line(s) could not be executed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def console(session: object, stdin: TextIO | None = None) -> int:
+    """The interactive console: read lines until end of input (Ctrl-D)."""
+    from bot.local.session import LineError, LocalSession
+
+    assert isinstance(session, LocalSession)
+    source = stdin or sys.stdin
+    interactive = source.isatty()
+    if interactive:
+        _enable_line_editing()
+    session.output.note(
+        "opsbot local: embedded AWS with the sample tables orders and cloudacademy-courses. "
+        "Type `/ddb help`, or `help` for the other verbs; Ctrl-D quits."
+    )
+    while True:
+        try:
+            line = input(PROMPT) if interactive else _read(source)
+        except EOFError:
+            break
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
+            continue
+        if line is None:
+            break
+        session.problems.clear()
+        try:
+            session.execute(line)
+        except LineError as exc:
+            print(f"opsbot: {exc}", file=sys.stderr)
+        for problem in session.problems:
+            print(f"opsbot: {problem}", file=sys.stderr)
+    if interactive:
+        print(file=sys.stderr)
+    return EXIT_OK
+
+
+def replay(paths: Sequence[Path]) -> int:
+    """`opsbot replay`: every event through its handler in one session, JSON lines out."""
+    from bot.local.session import LineError, Output, UnknownEvent, open_session
+
+    try:
+        session = open_session(Output(json_lines=True), sample_data=True)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    code = EXIT_OK
+    with session:
+        for path in paths:
+            session.problems.clear()
+            try:
+                session.replay(path)
+            except UnknownEvent as exc:
+                print(f"opsbot replay: {exc}", file=sys.stderr)
+                code = EXIT_UNKNOWN_EVENT
+                continue
+            except LineError as exc:
+                print(f"opsbot replay: {exc}", file=sys.stderr)
+                code = max(code, EXIT_FAILED)
+                continue
+            for problem in session.problems:
+                print(f"opsbot replay: {path}: {problem}", file=sys.stderr)
+                code = max(code, EXIT_FAILED)
+    return code
+
+
+def _read(source: TextIO) -> str | None:
+    line = source.readline()
+    return None if line == "" else line
+
+
+def _slack_tokens() -> tuple[str, str] | None:
+    bot_token, app_token = os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_APP_TOKEN")
+    return (bot_token, app_token) if bot_token and app_token else None
+
+
+def _wants_color(args: argparse.Namespace) -> bool:
+    return not args.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _terminal_width(json_lines: bool) -> int:
+    if json_lines or not sys.stdout.isatty():
+        return 100
+    try:
+        return max(60, min(os.get_terminal_size().columns, 120))
+    except OSError:
+        return 100
+
+
+def _configure_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=logging.INFO if verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+    for noisy in ("botocore", "boto3", "urllib3", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _enable_line_editing() -> None:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401 - importing it gives input() history and editing
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
