@@ -16,14 +16,13 @@ from bot.runtime import Runtime, default_runtime
 from bot.slack.app import build_app
 
 logger = Logger(service="opsbot")
-_APPS: dict[int, App] = {}
 
 
 def app_for(runtime: Runtime) -> App:
-    """The bolt app of a runtime, built once per runtime."""
-    app = _APPS.get(id(runtime))
+    """The bolt app of a runtime, built once per runtime and kept on it."""
+    app = runtime.extras.get("bolt_app")
     if app is None:
-        app = _APPS[id(runtime)] = build_app(runtime)
+        app = runtime.extras["bolt_app"] = build_app(runtime)
     return app
 
 

@@ -59,7 +59,11 @@ class AwsClients:
             client.meta.events.register(event_name, handler)
 
     def _build(self, service: str, region: str) -> Any:
-        session = self._session or boto3.session.Session()
+        # One session for every client: each new session re-reads botocore's endpoint and
+        # model data, which costs a cold start hundreds of milliseconds.
+        if self._session is None:
+            self._session = boto3.session.Session()
+        session = self._session
         client: Any = session.client(  # type: ignore[call-overload]
             service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
         )

@@ -64,6 +64,8 @@ class EmbeddedAws:
         self.port = port
         self.region = region
         self.endpoint_url = f"http://{host}:{port}"
+        self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def env(self) -> dict[str, str]:
         """Environment variables that point boto3 at this server with fake credentials."""
@@ -101,16 +103,27 @@ class EmbeddedAws:
         target.update(self.env())
 
     def client(self, service: str, region: str | None = None) -> Any:
-        """A boto3 client bound to this server; ignores profiles, env credentials and proxies."""
-        core = botocore.session.Session(session_vars=_PINNED_SESSION_VARS)
-        session: Any = boto3.session.Session(
-            aws_access_key_id=FAKE_ACCESS_KEY_ID,
-            aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
-            region_name=region or self.region,
-            botocore_session=core,
-        )
+        """A cached boto3 client bound to this server; ignores profiles, env credentials and
+        proxies. One botocore session serves every client: a new session re-reads botocore's
+        endpoint data, which costs seconds over a local session's life."""
+        key = (service, region or self.region)
+        found = self._clients.get(key)
+        if found is not None:
+            return found
+        if self._session is None:
+            core = botocore.session.Session(session_vars=_PINNED_SESSION_VARS)
+            self._session = boto3.session.Session(
+                aws_access_key_id=FAKE_ACCESS_KEY_ID,
+                aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+                region_name=self.region,
+                botocore_session=core,
+            )
         config = Config(proxies={}, retries={"max_attempts": 2, "mode": "standard"})
-        return session.client(service, endpoint_url=self.endpoint_url, config=config)
+        client = self._session.client(
+            service, region_name=key[1], endpoint_url=self.endpoint_url, config=config
+        )
+        self._clients[key] = client
+        return client
 
     @property
     def client_factory(self) -> ClientFactory:
@@ -142,6 +155,7 @@ class EmbeddedAws:
             self.reset()
         self._stopped = True
         self._server.stop()
+        self._clients.clear()
 
     def __enter__(self) -> EmbeddedAws:
         return self

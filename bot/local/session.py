@@ -862,7 +862,7 @@ def open_session(
     base = local_settings(settings or load_settings())
     cleanups: list[Callable[[], None]] = []
     try:
-        embedded = CachedClients(start_moto(region=SAMPLE_REGION))
+        embedded = start_moto(region=SAMPLE_REGION)
         cleanups.append(embedded.stop)
         cleanups.append(_quiet_logs())
         if not real_aws:
@@ -932,61 +932,6 @@ def open_session(
         raise
     session._cleanups = cleanups
     return session
-
-
-class CachedClients:
-    """An EmbeddedAws whose clients are built once per (service, region).
-
-    EmbeddedAws.client builds a fresh botocore session (and re-reads botocore's endpoint
-    data) on every call; the session asks for clients hundreds of times.
-    """
-
-    def __init__(self, embedded: Any) -> None:
-        import boto3
-        import botocore.session
-        from botocore.config import Config
-
-        from bot.local import moto_server
-
-        self.embedded = embedded
-        self.endpoint_url: str = embedded.endpoint_url
-        self._clients: dict[tuple[str, str], Any] = {}
-        # The same isolation as EmbeddedAws.client (no profile, file, proxy or metadata
-        # service), with one botocore session for every client.
-        core = botocore.session.Session(session_vars=moto_server._PINNED_SESSION_VARS)
-        self._session: Any = boto3.session.Session(
-            aws_access_key_id=moto_server.FAKE_ACCESS_KEY_ID,
-            aws_secret_access_key=moto_server.FAKE_SECRET_ACCESS_KEY,
-            region_name=embedded.region,
-            botocore_session=core,
-        )
-        self._config = Config(proxies={}, retries={"max_attempts": 2, "mode": "standard"})
-
-    def client(self, service: str, region: str | None = None) -> Any:
-        """The cached client of ``service`` in ``region`` (moto's default region when None)."""
-        key = (service, region or self.embedded.region)
-        if key not in self._clients:
-            self._clients[key] = self._session.client(
-                key[0], region_name=key[1], endpoint_url=self.endpoint_url, config=self._config
-            )
-        return self._clients[key]
-
-    def client_factory(self, service: str, region: str) -> Any:
-        """``(service, region) -> client`` for code that takes an injected factory."""
-        return self.client(service, region)
-
-    def env(self) -> dict[str, str]:
-        """The variables that point boto3 at moto."""
-        return dict(self.embedded.env())
-
-    def export(self) -> None:
-        """Point this process's boto3 at moto."""
-        self.embedded.export()
-
-    def stop(self) -> None:
-        """Stop moto and forget what it held."""
-        self._clients.clear()
-        self.embedded.stop()
 
 
 def _channel_names(settings: Settings) -> dict[str, str]:
@@ -1093,12 +1038,7 @@ def _quiet_logs() -> Callable[[], None]:
 
 def _forget_runtime(runtime: Runtime) -> None:
     set_default_runtime(None)
-    # functions.slack_http caches one bolt app per id(runtime); a later runtime could reuse
-    # this id once it is freed, so drop the entry while the runtime is still alive.
-    slack_http = sys.modules.get("functions.slack_http")
-    apps = getattr(slack_http, "_APPS", None)
-    if isinstance(apps, dict):
-        apps.pop(id(runtime), None)
+    runtime.extras.pop("bolt_app", None)
 
 
 # --- a real workspace over Socket Mode ---------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.slack.listeners import actions, commands
@@ -23,9 +24,10 @@ def build_app(runtime: Runtime) -> App:
         # single-workspace bot already holds its token, so the ack path stays off the network.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    # bolt gets a client without a token: `authorize` supplies it per request.
     app = App(
         signing_secret=runtime.credentials.signing_secret,
-        client=runtime.notifier.client,
+        client=WebClient(base_url=runtime.notifier.client.base_url, timeout=10),
         authorize=authorize,
         # On Lambda the response goes out only when the handler returns.
         process_before_response=True,

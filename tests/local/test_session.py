@@ -184,14 +184,14 @@ def test_closing_a_session_restores_the_process(output: Recorder) -> None:
     assert os.environ["AWS_ENDPOINT_URL"] == running.embedded.endpoint_url
     assert bot.runtime.default_runtime() is runtime
     running.command("help")
-    assert id(runtime) in functions.slack_http._APPS
+    assert functions.slack_http.app_for(runtime) is runtime.extras["bolt_app"]
 
     running.close()
 
     assert "AWS_ENDPOINT_URL" not in os.environ
     assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
     assert bot.runtime._DEFAULT is None
-    assert id(runtime) not in functions.slack_http._APPS
+    assert "bolt_app" not in runtime.extras
     running.close()  # closing twice is harmless
 
 

@@ -1,0 +1,352 @@
+"""`/ddb restore`, `/ddb restores`, `/ddb pitr`, their confirmations, the Copy settings button,
+and one check of the restore watcher (functions/restore_watcher.py)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from bot.aws.restores import (
+    copy_settings,
+    describe_target,
+    enqueue_check,
+    find_backup,
+    load_job,
+    read_pitr,
+    recent_jobs,
+    running_jobs,
+    save_job,
+    set_pitr,
+    start_restore,
+    table_exists,
+    update_job,
+)
+from bot.aws.state import record_bot_action
+from bot.domain.commands import Pitr, Restore, Restores
+from bot.domain.confirmations import Plan
+from bot.domain.errors import Conflict, OpsbotError, TableNotFound
+from bot.domain.restores import (
+    COMPLETED,
+    RestoreJob,
+    RestorePlan,
+    RestoreRequest,
+    count_in_progress,
+    decide_check,
+    default_target,
+    job_id_for,
+    plan_restore,
+)
+from bot.domain.tables import PitrWindow
+from bot.render.restores import (
+    COPY_SETTINGS_ACTION,
+    render_pitr_changed,
+    render_pitr_off_confirmation,
+    render_pitr_status,
+    render_restore_completed,
+    render_restore_confirmation,
+    render_restore_failed,
+    render_restore_progress,
+    render_restore_slow,
+    render_restore_started,
+    render_restores_list,
+    render_settings_copied,
+    render_watch_not_started,
+)
+from bot.runtime import Runtime
+from bot.slack.capabilities import Request, action, command, plan_executor
+from bot.slack.confirmations import attach_message, create_plan
+
+log = logging.getLogger(__name__)
+
+WATCH_SCOPE = "restore-watch"
+_WATCH_LEASE_S = 300
+_WATCH_KEEP_S = 3 * 86400
+
+
+# ---- /ddb restore ---------------------------------------------------------------------------
+
+
+@command(Restore)
+def restore(cmd: Restore, request: Request) -> None:
+    """Validate the restore against the current state and post it for confirmation."""
+    runtime = request.runtime
+    ref = cmd.table.in_region(runtime.settings.default_region)
+    assert ref.region is not None
+    wanted = RestoreRequest(ref.name, ref.region, cmd.at, cmd.latest, cmd.backup, cmd.to)
+    plan = validate_restore(runtime, wanted, request.now)
+    ttl = runtime.settings.confirm_ttl
+    stored = create_plan(
+        runtime.state,
+        kind="restore",
+        action="restore",
+        requester=request.user,
+        channel=request.channel,
+        now=request.now,
+        ttl_s=ttl.total_seconds(),
+        summary=plan.summary,
+        payload=plan.to_payload(),
+    )
+    posted = request.post(
+        render_restore_confirmation(plan, stored.id, request.user, request.now, expires_in=ttl)
+    )
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+def validate_restore(runtime: Runtime, wanted: RestoreRequest, now: datetime) -> RestorePlan:
+    """Read what the checks need from AWS and the job records, then plan (or refuse)."""
+    dynamodb = runtime.client("dynamodb", wanted.region)
+    target = wanted.to
+    window: PitrWindow | None = None
+    backup = None
+    if wanted.backup is None:
+        window = read_pitr(dynamodb, wanted.table, wanted.region)
+    else:
+        backup = find_backup(dynamodb, wanted.table, wanted.backup)
+    target_exists = table_exists(dynamodb, target or default_target(wanted.table, now))
+    in_progress = count_in_progress(running_jobs(runtime.state))
+    return plan_restore(
+        wanted,
+        now=now,
+        window=window,
+        target_exists=target_exists,
+        backup=backup,
+        in_progress=in_progress,
+    )
+
+
+@plan_executor("restore")
+def run_restore(plan: Plan, request: Request) -> None:
+    """Re-validate at press time, start the restore, open the job and schedule its first check."""
+    runtime, now = request.runtime, request.now
+    confirmed = RestorePlan.from_payload(plan.payload)
+    checked = validate_restore(runtime, confirmed.as_request(), now)
+    started = start_restore(runtime.client("dynamodb", checked.region), checked)
+    record_bot_action(
+        runtime.state,
+        request_id=started.request_id,
+        slack_user=request.user,
+        command=f"/ddb restore {checked.source_table} --to {checked.target}",
+        now=runtime.epoch(),
+    )
+    job = RestoreJob(
+        id=job_id_for(now, plan.id[:8]),
+        source_table=checked.source_table,
+        region=checked.region,
+        target=checked.target,
+        kind=checked.kind,
+        requester=request.user,
+        channel=plan.channel or request.channel,
+        thread_ts=plan.message_ts or request.item.message_ts,
+        started_at=now,
+        at=checked.at,
+        latest=checked.latest,
+        backup_arn=checked.backup_arn,
+        backup_name=checked.backup_name,
+    )
+    posted = runtime.notifier.post(
+        job.channel, render_restore_started(job), thread_ts=job.thread_ts or None
+    )
+    if not job.thread_ts:
+        job = replace(job, thread_ts=posted.ts)
+    save_job(runtime.state, job, now=runtime.epoch())
+    try:
+        if not runtime.settings.restore_queue_url:
+            raise RuntimeError("no restore queue is configured (OPSBOT_RESTORE_QUEUE_URL)")
+        enqueue_check(
+            runtime.client("sqs"), runtime.settings.restore_queue_url, job.id, 1, delay_s=0
+        )
+    except Exception:
+        log.exception("could not schedule the watcher of restore job %s", job.id)
+        runtime.notifier.post(job.channel, render_watch_not_started(job), thread_ts=job.thread_ts)
+
+
+# ---- /ddb restores --------------------------------------------------------------------------
+
+
+@command(Restores)
+def restores(cmd: Restores, request: Request) -> None:
+    """List restores in progress and recent ones, with links to their threads."""
+    request.reply(render_restores_list(recent_jobs(request.runtime.state, limit=50), request.now))
+
+
+# ---- /ddb pitr ------------------------------------------------------------------------------
+
+
+@command(Pitr)
+def pitr(cmd: Pitr, request: Request) -> None:
+    """Show the PITR window; turn it on; or post `off` for confirmation."""
+    runtime = request.runtime
+    ref = cmd.table.in_region(runtime.settings.default_region)
+    assert ref.region is not None
+    dynamodb = runtime.client("dynamodb", ref.region)
+    window = _existing_window(dynamodb, ref.name, ref.region)
+    if cmd.change is None:
+        request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+        return
+    if cmd.change == "on":
+        if window.enabled:
+            request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+            return
+        request_id, _ = set_pitr(dynamodb, ref.name, ref.region, enabled=True)
+        record_bot_action(
+            runtime.state,
+            request_id=request_id,
+            slack_user=request.user,
+            command=f"/ddb pitr {ref} on",
+            now=runtime.epoch(),
+        )
+        request.reply(render_pitr_changed(ref.name, ref.region, True, request.user))
+        return
+    if not window.enabled:
+        request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+        return
+    ttl = runtime.settings.confirm_ttl
+    stored = create_plan(
+        runtime.state,
+        kind="pitr-off",
+        action="pitr:off",
+        requester=request.user,
+        channel=request.channel,
+        now=request.now,
+        ttl_s=ttl.total_seconds(),
+        summary=f"turn point-in-time recovery off for `{ref.name}` in {ref.region}",
+        payload={"table": ref.name, "region": ref.region},
+    )
+    posted = request.post(
+        render_pitr_off_confirmation(
+            ref.name, ref.region, window, stored.id, request.user, request.now, expires_in=ttl
+        )
+    )
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+@plan_executor("pitr-off")
+def run_pitr_off(plan: Plan, request: Request) -> None:
+    """Re-check that PITR is still on, then turn it off."""
+    runtime = request.runtime
+    table, region = str(plan.payload["table"]), str(plan.payload["region"])
+    dynamodb = runtime.client("dynamodb", region)
+    window = _existing_window(dynamodb, table, region)
+    if not window.enabled:
+        raise Conflict(f"Point-in-time recovery is already off for `{table}`; nothing was done.")
+    request_id, _ = set_pitr(dynamodb, table, region, enabled=False)
+    record_bot_action(
+        runtime.state,
+        request_id=request_id,
+        slack_user=request.user,
+        command=f"/ddb pitr {table}@{region} off",
+        now=runtime.epoch(),
+    )
+    runtime.notifier.post(
+        plan.channel or request.channel,
+        render_pitr_changed(table, region, False, request.user),
+        thread_ts=plan.message_ts or None,
+    )
+
+
+def _existing_window(dynamodb: object, table: str, region: str) -> PitrWindow:
+    window = read_pitr(dynamodb, table, region)
+    if window is None:
+        raise TableNotFound(
+            f"There is no table `{table}` in {region}. Check the name, or add `@region`."
+        )
+    return window
+
+
+# ---- Copy settings --------------------------------------------------------------------------
+
+
+@action(COPY_SETTINGS_ACTION, permission="restore:copy-settings")
+def copy_restore_settings(value: str, request: Request) -> None:
+    """Copy TTL, tags, PITR and deletion protection from the source to the restored table."""
+    runtime = request.runtime
+    job = load_job(runtime.state, value)
+    if job is None:
+        raise OpsbotError("I no longer know this restore (job records are kept 30 days).")
+    if job.status != COMPLETED:
+        raise Conflict(f"The restore to `{job.target}` has not completed; nothing to copy yet.")
+    copied = copy_settings(
+        runtime.client("dynamodb", job.region), job.source_table, job.target, job.region
+    )
+    for request_id in copied.request_ids:
+        record_bot_action(
+            runtime.state,
+            request_id=request_id,
+            slack_user=request.user,
+            command=f"copy settings {job.source_table} -> {job.target}",
+            now=runtime.epoch(),
+        )
+    update_job(runtime.state, replace(job, settings_copied=copied.applied))
+    runtime.notifier.post(
+        job.channel or request.channel,
+        render_settings_copied(job, copied.applied, copied.not_set_on_source, request.user),
+        thread_ts=job.thread_ts or None,
+    )
+
+
+# ---- the watcher ----------------------------------------------------------------------------
+
+
+def watch_restore(job_id: str, check: int, runtime: Runtime) -> str:
+    """Run check number ``check`` of a restore job once; returns what happened, for logs."""
+    job = load_job(runtime.state, job_id)
+    if job is None:
+        return "unknown job"
+    if job.finished or check <= job.checks:
+        return "already checked"
+    if not runtime.state.claim_once(
+        WATCH_SCOPE,
+        f"{job_id}#{check}",
+        now=runtime.epoch(),
+        lease_s=_WATCH_LEASE_S,
+        keep_s=_WATCH_KEEP_S,
+    ):
+        return "duplicate delivery"
+    try:
+        outcome = _check(job, check, runtime)
+    except Exception:
+        runtime.state.release_once(WATCH_SCOPE, f"{job_id}#{check}")
+        raise
+    runtime.state.complete_once(WATCH_SCOPE, f"{job_id}#{check}")
+    return outcome
+
+
+def _check(job: RestoreJob, check: int, runtime: Runtime) -> str:
+    settings, now = runtime.settings, runtime.now()
+    target = describe_target(runtime.client("dynamodb", job.region), job.target)
+    decision = decide_check(
+        job,
+        target,
+        now,
+        poll_every=settings.restore_poll_every,
+        slow_after=settings.restore_slow_after,
+    )
+    updated = replace(decision.job, checks=check)
+    thread = job.thread_ts or None
+    if updated.status == COMPLETED:
+        runtime.notifier.post(
+            job.channel, render_restore_completed(updated), thread_ts=thread, broadcast=True
+        )
+    elif updated.finished:
+        runtime.notifier.post(
+            job.channel, render_restore_failed(updated, now), thread_ts=thread, broadcast=True
+        )
+    elif decision.post_slow_warning:
+        runtime.notifier.post(
+            job.channel,
+            render_restore_slow(updated, now, slow_after=settings.restore_slow_after),
+            thread_ts=thread,
+        )
+    elif decision.post_progress:
+        runtime.notifier.post(job.channel, render_restore_progress(updated, now), thread_ts=thread)
+    update_job(runtime.state, updated)
+    if decision.next_check_in is not None:
+        enqueue_check(
+            runtime.client("sqs"),
+            settings.restore_queue_url,
+            job.id,
+            check + 1,
+            delay_s=int(decision.next_check_in.total_seconds()),
+        )
+    return decision.outcome
