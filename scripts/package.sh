@@ -93,8 +93,11 @@ done
 # W3005 (redundant DependsOn) is emitted for DependsOn entries that osls and
 # serverless-iam-roles-per-function generate themselves; every other warning fails the run.
 "$CFN_LINT" --ignore-checks W3005 -- "$template"
+# The member-account template is deployed on its own (not through osls): lint it as is.
+"$CFN_LINT" -- deploy/member-account.yml
 
 bytes=$(wc -c <"$zip")
 echo "package.sh: packaged in $((end - start)) s with $OPSBOT_PYTHON_BIN"
 echo "package.sh: bundle $zip is $bytes bytes ($((bytes / 1024)) KiB)"
 echo "package.sh: template $template passes cfn-lint"
+echo "package.sh: deploy/member-account.yml passes cfn-lint"

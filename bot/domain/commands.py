@@ -20,22 +20,28 @@ from bot.domain.times import TIME_FORM, parse_duration, parse_time
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _BACKUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+# An account alias (lowercase letters, digits, `-`) or a 12-digit account id.
+_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 BACKUP_TYPES = ("user", "system", "aws-backup", "all")
 
 
 @dataclass(frozen=True)
 class TableRef:
-    """A table name with an optional region, typed as `orders` or `orders@us-west-2`."""
+    """A table name with an optional region and account: `orders`, `orders@us-west-2`,
+    `orders@payments-prod/us-west-2` or `orders@210987654321/us-west-2`."""
 
     name: str
     region: str | None = None
+    account: str | None = None  # an alias or account id as typed; None: not named
 
     def __str__(self) -> str:
+        if self.account:
+            return f"{self.name}@{self.account}/{self.region}"
         return f"{self.name}@{self.region}" if self.region else self.name
 
     def in_region(self, default: str) -> TableRef:
         """The same table with the region filled in when none was given."""
-        return self if self.region else TableRef(self.name, default)
+        return self if self.region else TableRef(self.name, default, self.account)
 
 
 @dataclass(frozen=True)
@@ -333,7 +339,7 @@ class _Args:
         ref = _table_ref(self.positional.pop(0))
         if region and ref.region and region != ref.region:
             self.fail(f"the table says `{ref.region}` but `--region` says `{region}`")
-        return TableRef(ref.name, ref.region or region)
+        return TableRef(ref.name, ref.region or region, ref.account)
 
     def done(self) -> None:
         """Fail on anything the command did not consume."""
@@ -350,6 +356,14 @@ def _table_ref(text: str) -> TableRef:
         raise InvalidValue(
             f"`{name[:60]}` is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
+    if at and "/" in region:
+        account, _, region = region.partition("/")
+        if not _ACCOUNT.fullmatch(account):
+            raise InvalidValue(
+                f"`{account[:40]}` is not an account alias or 12-digit id "
+                "(like `orders@payments-prod/us-west-2`)"
+            )
+        return TableRef(name, _region(region), account)
     if at:
         return TableRef(name, _region(region))
     return TableRef(name)

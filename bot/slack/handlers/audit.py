@@ -417,4 +417,3 @@ def who_changed_more(value: str, request: Request) -> None:
     """The next page of a who-changed answer, from the cursor the button carries."""
     cursor = Cursor.decode(value)
     _reply(request, cursor, who_changed_page(request.runtime, cursor, first=False))
-
