@@ -78,16 +78,23 @@ class ActionSpec:
 
 
 COMMANDS: dict[type, CommandHandler] = {}
+# Command types whose handler resolves `table@account/region` itself; the others only get
+# home-account tables (a member account is refused rather than silently mixed up).
+ACCOUNT_AWARE: set[type] = set()
 ACTIONS: dict[str, ActionSpec] = {}
 PLANS: dict[str, PlanExecutor] = {}
 HOME: list[Callable[[Request], None]] = []
 
 
-def command(kind: type) -> Callable[[CommandHandler], CommandHandler]:
+def command(
+    kind: type, *, account_aware: bool = False
+) -> Callable[[CommandHandler], CommandHandler]:
     """Register the worker-side handler of one command type."""
 
     def register(handler: CommandHandler) -> CommandHandler:
         COMMANDS[kind] = handler
+        if account_aware:
+            ACCOUNT_AWARE.add(kind)
         return handler
 
     return register

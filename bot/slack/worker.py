@@ -7,8 +7,10 @@ unexpected ones are retried by the platform a few times and then reported to the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
+from bot.domain.accounts import home_only
 from bot.domain.authz import Role
 from bot.domain.commands import COMMAND_TYPES, Help, describe, parse_command
 from bot.domain.confirmations import split_button_value
@@ -120,6 +122,10 @@ def _run_command(request: Request) -> None:
         request.reply(render_not_available(describe(cmd)))
         return
     request.runtime.settings.access.check(cmd.action, request.role, what=f"`{describe(cmd)}`")
+    table = getattr(cmd, "table", None)
+    if table is not None and type(cmd) not in capabilities.ACCOUNT_AWARE:
+        home_table = home_only(table, request.runtime.settings.accounts)
+        cmd = dataclasses.replace(cmd, table=home_table)  # type: ignore[arg-type]
     handler(cmd, request)
 
 

@@ -120,7 +120,8 @@ def recommend(cmd: Alarms, request: Request) -> None:
         now=request.now,
         ttl_s=runtime.settings.confirm_ttl.total_seconds(),
         summary=(
-            f"create {len(plan_of.create)} recommended alarms for `{ref.name}` in {ref.region}"
+            f"create {len(plan_of.create)} recommended "
+            f"alarm{'s' if len(plan_of.create) != 1 else ''} for `{ref.name}` in {ref.region}"
         ),
         payload={
             "table": ref.name,
