@@ -2,13 +2,16 @@
 
 `create_bot_resources` builds what the deployed stack would: the state table, the SNS topics,
 the queues (each with a dead-letter queue), the SNS -> SQS subscriptions and the EventBridge
-rule. `create_sample_data` adds what an operator plays with: two tables, a few dozen
-back-dated backups and throttling/error alarms. Both take a ``(service, region) -> client``
-factory, so they work against a moto server or moto in-process alike.
+rule. `create_sample_data` adds what an operator plays with: two tables (both watched on App
+Home), a few dozen back-dated backups and throttling/error alarms; `create_trail_log` puts the
+CloudTrail log file that tests/events/sns-cloudtrail-log-delivery.json announces into S3. They
+take a ``(service, region) -> client`` factory, so they work against a moto server or moto
+in-process alike.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from collections.abc import Callable
@@ -28,6 +31,14 @@ EVENT_SOURCES = ("aws.dynamodb", "aws.dax", "aws.cloudwatch")
 SAMPLE_SEED = 20261122
 # SQS redrive: after this many failed receives a message moves to the dead-letter queue.
 MAX_RECEIVE_COUNT = 5
+# App Home shows the tables carrying this tag (bot.aws.replicas.WATCH_TAG).
+WATCH_TAG = {"Key": "opsbot:watch", "Value": "true"}
+# The trail bucket and log file that tests/events/sns-cloudtrail-log-delivery.json announces.
+TRAIL_BUCKET = "org-cloudtrail-logs"
+TRAIL_LOG_KEY = (
+    "AWSLogs/123456789012/CloudTrail/us-west-2/2026/11/22/"
+    "123456789012_CloudTrail_us-west-2_20261122T0945Z_Xyz12AbC34dEf56G.json.gz"
+)
 
 
 @dataclass(frozen=True)
@@ -287,9 +298,10 @@ BACKUP_AGES: tuple[timedelta, ...] = (
     *(timedelta(days=30 * m) for m in (2, 3, 4, 5, 6, 8, 10, 12, 13, 14)),
 )
 
+# No alarm on ReadThrottleEvents: `/ddb status orders` shows that risk, and
+# `/ddb alarms recommend orders` creates the missing alarm.
 ALARMS: tuple[tuple[str, str, str], ...] = (
     ("orders-write-throttle", "WriteThrottleEvents", "Writes to orders are being throttled"),
-    ("orders-read-throttle", "ReadThrottleEvents", "Reads from orders are being throttled"),
     ("orders-system-errors", "SystemErrors", "DynamoDB returns HTTP 500 errors on orders"),
 )
 
@@ -319,6 +331,7 @@ def _create_courses_table(dynamodb: Any) -> None:
         KeySchema=[{"AttributeName": "courseid", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "courseid", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        Tags=[WATCH_TAG],
     )
     for course in COURSES:
         dynamodb.put_item(TableName=COURSES_TABLE, Item={k: {"S": v} for k, v in course.items()})
@@ -334,6 +347,7 @@ def _create_orders_table(dynamodb: Any, rng: random.Random, now: datetime) -> No
         Tags=[
             {"Key": "team", "Value": "payments"},
             {"Key": "opsbot:retention", "Value": "keep-daily=7,keep-weekly=4,keep-monthly=12"},
+            WATCH_TAG,
         ],
     )["TableDescription"]
     dynamodb.update_continuous_backups(
@@ -390,3 +404,120 @@ def _create_alarms(cloudwatch: Any, topic_arn: str) -> None:
             AlarmActions=[topic_arn],
             OKActions=[topic_arn],
         )
+
+
+# --- a CloudTrail log file -----------------------------------------------------------------
+
+
+def trail_records(now: datetime, account_id: str) -> list[dict[str, Any]]:
+    """Three CloudTrail records on orders: TTL turned on in the console, a backup taken by the
+    CI role, and an item written (a data event, which opsbot ignores by default)."""
+
+    def record(
+        minutes_ago: int, name: str, who: str, agent: str, request: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
+        at = (now - timedelta(minutes=minutes_ago)).astimezone(UTC)
+        return {
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": f"AROAEXAMPLEID:{who}",
+                "arn": f"arn:aws:sts::{account_id}:assumed-role/DataAdmin/{who}",
+                "accountId": account_id,
+                "accessKeyId": "ASIAEXAMPLEKEY",
+                "sessionContext": {
+                    "sessionIssuer": {
+                        "type": "Role",
+                        "principalId": "AROAEXAMPLEID",
+                        "arn": f"arn:aws:iam::{account_id}:role/DataAdmin",
+                        "accountId": account_id,
+                        "userName": "DataAdmin",
+                    },
+                    "attributes": {
+                        "creationDate": f"{at - timedelta(minutes=30):%Y-%m-%dT%H:%M:%SZ}",
+                        "mfaAuthenticated": "true",
+                    },
+                },
+            },
+            "eventTime": f"{at:%Y-%m-%dT%H:%M:%SZ}",
+            "eventSource": "dynamodb.amazonaws.com",
+            "eventName": name,
+            "awsRegion": SAMPLE_REGION,
+            "sourceIPAddress": "198.51.100.77",
+            "userAgent": agent,
+            "requestParameters": request,
+            "requestID": f"REQ{minutes_ago:04d}SAMPLELOGFILE",
+            "eventID": f"5a3c0f1e-0000-4000-8000-{minutes_ago:012d}",
+            "readOnly": False,
+            "eventType": "AwsApiCall",
+            "apiVersion": "2012-08-10",
+            "recipientAccountId": account_id,
+            **extra,
+        }
+
+    ttl = {"enabled": True, "attributeName": "expires_at"}
+    return [
+        record(
+            95,
+            "UpdateTimeToLive",
+            "carol",
+            "console.amazonaws.com",
+            {"tableName": ORDERS_TABLE, "timeToLiveSpecification": ttl},
+            responseElements={"timeToLiveSpecification": ttl},
+            managementEvent=True,
+            eventCategory="Management",
+        ),
+        record(
+            90,
+            "CreateBackup",
+            "ci-release",
+            "aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64 command/dynamodb.create-backup",
+            {"tableName": ORDERS_TABLE, "backupName": "orders-pre-release"},
+            responseElements={
+                "backupDetails": {
+                    "backupArn": f"arn:aws:dynamodb:{SAMPLE_REGION}:{account_id}:table/"
+                    f"{ORDERS_TABLE}/backup/01795340000000-5a3c0f1e",
+                    "backupName": "orders-pre-release",
+                    "backupStatus": "CREATING",
+                    "backupType": "USER",
+                }
+            },
+            managementEvent=True,
+            eventCategory="Management",
+        ),
+        record(
+            85,
+            "PutItem",
+            "carol",
+            "console.amazonaws.com",
+            {"tableName": ORDERS_TABLE, "key": {"order_id": "ord-00001"}},
+            responseElements=None,
+            managementEvent=False,
+            eventCategory="Data",
+            resources=[
+                {
+                    "accountId": account_id,
+                    "type": "AWS::DynamoDB::Table",
+                    "ARN": f"arn:aws:dynamodb:{SAMPLE_REGION}:{account_id}:table/{ORDERS_TABLE}",
+                }
+            ],
+        ),
+    ]
+
+
+def create_trail_log(client_factory: ClientFactory, *, now: datetime, account_id: str) -> str:
+    """Create the trail bucket and put a gzipped log file at TRAIL_LOG_KEY; returns its URI."""
+    s3 = client_factory("s3", SAMPLE_REGION)
+    s3.create_bucket(
+        Bucket=TRAIL_BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": SAMPLE_REGION},
+    )
+    document = {"Records": trail_records(now, account_id)}
+    s3.put_object(
+        Bucket=TRAIL_BUCKET,
+        Key=TRAIL_LOG_KEY,
+        Body=gzip.compress(json.dumps(document).encode()),
+        ContentType="application/json",
+        ContentEncoding="gzip",
+    )
+    return f"s3://{TRAIL_BUCKET}/{TRAIL_LOG_KEY}"

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -69,6 +70,7 @@ replay PATH               deliver an event file (SNS, EventBridge or SQS) to its
 alarm NAME STATE          make alarm NAME go to OK, ALARM or INSUFFICIENT_DATA (through SNS)
 run prune                 the nightly prune, now
 run restore-watch         one round of the restore watcher
+home                      open the App Home tab (as USER_ID home: as another user)
 help                      this list;  # starts a comment;  Ctrl-D quits"""
 
 
@@ -280,8 +282,8 @@ class LocalSession:
             text = text.strip()
             if not user or not text:
                 raise LineError("`as` needs a user id and a line: as U0123ABCD /ddb status orders")
-            if not text.startswith(("/ddb", "press ")):
-                raise LineError("`as USER` works with `/ddb ...` and `press LABEL` lines")
+            if not text.startswith(("/ddb", "press ")) and text != "home":
+                raise LineError("`as USER` works with `/ddb ...`, `press LABEL` and `home` lines")
         elif text.startswith("/ddb"):
             user = LOCAL_ADMIN
         verb, _, rest = text.partition(" ")
@@ -301,6 +303,8 @@ class LocalSession:
             self.alarm(parts[0], parts[1])
         elif verb == "run":
             self.run_job(rest)
+        elif verb == "home" and not rest:
+            self.home(user=user)
         elif verb == "help":
             self.output.note(VERBS)
         else:
@@ -340,6 +344,28 @@ class LocalSession:
         self._dispatch(button_press_body(button, user=presser, response_url=response_url))
         self.pump()
 
+    def home(self, *, user: str = LOCAL_ADMIN) -> None:
+        """Open the App Home tab as ``user``: Slack's app_home_opened event, then its refresh."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "token": "unused",
+                "team_id": LOCAL_TEAM,
+                "api_app_id": "A0LOCAL",
+                "event": {
+                    "type": "app_home_opened",
+                    "user": user,
+                    "channel": "D0LOCALHOME",
+                    "tab": "home",
+                    "event_ts": f"{time.time():.6f}",
+                },
+                "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+                "event_time": int(time.time()),
+            }
+        )
+        self._dispatch(body, content_type="application/json")
+        self.pump()
+
     def replay(self, path: Path) -> None:
         """Deliver one event file to the handler for its source, then pump the queues."""
         try:
@@ -352,9 +378,19 @@ class LocalSession:
         if source is None:
             raise UnknownEvent(f"{path}: {module}")
         self.output.note(f"replay {path} -> functions.{module} ({source})")
-        with contextlib.suppress(_HandlerFailed):  # recorded in self.problems
-            self._deliver(module, event)
+        calls_before = len(self.sink.calls) if self.sink is not None else 0
+        try:
+            result = self._deliver(module, event)
+        except _HandlerFailed:
+            return  # recorded in self.problems
         self.pump()
+        if self.sink is not None and len(self.sink.calls) == calls_before:
+            # Handled, but nothing for Slack (an OK with no open incident, a duplicate, ...):
+            # say what the handler answered, so a silent replay is not a mystery.
+            answer = json.dumps(result, default=str) if result is not None else "nothing"
+            self.output.note(
+                f"replay {path}: nothing for Slack; functions.{module} answered {answer}"
+            )
 
     def alarm(self, name: str, state: str) -> None:
         """Make a sample alarm change state; CloudWatch's SNS message goes through the pump."""
@@ -515,12 +551,15 @@ class LocalSession:
 
     # --- Slack ------------------------------------------------------------------------------
 
-    def _dispatch(self, body: str) -> dict[str, Any]:
+    def _dispatch(self, body: str, *, content_type: str | None = None) -> dict[str, Any]:
         slack_http = self._module("slack_http")
         if slack_http is None:
             raise LineError(f"functions.slack_http is {_NOT_AVAILABLE}")
         secret = self.runtime.credentials.signing_secret
-        event = function_url_event(body, signed_headers(body, secret))
+        headers = signed_headers(body, secret)
+        if content_type is not None:
+            headers["content-type"] = content_type
+        event = function_url_event(body, headers)
         with self._failures_count("functions.slack_http"):
             try:
                 response = slack_http.handle(event, self.runtime)
@@ -871,10 +910,14 @@ def open_session(
             embedded.client_factory, region=SAMPLE_REGION, state_table=base.state_table
         )
         if sample_data and not real_aws:
+            from bot.local.sample_data import create_trail_log
             from bot.runtime import utc_now
 
             create_sample_data(
                 embedded.client_factory, now=utc_now(), alarms_topic_arn=resources.alarms_topic_arn
+            )
+            create_trail_log(
+                embedded.client_factory, now=utc_now(), account_id=resources.account_id
             )
         sink = None
         if slack_tokens is None:
@@ -909,6 +952,8 @@ def open_session(
         runtime = Runtime(runtime_settings, aws=aws, credentials_override=credentials)
         if real_aws:
             _keep_bot_state_local(runtime, embedded, resources)
+        elif sample_data:
+            _seed_audit_history(runtime, resources.account_id)
         session = LocalSession(
             runtime=runtime,
             output=output,
@@ -932,6 +977,19 @@ def open_session(
         raise
     session._cleanups = cleanups
     return session
+
+
+# The sample opsbot was installed this long ago: `/ddb who-changed` answers from its history
+# (moto has no CloudTrail LookupEvents to fall back on).
+AUDIT_HISTORY_AGE = timedelta(days=90)
+
+
+def _seed_audit_history(runtime: Runtime, account_id: str) -> None:
+    """Back-date the audit history's install marker, as if opsbot had been recording a while."""
+    from bot.aws.audit import mark_installed
+
+    since = runtime.now() - AUDIT_HISTORY_AGE
+    mark_installed(runtime.state, [account_id], now=since, cache=None)
 
 
 def _channel_names(settings: Settings) -> dict[str, str]:

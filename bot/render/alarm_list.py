@@ -90,7 +90,10 @@ def render_recommendation(
         lines.append(f"*Already covered* ({len(recommendation.existing)}), skipped:")
         lines += [_covered_line(spec, found) for spec, found in recommendation.existing]
     if recommendation.create and plan_id:
-        text = f"Create {len(recommendation.create)} recommended alarms for {table} in {region}?"
+        count = len(recommendation.create)
+        text = (
+            f"Create {count} recommended alarm{'s' if count != 1 else ''} for {table} in {region}?"
+        )
         actions: list[Block] = [
             confirmation_actions(plan_id, requester, confirm_label="Create alarms")
         ]

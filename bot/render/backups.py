@@ -233,7 +233,10 @@ def render_prune_digest(
     if failures:
         blocks += [divider(), *_sections(["*Failures*", *_capped(failures, DIGEST_LINES)])]
     blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
-    text = f"Backup prune: {len(outcomes)} tables, {count} backups {verb}, {len(failures)} failures"
+    text = (
+        f"Backup prune: {_count(len(outcomes), 'table')}, {_count(count, 'backup')} {verb}, "
+        f"{_count(len(failures), 'failure')}"
+    )
     return Message(text=text, blocks=tuple(blocks))
 
 

@@ -169,7 +169,7 @@ def test_a_bad_retention_tag_is_reported_in_the_digest_and_nothing_is_touched(
     assert backup_names("events") == {"events-00", "events-01"}
     (digest,) = digests(slack)
     assert "the `opsbot:retention` tag of `events`" in json.dumps(digest)
-    assert digest["text"].endswith("1 failures")
+    assert digest["text"].endswith("1 failure")
 
 
 def test_no_table_with_a_policy_still_posts_one_digest(nightly: Runtime, slack: SlackSink) -> None:

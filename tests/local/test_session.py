@@ -261,3 +261,16 @@ def test_sqs_and_schedule_events_go_to_their_consumers(
 )
 def test_unrecognised_events_name_why(event: Any, reason: str) -> None:
     assert detect_source(event) == (None, reason)
+
+
+def test_home_opens_the_app_home_of_the_user_who_asks(
+    session: LocalSession, output: Recorder
+) -> None:
+    session.execute(f"as {VIEWER} home")
+
+    (published,) = output.sent("views.publish")
+    assert published["user_id"] == VIEWER
+    assert published["view"]["type"] == "home"
+    assert "tagged opsbot:watch" in json.dumps(published["view"]["blocks"])
+    with pytest.raises(LineError, match="unknown line"):
+        session.execute("home page")

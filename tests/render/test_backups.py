@@ -97,7 +97,7 @@ def test_human_bytes_uses_binary_units(size: int | None, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [(0, "$0.00"), (0.001, "< $0.01"), (1.254, "$1.25"), (1234.5, "$1,234.50")],
+    [(0, "$0.00"), (0.001, "under $0.01"), (1.254, "$1.25"), (1234.5, "$1,234.50")],
     ids=["zero", "tiny", "cents", "thousands"],
 )
 def test_money_is_dollars_and_cents(amount: float, text: str) -> None:
