@@ -24,10 +24,13 @@ def handle(event: dict[str, Any], runtime: Runtime) -> list[str]:
     if event.get("detail-type") == "CloudWatch Alarm State Change":
         return [handle_alarm_message(event, str(event.get("id") or ""), runtime)]
     outcomes = []
-    for record in event.get("Records") or [{}]:
-        sns = (record or {}).get("Sns") or {}
+    records = event.get("Records")
+    for record in records if isinstance(records, list) and records else [{}]:
         try:
+            sns = record["Sns"]
             message = json.loads(sns["Message"])
+            if not isinstance(message, dict):
+                raise ValueError("the Message is not a JSON object")
         except (KeyError, TypeError, ValueError) as exc:
             logger.warning(
                 "dropping a record that is not an SNS alarm", extra={"reason": repr(exc)}

@@ -24,7 +24,9 @@ def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     for record in event.get("Records", []):
         try:
             body = json.loads(record["body"])
-            job_id, check = str(body["job"]), int(body["check"])
+            job_id, check = body["job"], body["check"]
+            if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 1:
+                raise ValueError(f"job {job_id!r} and check {check!r} do not name a check")
         except (KeyError, TypeError, ValueError) as exc:
             logger.error("dropping a malformed restore check", extra={"reason": str(exc)})
             continue

@@ -55,6 +55,10 @@ class IncidentRecord:
     alarm_name: str
     posts: tuple[PostedCopy, ...] = ()
     posting: str = ""
+    # A resolve in progress: the OK's message id and the copies (``to``) already resolved,
+    # so a retry after a failure part-way updates and replies only where it has not yet.
+    resolving: str = ""
+    resolved: tuple[str, ...] = ()
 
     @property
     def copies(self) -> tuple[PostedCopy, ...]:
@@ -80,12 +84,20 @@ def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
         state=AlarmState(item.get("state", "ALARM")),
         last_event_id=item.get("last_event_id", ""),
         repeats=int(item.get("repeats", 0)),
+        closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
     )
     posts = tuple(
         PostedCopy(str(p.get("to", "")), str(p["channel"]), str(p["ts"]))
         for p in item.get("posts", [])
     )
-    return IncidentRecord(incident, item.get("alarm_name", ""), posts, item.get("posting", ""))
+    return IncidentRecord(
+        incident,
+        item.get("alarm_name", ""),
+        posts,
+        item.get("posting", ""),
+        item.get("resolving", ""),
+        tuple(str(to) for to in item.get("resolved", [])),
+    )
 
 
 def save_incident(state: StateStore, record: IncidentRecord, *, now: datetime) -> None:
@@ -105,6 +117,9 @@ def save_incident(state: StateStore, record: IncidentRecord, *, now: datetime) -
             "repeats": incident.repeats,
             "posts": [{"to": p.to, "channel": p.channel, "ts": p.ts} for p in record.posts],
             "posting": record.posting,
+            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+            "resolving": record.resolving or None,
+            "resolved": list(record.resolved) or None,
             "expires_at": int(now.timestamp()) + keep,
         }
     )

@@ -229,15 +229,18 @@ def delete_backups(
     on_deleted: Callable[[BackupInfo, str], None] | None = None,
     on_progress: Callable[[Deletions], None] | None = None,
     progress_every: int = 25,
+    on_deleting: Callable[[BackupInfo], None] | None = None,
 ) -> Deletions:
     """Delete backups one by one at the paced rate; a failure is recorded and the rest go on.
 
-    ``on_deleted(backup, request_id)`` runs after each deletion (attribution, checkpoints);
-    ``on_progress`` every ``progress_every`` backups.
+    ``on_deleting(backup)`` runs before each deletion and ``on_deleted(backup, request_id)``
+    after it (attribution, checkpoints); ``on_progress`` every ``progress_every`` backups.
     """
     pace = pace or BackupPace()
     result = Deletions()
     for index, backup in enumerate(backups, start=1):
+        if on_deleting is not None:
+            on_deleting(backup)
         try:
             request_id = delete_backup(client, backup.arn, pace=pace)
         except OpsbotError as exc:

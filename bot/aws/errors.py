@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from bot.domain.errors import Conflict, LimitReached, NotAllowed, OpsbotError, TableNotFound
+from bot.render.message import escape
 
 THROTTLING_CODES = frozenset(
     {
@@ -29,10 +30,15 @@ def is_throttling(exc: BaseException) -> bool:
 
 
 def translate(exc: ClientError, *, table: str = "", region: str = "") -> OpsbotError:
-    """A user-facing error for a ClientError; unknown codes keep AWS's own message."""
-    code = error_code(exc)
-    message = str(exc.response.get("Error", {}).get("Message", "")) or code
-    where = f" in {region}" if region else ""
+    """A user-facing error for a ClientError; unknown codes keep AWS's own message.
+
+    The text is mrkdwn (render_error shows it as is), so what AWS wrote is escaped here: an
+    error message can quote a caller's input (a resource policy, a table name, a tag).
+    """
+    code = escape(error_code(exc))
+    message = escape(str(exc.response.get("Error", {}).get("Message", ""))) or code
+    where = f" in {escape(region)}" if region else ""
+    table = escape(table)
     if code in ("ResourceNotFoundException", "TableNotFoundException"):
         return TableNotFound(
             f"There is no table `{table}`{where}. Check the name, or add `@region`."

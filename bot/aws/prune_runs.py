@@ -11,7 +11,9 @@ The run record holds the expected table count and atomic counters (UpdateItem AD
 table's outcome is written together with the run's counters in one transaction, guarded by
 `attribute_not_exists(reported)` on the table item, so a redelivered message counts once.
 Deleted backups are checkpointed as a string set (`<size>|<arn>`): ADD of a set member is
-idempotent, so a resumed table neither deletes nor counts a backup twice.
+idempotent, so a resumed table neither deletes nor counts a backup twice. Each deletion is
+announced first (set `deleting`): a worker stopped after AWS deleted a backup but before the
+checkpoint leaves the announcement, and the retry counts that backup as deleted once it is gone.
 """
 
 from __future__ import annotations
@@ -83,14 +85,34 @@ def checkpoint_deleted(state: StateStore, run_id: str, key: str, backup: BackupI
     )
 
 
+def checkpoint_deleting(state: StateStore, run_id: str, key: str, backup: BackupInfo) -> None:
+    """Announce that one backup of the table is about to be deleted (idempotent)."""
+    state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": job_pk(KIND), "sk": table_sk(run_id, key)}),
+        UpdateExpression="ADD #d :b",
+        ExpressionAttributeNames={"#d": "deleting"},
+        ExpressionAttributeValues={":b": {"SS": [f"{backup.size_bytes or 0}|{backup.arn}"]}},
+    )
+
+
 def load_done(state: StateStore, run_id: str, key: str) -> dict[str, int]:
     """Backups of the table already deleted in this run: ARN -> size in bytes."""
+    return _sizes(state, run_id, key, "done")
+
+
+def load_deleting(state: StateStore, run_id: str, key: str) -> dict[str, int]:
+    """Backups whose deletion this run started (done or not): ARN -> size in bytes."""
+    return _sizes(state, run_id, key, "deleting")
+
+
+def _sizes(state: StateStore, run_id: str, key: str, attribute: str) -> dict[str, int]:
     item = state.get(job_pk(KIND), table_sk(run_id, key)) or {}
-    done: dict[str, int] = {}
-    for entry in item.get("done", set()):
+    found: dict[str, int] = {}
+    for entry in item.get(attribute, set()):
         size, _, arn = str(entry).partition("|")
-        done[arn] = int(size or 0)
-    return done
+        found[arn] = int(size or 0)
+    return found
 
 
 def report_table(

@@ -17,6 +17,7 @@ from bot.domain.backups import BackupInfo, from_summary
 from bot.domain.errors import OpsbotError
 from bot.domain.restores import IN_PROGRESS, RestoreJob, RestorePlan, TargetState
 from bot.domain.tables import PitrWindow
+from bot.render.message import escape
 
 JOB_KIND = "restore"
 # Job records stay 30 days after they start (`/ddb restores` shows recent ones).
@@ -66,11 +67,13 @@ def _restore_error(exc: ClientError, plan: RestorePlan) -> OpsbotError:
     code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", ""))
     if code == "PointInTimeRecoveryUnavailableException":
-        return OpsbotError(f"Point-in-time recovery is not available for `{plan.source_table}`.")
+        return OpsbotError(
+            f"Point-in-time recovery is not available for `{escape(plan.source_table)}`."
+        )
     if code == "InvalidRestoreTimeException":
-        return OpsbotError(f"AWS refused the restore time: {message}")
+        return OpsbotError(f"AWS refused the restore time: {escape(message)}")
     if code == "BackupNotFoundException":
-        return OpsbotError(f"The backup `{plan.backup_name or plan.backup_arn}` is gone.")
+        return OpsbotError(f"The backup `{escape(plan.backup_name or plan.backup_arn)}` is gone.")
     return translate(exc, table=plan.target, region=plan.region)
 
 
@@ -146,8 +149,8 @@ def find_backup(dynamodb: Any, table: str, name_or_arn: str) -> BackupInfo | Non
     if len(found) > 1:
         arns = ", ".join(f"`{b.arn}`" for b in sorted(found, key=lambda b: b.created)[-3:])
         raise OpsbotError(
-            f"{len(found)} backups of `{table}` are named `{name_or_arn}`; give the ARN "
-            f"instead (newest: {arns})."
+            f"{len(found)} backups of `{escape(table)}` are named `{escape(name_or_arn)}`; give "
+            f"the ARN instead (newest: {arns})."
         )
     return found[0] if found else None
 

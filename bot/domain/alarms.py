@@ -23,6 +23,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from bot.domain.errors import InvalidValue
+from bot.domain.regions import region_code
 from bot.domain.times import parse_aws_time
 
 # Used when a payload carries no usable time at all: deterministic, and obviously not "now".
@@ -715,7 +716,9 @@ def parse_eventbridge_alarm(event: Mapping[str, Any]) -> AlarmEvent:
     state = _state(state_info.get("value"))
     if state is None:
         raise InvalidValue(f"alarm event for {name!r} has no valid state")
-    region = arn_region or _str(event.get("region")) or ""
+    # Without an ARN the envelope's region is all there is, and anyone who may publish to
+    # the bot's SNS topic writes it: only a region code may reach a console URL host.
+    region = arn_region or region_code(event.get("region")) or ""
     account = arn_account or _str(event.get("account")) or ""
     if not arn and region and account:
         arn = f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
@@ -1091,7 +1094,7 @@ def console_links(event: AlarmEvent) -> dict[str, str]:
 
     Keys are present only when the region (and the table or cluster) is known.
     """
-    region = event.region
+    region = region_code(event.region)
     if not region:
         return {}
     base = f"https://{region}.console.aws.amazon.com"
@@ -1102,8 +1105,8 @@ def console_links(event: AlarmEvent) -> dict[str, str]:
     subject = event.subject
     if subject.table:
         links["table"] = table_url(subject.table, region)
-        if subject.receiving_region and re.fullmatch(r"[a-z0-9-]+", subject.receiving_region):
-            links["replica"] = table_url(subject.table, subject.receiving_region)
+        if replica := region_code(subject.receiving_region):
+            links["replica"] = table_url(subject.table, replica)
     if subject.dax_cluster:
         links["dax"] = f"{base}/dynamodbv2/home?region={region}#dax-clusters:cluster=" + quote(
             subject.dax_cluster, safe=""
@@ -1127,7 +1130,9 @@ class Incident:
     """One open alarm thread in Slack: the root message and what was last done with it.
 
     ``channel``/``ts`` are empty until the root message is posted; ``repeats`` counts the
-    repeat replies in the thread; ``last_event_id`` is the message id of the event last handled.
+    repeat replies in the thread; ``last_event_id`` is the message id of the event last handled;
+    ``closed_at`` is when the alarm was last seen back in OK (None while open or unknown), so
+    a late copy of an older ALARM is not taken for a new incident.
     """
 
     alarm_arn: str
@@ -1137,6 +1142,7 @@ class Incident:
     state: AlarmState
     last_event_id: str
     repeats: int = 0
+    closed_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -1145,7 +1151,14 @@ class Incident:
 
 
 DecisionKind = Literal[
-    "post_root", "thread_repeat", "resolve", "post_info", "suppress", "duplicate", "ignore"
+    "post_root",
+    "thread_repeat",
+    "resolve",
+    "post_info",
+    "post_resolved",
+    "suppress",
+    "duplicate",
+    "ignore",
 ]
 
 
@@ -1163,6 +1176,16 @@ class Decision:
     incident: Incident | None
 
 
+def _remember_ok(event: AlarmEvent, incident: Incident | None, ok_at: datetime) -> Incident:
+    """The closed incident to keep after an OK with nothing open: when the alarm was OK."""
+    if incident is None:
+        return Incident(
+            _key(event), ok_at, "", "", AlarmState.OK, event.message_id, closed_at=ok_at
+        )
+    latest = max(incident.closed_at or ok_at, ok_at)
+    return replace(incident, state=AlarmState.OK, closed_at=latest)
+
+
 def _key(event: AlarmEvent) -> str:
     return event.arn or event.name
 
@@ -1177,11 +1200,15 @@ def decide(
 
     1. ``duplicate``: the event's message id is the one last handled (SNS and EventBridge
        deliver at least once). Nothing is posted; the incident is unchanged.
-    2. ``ignore`` an event older than the open incident (late, out-of-order delivery).
+    2. ``ignore`` an event older than the open incident, or older than the OK that closed
+       the last one (late, out-of-order delivery: SNS and EventBridge do not keep order);
+       but ``post_resolved`` for an ALARM whose OK arrived first, when nothing was posted
+       for it: one message that it fired and is already resolved, no open incident.
     3. ``resolve``: OK while an incident is open. Also while silenced: updating the root to
        resolved is quiet and leaving a red root behind is worse than a thread reply.
     4. ``ignore``: OK with nothing open ("nothing open"): alarms start in OK, and an OK
-       after a restart of the state store says nothing new.
+       after a restart of the state store says nothing new. Its time is kept (the decision's
+       incident, state OK) so that an older ALARM arriving after it opens nothing.
     5. ``suppress``: silenced until a later time; posts nothing, the incident is unchanged
        (a repeat while silenced is not counted).
     6. ``thread_repeat``: ALARM or INSUFFICIENT_DATA while open; replies in the thread
@@ -1191,19 +1218,31 @@ def decide(
        stopped arriving: a deleted table, a broken agent) but not an incident.
     """
     is_open = incident is not None and incident.is_open
+    timed = event.changed_at != UNKNOWN_TIME
     if incident is not None and event.message_id and event.message_id == incident.last_event_id:
         return Decision("duplicate", f"already handled message {event.message_id}", incident)
     if incident is not None and is_open and event.changed_at < incident.opened_at:
         return Decision("ignore", "older than the open incident", incident)
+    closed_at = incident.closed_at if incident is not None and not is_open else None
+    if closed_at is not None and timed and event.changed_at < closed_at:
+        silenced = silenced_until is not None and now < silenced_until
+        unposted = incident is not None and not incident.ts
+        if event.state is AlarmState.ALARM and unposted and not silenced:
+            # Its OK came first and nothing was posted: say it fired and is over already.
+            assert incident is not None
+            over = replace(incident, opened_at=event.changed_at, last_event_id=event.message_id)
+            return Decision("post_resolved", "fired and resolved before it arrived", over)
+        return Decision("ignore", "older than the last OK", incident)
     handled = (
         replace(incident, state=event.state, last_event_id=event.message_id)
         if incident is not None
         else None
     )
     if event.state is AlarmState.OK:
-        if is_open:
-            return Decision("resolve", "back to OK", handled)
-        return Decision("ignore", "nothing open", incident)
+        ok_at = event.changed_at if timed else now
+        if is_open and handled is not None:
+            return Decision("resolve", "back to OK", replace(handled, closed_at=ok_at))
+        return Decision("ignore", "nothing open", _remember_ok(event, incident, ok_at))
     if silenced_until is not None and now < silenced_until:
         return Decision("suppress", f"silenced until {silenced_until.isoformat()}", incident)
     if is_open and handled is not None:

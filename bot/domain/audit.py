@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.domain.errors import InvalidValue
+from bot.domain.regions import region_code
 from bot.domain.times import format_utc, parse_aws_time
 
 SEVERITIES: Final = ("critical", "security", "warning", "info")
@@ -797,7 +798,8 @@ def normalize(
         account=_str(record.get("recipientAccountId"))
         or _str(envelope.get("account"))
         or actor.account,
-        region=_str(record.get("awsRegion")) or _str(envelope.get("region")),
+        # Region codes only: the region becomes a console URL host.
+        region=region_code(record.get("awsRegion")) or region_code(envelope.get("region")),
         table=tables[0] if tables else None,
         resource=resource,
         action=action,

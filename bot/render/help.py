@@ -40,7 +40,9 @@ def render_help(topic: str | None = None, *, available: frozenset[str] | None = 
 
 def render_usage_error(error: UsageError) -> Message:
     """A usage error: what is wrong, then the usage line."""
-    text = f":warning: {error.message}"
+    # The grammar quotes the user's own words in backticks; escaping keeps the backticks
+    # and stops `<!channel>` (a mention's reply is a public thread post).
+    text = f":warning: {escape(error.message)}"
     if error.usage:
         text += f"\nUsage: `{error.usage}`"
     return Message(text=text, blocks=(section(text),), ephemeral=True)
@@ -48,6 +50,8 @@ def render_usage_error(error: UsageError) -> Message:
 
 def render_error(message: str) -> Message:
     """An error the user can act on (the text is ours; any AWS text inside is escaped)."""
+    # Error text is mrkdwn we build (it may mention the requester); adapters escape what
+    # they quote from AWS (bot.aws.errors.translate).
     text = f":x: {message}"
     return Message(text=text, blocks=(section(text),), ephemeral=True)
 

@@ -6,6 +6,7 @@ text that is already safe mrkdwn: escape untrusted text with :func:`escape` firs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,24 @@ def link(url: str, label: str) -> str:
 
 def header(text: str) -> Block:
     """A header block (plain text, at most 150 characters)."""
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _cut(text, 150), "emoji": True},
+    }
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters without splitting an entity such as ``&amp;``."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    partial = _PARTIAL_ENTITY.search(cut)
+    if partial and text[partial.start() :].startswith(("&amp;", "&lt;", "&gt;")):
+        cut = cut[: partial.start()]
+    return cut
+
+
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
 def section(text: str, *, fields: list[str] | None = None, accessory: Block | None = None) -> Block:

@@ -66,7 +66,7 @@ def render_replicas(
         return render_not_global(table, now, other_regions=other_regions)
     name = escape(table.name)
     blocks = [
-        header(f"{table.name} — global table ({table.version})"),
+        header(f"{escape(table.name)} — global table ({escape(table.version)})"),
         section(
             f"{len(table.replicas)} regions. Lag is how far behind each replica is: the worst "
             f"ReplicationLatency into it from another region over the last hour. Lagging "
@@ -151,7 +151,7 @@ def render_not_global(
     if table.version == "" and table.legacy_checked:
         notes.append(f"Checked for {CURRENT_VERSION} replicas and {LEGACY_VERSION} global tables.")
     blocks = (
-        header(f"{table.name} — not a global table"),
+        header(f"{escape(table.name)} — not a global table"),
         section("\n".join(lines)),
         context(
             *notes,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
+from bot.domain.regions import region_code
 from bot.domain.tables import TableStatus, table_risks
 from bot.domain.times import format_relative, format_utc
 from bot.render.message import Message, code, context, escape, fields_section, header, link, section
@@ -23,7 +25,12 @@ def human_bytes(size: int) -> str:
 
 def table_console_url(table: str, region: str) -> str:
     """The DynamoDB console page of a table."""
-    return f"https://{region}.console.aws.amazon.com/dynamodbv2/home?region={region}#table?name={table}"
+    # Only a region code may name the host; anything else opens the global console.
+    host = f"{valid}.console" if (valid := region_code(region)) else "console"
+    return (
+        f"https://{host}.aws.amazon.com/dynamodbv2/home?region={quote(region, safe='')}"
+        f"#table?name={quote(table, safe='')}"
+    )
 
 
 def render_status(
@@ -32,9 +39,17 @@ def render_status(
     *,
     max_backup_age: timedelta,
     extra_risks: tuple[str, ...] = (),
+    account_label: str | None = None,
 ) -> Message:
-    """The table's status, billing, size, PITR window, newest backup, protection and alarms."""
+    """The table's status, billing, size, PITR window, newest backup, protection and alarms.
+
+    ``account_label`` (the account's alias, when accounts are configured) names the account
+    in the header and the text; without it the context shows the bare account id.
+    """
     name = escape(status.name)
+    where = escape(status.region)
+    if account_label:
+        where = f"{escape(account_label)}/{where}"
     emoji = _STATUS_EMOJI.get(status.status, ":large_orange_circle:")
     capacity = (
         f"{status.read_capacity} RCU / {status.write_capacity} WCU"
@@ -75,7 +90,7 @@ def render_status(
     # extra_risks: replicas and throttling alarms (bot.domain.replicas.health_risks).
     risks = table_risks(status, now, max_backup_age=max_backup_age) + extra_risks
     blocks = [
-        header(f"{status.name} — {status.region}"),
+        header(f"{name} — {where}"),
         fields_section(fields[:10]),
     ]
     if risks:
@@ -83,11 +98,13 @@ def render_status(
     blocks.append(
         context(
             link(table_console_url(status.name, status.region), "Open in the console"),
-            f"account {escape(status.account)}" if status.account else "",
+            f"account {escape(account_label or status.account)}"
+            if account_label or status.account
+            else "",
             f"as of {format_utc(now)}",
         )
     )
     text = (
-        f"{name} in {status.region}: {status.status}, PITR {'on' if status.pitr.enabled else 'off'}"
+        f"{name} in {where}: {escape(status.status)}, PITR {'on' if status.pitr.enabled else 'off'}"
     )
     return Message(text=text, blocks=tuple(blocks))

@@ -20,7 +20,7 @@ def human_bytes(size: int | None) -> str:
 
 
 def money(amount: float) -> str:
-    """'$1.25', '$1,234.00'; '< $0.01' for amounts that would round to zero."""
+    """'$1.25', '$1,234.00'; 'under $0.01' for amounts that would round to zero."""
     if 0 < amount < 0.005:
-        return "< $0.01"
+        return "under $0.01"  # words, not a raw `<`: the text goes into mrkdwn
     return f"${amount:,.2f}"

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.aws.accounts import account_clients
 from bot.aws.alarms import (
     IncidentRecord,
     PostedCopy,
@@ -22,6 +23,7 @@ from bot.aws.alarms import (
     recent_values,
     save_incident,
 )
+from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarms import AlarmEvent, AlarmState, Incident, decide, parse_sns_alarm
 from bot.domain.errors import InvalidValue
 from bot.render.alarms import (
@@ -31,6 +33,7 @@ from bot.render.alarms import (
     render_thread_repeat,
 )
 from bot.runtime import Runtime
+from bot.slack.places import label_of
 from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
@@ -102,21 +105,91 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
             runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
         save_incident(runtime.state, replace(record, incident=decision.incident), now=now)
     elif decision.kind == "resolve" and record is not None and decision.incident:
-        opened = record.incident.opened_at
-        resolved = render_resolved(event, opened_at=opened, now=now)
-        reply = render_resolved_reply(event, opened, now)
-        for copy in record.copies:
-            runtime.notifier.update(copy.channel, copy.ts, resolved)
-            runtime.notifier.post(copy.channel, reply, thread_ts=copy.ts)
-        closed = replace(record, incident=decision.incident, posting="")
-        save_incident(runtime.state, closed, now=now)
+        _resolve(event, runtime, record, decision.incident, now)
+    elif decision.kind == "ignore" and decision.incident not in (None, current):
+        # An OK with nothing open: keep its time, so an older ALARM arriving later opens nothing.
+        assert decision.incident is not None
+        kept = record or IncidentRecord(decision.incident, event.name)
+        save_incident(runtime.state, replace(kept, incident=decision.incident), now=now)
+    elif decision.kind == "post_resolved" and decision.incident is not None:
+        _post_resolved(event, runtime, decision.incident, now)
     elif decision.kind == "post_info":
         for destination in route(runtime.settings, "alarms", alarm_fields(event)):
             message = render_alarm(
-                event, now=now, datapoints=None, incident_opened_at=None, mention=None
+                event,
+                now=now,
+                datapoints=None,
+                incident_opened_at=None,
+                mention=None,
+                account_label=_label(runtime, event),
             )
             runtime.notifier.post(destination.channel, message)
     return decision.kind
+
+
+def _resolve(
+    event: AlarmEvent, runtime: Runtime, record: IncidentRecord, closed: Incident, now: datetime
+) -> None:
+    """Update every root copy to resolved and reply in its thread, each copy once.
+
+    Progress is saved after each copy: a retry after a failure part-way (Slack down for the
+    second channel) resolves only the copies not done yet, so no thread gets two replies.
+    """
+    opened = record.incident.opened_at
+    resolved = render_resolved(
+        event, opened_at=opened, now=now, account_label=_label(runtime, event)
+    )
+    reply = render_resolved_reply(event, opened, now)
+    done = list(record.resolved) if record.resolving == event.message_id else []
+    for copy in record.copies:
+        if copy.to in done:
+            continue
+        runtime.notifier.update(copy.channel, copy.ts, resolved)
+        runtime.notifier.post(copy.channel, reply, thread_ts=copy.ts)
+        done.append(copy.to)
+        if event.message_id and len(done) < len(record.copies):
+            progress = replace(record, resolving=event.message_id, resolved=tuple(done))
+            save_incident(runtime.state, progress, now=now)
+    finished = replace(record, incident=closed, posting="", resolving="", resolved=())
+    save_incident(runtime.state, finished, now=now)
+
+
+def _label(runtime: Runtime, event: AlarmEvent) -> str | None:
+    """The alarm's account alias (None without [[accounts]]: messages show the id as before)."""
+    account_id = event.account or account_from_arn(event.arn or "")
+    return label_of(runtime, account_id) if account_id else None
+
+
+def _recent_values(event: AlarmEvent, runtime: Runtime, now: datetime) -> tuple[float, ...] | None:
+    """The alarm's recent values, read in the alarm's own account (from its ARN).
+
+    An account opsbot cannot reach degrades to "values unavailable": the alarm still posts.
+    """
+    assert event.region is not None
+    account_id = account_from_arn(event.arn or "") or event.account or ""
+    if not runtime.settings.accounts or not account_id:
+        return recent_values(runtime.client("cloudwatch", event.region), event, now=now)
+    try:
+        cloudwatch = account_clients(runtime).client("cloudwatch", event.region, account_id)
+        return recent_values(cloudwatch, event, now=now)
+    except AccountUnavailable as exc:
+        log.warning("recent values of %s unavailable: %s", event.name, exc.message)
+        return None
+
+
+def _post_resolved(event: AlarmEvent, runtime: Runtime, closed: Incident, now: datetime) -> None:
+    """An ALARM that arrived after its OK: one root message per channel, already resolved."""
+    assert closed.closed_at is not None
+    ok = replace(event, state=AlarmState.OK, changed_at=closed.closed_at)
+    message = render_resolved(ok, opened_at=event.changed_at, now=now)
+    posts: list[PostedCopy] = []
+    for destination in route(runtime.settings, "alarms", alarm_fields(event)):
+        posted = runtime.notifier.post(destination.channel, message)
+        posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))
+        first = posts[0]
+        done = replace(closed, channel=first.channel, ts=first.ts)
+        # Saved after each post: a retry then finds it posted and posts nothing again.
+        save_incident(runtime.state, IncidentRecord(done, event.name, tuple(posts)), now=now)
 
 
 def _post_root(
@@ -131,7 +204,7 @@ def _post_root(
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
     fetched = None
     if missing and event.region and not event.is_composite:
-        fetched = recent_values(runtime.client("cloudwatch", event.region), event, now=now)
+        fetched = _recent_values(event, runtime, now)
     datapoints = fetched or event.recent_datapoints or None
     posts = list(done)
     if not missing and posts:
@@ -141,7 +214,12 @@ def _post_root(
     for index, destination in enumerate(missing):
         mention = destination.mention_text if event.state is AlarmState.ALARM else None
         message = render_alarm(
-            event, now=now, datapoints=datapoints, incident_opened_at=None, mention=mention
+            event,
+            now=now,
+            datapoints=datapoints,
+            incident_opened_at=None,
+            mention=mention,
+            account_label=_label(runtime, event),
         )
         posted = runtime.notifier.post(destination.channel, message)
         posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))

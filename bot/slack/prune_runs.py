@@ -6,7 +6,7 @@ applies each. Every step is safe under at-least-once delivery:
 
 - the schedule is claimed per run id (the EventBridge event id), so a redelivered trigger
   sends nothing twice (a duplicate message would be harmless anyway: see the next point);
-- a table is claimed per (run id, region, table); its outcome is recorded once with the
+- a table is claimed per (run id, account, region, table); its outcome is recorded once with the
   run's counters in one transaction; deleted backups are checkpointed one by one, so a
   retry after a crash resumes without deleting or counting anything twice;
 - the digest is posted once per run, by whichever worker sees the last table report.
@@ -32,12 +32,14 @@ from bot.aws.backups import (
     table_arn,
 )
 from bot.aws.state import record_bot_action
+from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, total_bytes
 from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
 from bot.domain.retention import PruneOutcome, parse_policy, plan_prune
 from bot.render.backups import render_prune_digest
 from bot.runtime import Runtime
+from bot.slack.places import clients_in, label_of, places
 from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ SCHEDULE_LEASE_S = 960
 DIGEST_LEASE_S = 300
 KEEP_S = 7 * 86400
 SEND_ATTEMPTS = 3
+EVERY_TABLE = "*"  # the table of a task reporting an account opsbot could not reach
 
 
 def pace_for(runtime: Runtime) -> BackupPace:
@@ -102,17 +105,39 @@ def _event_time(event: dict[str, Any]) -> datetime | None:
 
 
 def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
+    """One task per table with a policy, in every managed account x region."""
     settings, pace = runtime.settings, pace_for(runtime)
-    partition, account = caller_account(runtime.client("sts"))
+    partition, home_id = caller_account(runtime.client("sts"))
     tasks: list[PruneTask] = []
     skipped = 0
-    for region in settings.regions:
-        dynamodb = runtime.client("dynamodb", region)
-        for name in list_tables(dynamodb):
-            try:
-                tag = retention_tag(
-                    dynamodb, table_arn(partition, region, account, name), pace=pace
+    failed: dict[str, str] = {}  # account id -> why: one AssumeRole attempt per run
+    for place, region in places(runtime):
+        member = place.id if place is not None and not place.is_home else ""
+        owner = place.id if place is not None else home_id
+        try:
+            if member in failed:
+                raise AccountUnavailable(failed[member], account_id=member)
+            dynamodb = clients_in(runtime, place)("dynamodb", region)
+            names = list_tables(dynamodb)
+        except AccountUnavailable as exc:
+            if member:
+                failed[member] = exc.message
+            # Reported in the digest (one line per account and region), never retried forever.
+            tasks.append(
+                PruneTask(
+                    run_id,
+                    region,
+                    EVERY_TABLE,
+                    "",
+                    source="account",
+                    error=exc.message,
+                    account=member,
                 )
+            )
+            continue
+        for name in names:
+            try:
+                tag = retention_tag(dynamodb, table_arn(partition, region, owner, name), pace=pace)
                 resolved = resolve_policy(
                     name,
                     tag=tag,
@@ -122,12 +147,18 @@ def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
             except TableNotFound:
                 continue  # deleted since ListTables
             except InvalidValue as exc:
-                tasks.append(PruneTask(run_id, region, name, "", source="tag", error=exc.message))
+                tasks.append(
+                    PruneTask(
+                        run_id, region, name, "", source="tag", error=exc.message, account=member
+                    )
+                )
                 continue
             if not resolved.applies:
                 skipped += 1
                 continue
-            tasks.append(PruneTask(run_id, region, name, resolved.text, resolved.source))
+            tasks.append(
+                PruneTask(run_id, region, name, resolved.text, resolved.source, account=member)
+            )
     return tasks, skipped
 
 
@@ -199,11 +230,12 @@ def run_prune_task(runtime: Runtime, task: PruneTask) -> bool:
 def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
     """List, plan and (in delete mode) delete one table's backups; expected errors are outcomes."""
     settings = runtime.settings
-    shown = task.table if task.region == settings.default_region else f"{task.table}@{task.region}"
+    shown = task_shown(runtime, task)
     if task.error:
         return PruneOutcome(shown, planned=0, error=task.error)
-    client, pace = runtime.client("dynamodb", task.region), pace_for(runtime)
+    pace = pace_for(runtime)
     try:
+        client = clients_in(runtime, task.account or None)("dynamodb", task.region)
         backups = list_backups(client, task.table, region=task.region, pace=pace)
     except OpsbotError as exc:
         return PruneOutcome(shown, planned=0, error=exc.message)
@@ -215,6 +247,15 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
     if (task.mode or settings.prune_mode) != "delete":
         return PruneOutcome(shown, planned=len(targets), bytes_freed=total_bytes(targets))
     done = prune_runs.load_done(runtime.state, task.run_id, task.key)
+    # A deletion announced by an earlier attempt that stopped before its checkpoint: if the
+    # backup is gone now, that attempt deleted it (the retry must count it, and only once).
+    present = {b.arn for b in backups if b.status != "DELETED"}
+    for arn, size in prune_runs.load_deleting(runtime.state, task.run_id, task.key).items():
+        if arn not in done and arn not in present:
+            done[arn] = size
+
+    def deleting(backup: BackupInfo) -> None:
+        prune_runs.checkpoint_deleting(runtime.state, task.run_id, task.key, backup)
 
     def deleted(backup: BackupInfo, request_id: str) -> None:
         prune_runs.checkpoint_deleted(runtime.state, task.run_id, task.key, backup)
@@ -228,7 +269,7 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
             )
 
     todo = [b for b in targets if b.arn not in done]
-    result = delete_backups(client, todo, pace=pace, on_deleted=deleted)
+    result = delete_backups(client, todo, pace=pace, on_deleted=deleted, on_deleting=deleting)
     return PruneOutcome(
         shown,
         planned=len(done.keys() | {b.arn for b in targets}),
@@ -236,6 +277,17 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
         bytes_freed=sum(done.values()) + result.bytes_freed,
         failures=tuple((b.name, reason) for b, reason in result.failed),
     )
+
+
+def task_shown(runtime: Runtime, task: PruneTask) -> str:
+    """How a task's table is named in the digest: `orders`, `orders@eu-west-1`, or with the
+    account alias for a member account (`orders@payments-prod/us-west-2`)."""
+    if task.account:
+        where = f"{label_of(runtime, task.account) or task.account}/{task.region}"
+        return f"{where} (every table)" if task.table == EVERY_TABLE else f"{task.table}@{where}"
+    if task.region == runtime.settings.default_region:
+        return task.table
+    return f"{task.table}@{task.region}"
 
 
 def post_digest_when_complete(runtime: Runtime, run_id: str) -> bool:

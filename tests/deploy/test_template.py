@@ -127,6 +127,8 @@ FUNCTIONS = [
             # `/ddb who-changed` before the history covers the window (and its attribution)
             "cloudtrail:LookupEvents",
             "dynamodb:BatchGetItem",
+            # tables in member accounts (the role deploy/member-account.yml creates)
+            "sts:AssumeRole",
         },
     ),
     Fn(
@@ -142,6 +144,7 @@ FUNCTIONS = [
                 "cloudwatch:GetMetricData",
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AlarmsDLQ)
+                "sts:AssumeRole",  # member accounts' alarm datapoints
             }
         ),
     ),
@@ -160,6 +163,7 @@ FUNCTIONS = [
                 "dynamodb:DeleteItem",
                 "dynamodb:Query",
                 "secretsmanager:GetSecretValue",
+                "sts:AssumeRole",  # tables of member accounts
             }
         ),
     ),
@@ -177,6 +181,7 @@ FUNCTIONS = [
             "dynamodb:DeleteItem",
             "dynamodb:Query",
             "secretsmanager:GetSecretValue",
+            "sts:AssumeRole",  # backups of member accounts
         },
     ),
     Fn(
@@ -192,6 +197,7 @@ FUNCTIONS = [
             "dynamodb:DescribeTable",
             "sqs:SendMessage",  # the next check
             "secretsmanager:GetSecretValue",
+            "sts:AssumeRole",  # restores in member accounts
         },
     ),
 ]
@@ -227,6 +233,7 @@ FUNCTIONS += [
                 "dynamodb:Query",
                 "s3:GetObject",  # CloudTrail log files, trail bucket AWSLogs/* only
                 "cloudwatch:GetMetricData",  # the alarm path's datapoints
+                "sts:AssumeRole",  # ...of alarms in member accounts
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AuditDLQ)
             }
@@ -528,6 +535,102 @@ def test_every_dlq_has_a_depth_alarm(resources: dict[str, dict[str, Any]]) -> No
     assert dlqs <= alarmed, f"DLQs without a depth alarm: {sorted(dlqs - alarmed)}"
 
 
+ASYNC_PRINCIPALS = frozenset({"sns.amazonaws.com", "events.amazonaws.com", "s3.amazonaws.com"})
+
+
+def async_functions(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """Functions something invokes asynchronously (SNS, EventBridge rules and schedules, S3)."""
+    return {
+        getatt_target(p["Properties"]["FunctionName"]) or ""
+        for p in of_type(resources, "AWS::Lambda::Permission").values()
+        if p["Properties"].get("Principal") in ASYNC_PRINCIPALS
+    }
+
+
+def on_failure_queue(resources: dict[str, dict[str, Any]], function: str) -> str | None:
+    """The SQS queue a function's failed async invocations land in, if it has one."""
+    for config in of_type(resources, "AWS::Lambda::EventInvokeConfig").values():
+        props = config["Properties"]
+        if props["FunctionName"] == {"Ref": function}:
+            return getatt_target(
+                props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            )
+    dead = resources[function]["Properties"].get("DeadLetterConfig", {}).get("TargetArn")
+    return getatt_target(dead)
+
+
+def test_every_asynchronously_invoked_function_has_an_on_failure_queue(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    functions = async_functions(resources)
+    assert {"AlarmsLambdaFunction", "PruneSchedulerLambdaFunction"} <= functions
+    for function in functions:
+        queue = on_failure_queue(resources, function)
+        assert queue, f"{function}: a failed async invocation would be lost"
+        assert resources[queue]["Type"] == "AWS::SQS::Queue", function
+
+
+def test_every_function_may_send_to_its_on_failure_queue(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # Lambda delivers to an on-failure destination with the function's own role.
+    for function in async_functions(resources):
+        queue = on_failure_queue(resources, function)
+        role = getatt_target(resources[function]["Properties"]["Role"]) or ""
+        granted = [
+            s
+            for s in role_statements(resources[role])
+            if s["Effect"] == "Allow"
+            and "sqs:SendMessage" in as_list(s["Action"])
+            and any(getatt_target(r) == queue for r in as_list(s["Resource"]))
+        ]
+        assert granted, f"{function} may not send to its on-failure queue {queue}"
+
+
+def test_every_eventbridge_target_is_covered_by_a_dlq_or_an_on_failure_queue(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    for rule_id, rule in of_type(resources, "AWS::Events::Rule").items():
+        for target in rule["Properties"].get("Targets", []):
+            function = getatt_target(target["Arn"])
+            if function not in resources or resources[function]["Type"] != "AWS::Lambda::Function":
+                continue
+            assert target.get("DeadLetterConfig") or on_failure_queue(resources, function), rule_id
+
+
+def every_dead_letter_queue(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """Queues named as a DLQ or on-failure destination anywhere in the template."""
+    found = {
+        getatt_target(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in of_type(resources, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    found |= {on_failure_queue(resources, f) for f in of_type(resources, "AWS::Lambda::Function")}
+    for rule in of_type(resources, "AWS::Events::Rule").values():
+        for target in rule["Properties"].get("Targets", []):
+            found.add(getatt_target(target.get("DeadLetterConfig", {}).get("Arn")))
+    for subscription in of_type(resources, "AWS::SNS::Subscription").values():
+        redrive = subscription["Properties"].get("RedrivePolicy") or {}
+        found.add(getatt_target(redrive.get("deadLetterTargetArn")))
+    return {q for q in found if q}
+
+
+def test_every_dead_letter_and_on_failure_queue_has_a_depth_alarm(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    alarmed = {
+        getatt_target(d["Value"])
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+        and a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and {"Ref": ALARM_TOPIC} in a["Properties"].get("AlarmActions", [])
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    missing = every_dead_letter_queue(resources) - alarmed
+    assert not missing, f"dead-letter queues without a depth alarm: {sorted(missing)}"
+
+
 def test_every_alarm_reports_to_the_ops_topic(resources: dict[str, dict[str, Any]]) -> None:
     assert resources[ALARM_TOPIC]["Type"] == "AWS::SNS::Topic"
     for aid, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
@@ -635,3 +738,30 @@ def test_handlers_import_from_the_bundle_alone(bundle: zipfile.ZipFile, tmp_path
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+MEMBER_ROLE_FUNCTIONS = (
+    "slackWorker",
+    "alarms",
+    "pruneScheduler",
+    "pruneWorker",
+    "restoreWatcher",
+    "snsInbox",
+)
+
+
+@pytest.mark.parametrize("name", MEMBER_ROLE_FUNCTIONS)
+def test_member_account_functions_may_assume_only_the_member_role(
+    resources: dict[str, dict[str, Any]], name: str
+) -> None:
+    fn = next(f for f in FUNCTIONS if f.name == name)
+    statements = [
+        s
+        for p in resources[fn.role_id]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if "sts:AssumeRole" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    assert len(statements) == 1, f"{name}: one sts:AssumeRole statement"
+    resource = statements[0]["Resource"]
+    found = resource if isinstance(resource, list) else [resource]
+    assert found == [{"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/opsbot-member"}]

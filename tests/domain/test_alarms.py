@@ -993,9 +993,42 @@ def test_thread_repeat_counts_repeats_and_remembers_the_message() -> None:
 
 def test_resolve_closes_the_incident_and_keeps_where_it_was_posted() -> None:
     decision = decide(OK_EVENT, OPEN, None, NOW)
-    assert decision.incident == replace(OPEN, state=AlarmState.OK, last_event_id="ok-1")
+    assert decision.incident == replace(
+        OPEN, state=AlarmState.OK, last_event_id="ok-1", closed_at=OK_EVENT.changed_at
+    )
     assert decision.incident is not None
     assert not decision.incident.is_open
+
+
+def test_an_ok_with_nothing_open_is_remembered_with_its_time() -> None:
+    decision = decide(OK_EVENT, None, None, NOW)
+    assert decision.kind == "ignore"
+    assert decision.incident is not None
+    assert not decision.incident.is_open
+    assert decision.incident.closed_at == OK_EVENT.changed_at
+
+
+@pytest.mark.parametrize(
+    "closed",
+    [
+        replace(CLOSED, closed_at=OK_EVENT.changed_at),
+        decide(OK_EVENT, None, None, NOW).incident,
+    ],
+    ids=["after-a-resolve", "after-an-ok-that-came-first"],
+)
+def test_an_alarm_older_than_the_last_ok_opens_nothing(closed: Incident | None) -> None:
+    late = replace(ALARM_EVENT, changed_at=OK_EVENT.changed_at - timedelta(minutes=10))
+    decision = decide(late, closed, None, NOW)
+    assert closed is not None
+    if closed.ts:  # its incident was posted and resolved: a late copy says nothing new
+        assert (decision.kind, decision.reason) == ("ignore", "older than the last OK")
+    else:  # the OK came first: one message that it fired and is over, nothing left open
+        assert decision.kind == "post_resolved"
+        assert decision.incident is not None
+        assert not decision.incident.is_open
+        assert decision.incident.opened_at == late.changed_at
+    newer = replace(ALARM_EVENT, changed_at=OK_EVENT.changed_at + timedelta(minutes=10))
+    assert decide(newer, closed, None, NOW).kind == "post_root"
 
 
 def test_suppress_and_duplicate_leave_the_incident_unchanged() -> None:

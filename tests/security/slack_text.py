@@ -40,7 +40,6 @@ _TOKEN = re.compile(r"<([^<>]*)>")
 # Our usage lines' `<table>` is shown as text.
 _ACTIVE = re.compile(r"[!@#]|[A-Za-z][A-Za-z0-9+.-]*:")
 # A `<` left over could open such a token with a later `>`.
-# (Our own "< $0.01" cannot: no `>` from untrusted text survives escaping.)
 _STRAY = re.compile(r"<(?:[!@#]|[A-Za-z][A-Za-z0-9+.-]*:)")
 # An entity cut short at the very end is a truncation artefact (shown as text), not markup.
 _ENTITY = re.compile(r"&(?!amp;|lt;|gt;|(?:a|am|amp|l|lt|g|gt)?$)")

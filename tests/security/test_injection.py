@@ -174,8 +174,8 @@ def messages_for(event: Any) -> list[Message]:
 
 EVENT_FILES = sorted(EVENTS.rglob("*.json"))
 # Written by the AWS service itself, not by the caller: CloudTrail's awsRegion and the
-# EventBridge envelope's region. They reach console URL hosts unchecked; the two strict
-# xfail tests below pin that down until the domain validates them.
+# EventBridge envelope's region. The domain accepts only region codes there; the two
+# tests below forge them.
 AWS_AUTHORED = {"awsRegion", "region"}
 
 
@@ -199,12 +199,6 @@ def _forged_alarm(region: str) -> dict[str, Any]:
     return dict(event)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/domain/alarms.py parse_eventbridge_alarm takes event['region'] unchecked when "
-    "no alarm ARN is present, and console_links puts it in a URL host: a message published "
-    "to an SNS topic the bot reads can ping @channel. Fix: accept only region codes.",
-)
 @pytest.mark.parametrize("payload", ["x|<!channel>", "<!here>"], ids=["pipe-channel", "here"])
 def test_an_alarm_published_to_sns_with_a_forged_region_cannot_ping(payload: str) -> None:
     sns = {
@@ -224,11 +218,6 @@ def test_an_alarm_published_to_sns_with_a_forged_region_cannot_ping(payload: str
         assert_safe(message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/domain/audit.py normalize takes awsRegion unchecked and bot/render/audit.py "
-    "puts it in console URL hosts (defense in depth: CloudTrail writes this field).",
-)
 def test_a_cloudtrail_record_with_a_forged_region_cannot_ping() -> None:
     event = json.loads((EVENTS / "eventbridge-cloudtrail-pitr-disabled.json").read_text())
     event["detail"]["awsRegion"] = "x|<!channel>"
@@ -525,25 +514,7 @@ def test_every_public_renderer_is_in_the_injection_sweep() -> None:
     assert not missing, f"add a case to RENDERERS for {sorted(missing)}"
 
 
-# Paths where hostile text reaches Slack today; strict: they fail the suite once fixed,
-# so the mark is removed with the fix.
-KNOWN_UNSAFE = {
-    "help.render_error": "bot/aws/errors.py translate() puts AWS's error Message into the "
-    "OpsbotError text unescaped; render_error trusts it",
-    "help.render_usage_error": "bot/domain/commands.py echoes the user's words (`<!channel>` "
-    "is not a command) and render_usage_error does not escape; a mention's reply is public",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_UNSAFE[n]))
-        if n in KNOWN_UNSAFE
-        else n
-        for n in sorted(RENDERERS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(RENDERERS))
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile)
 def test_no_renderer_lets_hostile_text_ping_or_link(name: str, text: str) -> None:

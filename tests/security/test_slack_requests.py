@@ -427,12 +427,6 @@ def test_a_channel_grant_applies_only_to_requests_from_that_channel(
     assert there.startswith(":hourglass_flowing_sand: Working on")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the usage error echoes the user's words unescaped (bot/domain/commands.py, "
-    "bot/render/help.py render_usage_error); a mention's reply is a public thread post, so "
-    "the bot pings @channel for a user whom the workspace may not allow to",
-)
 def test_a_mention_cannot_make_the_bot_ping_the_channel(runtime: Runtime, slack: SlackSink) -> None:
     ts = said_in_channel(runtime, "@opsbot @channel")
     send_json(mention_body("Ev0PING001", "<!channel> look", ts=ts, user=VIEWER))
