@@ -12,6 +12,9 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+KINDS = frozenset({"command", "action", "mention", "home"})
+_TYPES: dict[str, tuple[type, ...]] = {"requested_at": (int, float), "checked_role": (bool,)}
+
 
 @dataclass(frozen=True)
 class WorkItem:
@@ -35,11 +38,24 @@ class WorkItem:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, body: str) -> WorkItem:
-        """Parse a queue message body; unknown keys are ignored, missing ones default."""
-        data: dict[str, Any] = json.loads(body)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+    def from_json(cls, body: Any) -> WorkItem:
+        """Parse a queue message body; ValueError when it is not a work item (it never will be).
+
+        Unknown keys are ignored and missing ones default, so items queued by an older or
+        newer version still run.
+        """
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("the body is not a JSON object")
+        item = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        for name in cls.__dataclass_fields__:
+            value = getattr(item, name)
+            wanted = _TYPES.get(name, (str,))
+            if not isinstance(value, wanted) or (name == "requested_at" and value is True):
+                raise ValueError(f"{name} is {type(value).__name__}")
+        if item.kind not in KINDS or not item.user or not item.id:
+            raise ValueError(f"not a work item: kind {item.kind!r}, user {item.user!r}")
+        return item
 
 
 class SubmitFailed(Exception):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from slack_sdk.errors import SlackApiError
+
 from bot.domain.accounts import home_only
 from bot.domain.authz import Role
 from bot.domain.commands import COMMAND_TYPES, Help, describe, parse_command
@@ -24,6 +26,7 @@ from bot.render.help import (
     render_not_available,
     render_usage_error,
 )
+from bot.render.message import code
 from bot.runtime import Runtime
 from bot.slack import capabilities
 from bot.slack.capabilities import Request
@@ -33,6 +36,18 @@ from bot.slack.work import WorkItem
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Slack errors that say the destination no longer exists or will not take our messages.
+GONE = frozenset(
+    {
+        "channel_not_found",
+        "thread_not_found",
+        "message_not_found",
+        "is_archived",
+        "not_in_channel",
+        "user_not_found",
+        "account_inactive",
+    }
+)
 _LEASE_S = 900
 _KEEP_S = 7 * 86400
 
@@ -64,6 +79,14 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
         else:
             request.role = role_of(runtime, item.user, item.channel)
             _dispatch(request)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error not in GONE and attempt < MAX_ATTEMPTS:
+            runtime.state.release_once("work", item.id)
+            raise
+        # The reply's channel, thread or user is gone, or Slack kept refusing it: no retry
+        # can deliver it, and there is nowhere left to say so.
+        log.error("dropping work item %s: Slack refuses its reply (%s)", item.id, error)
     except OpsbotError as exc:
         if item.kind == "home":
             log.warning("App Home for %s not refreshed: %s", item.user, exc.message)
@@ -79,7 +102,7 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
             return  # nobody asked: the next opening of the tab tries again
         request.reply(
             render_error(
-                f"Something went wrong running `{_what(item)}` and I gave up after {attempt} "
+                f"Something went wrong running {code(_what(item))} and I gave up after {attempt} "
                 f"tries. Reference: `{item.id}`."
             )
         )

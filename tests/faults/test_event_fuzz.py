@@ -392,7 +392,7 @@ def test_a_mention_whose_thread_is_gone_is_dropped_not_retried(
 ) -> None:
     item = WorkItem(kind="mention", user=ADMIN, channel="C0OPSBOT1", text="", thread_ts="9.9")
     no_retry(slack_worker.handle({"Records": [sqs_record(item.to_json())]}, world))
-    assert "dropping a work item whose reply Slack refuses for good" in caplog.text
+    assert "Slack refuses its reply (thread_not_found)" in caplog.text
 
 
 @pytest.mark.parametrize(
