@@ -5,10 +5,7 @@ No test reaches the internet: AWS calls go to moto, Slack calls to 127.0.0.1.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,6 +17,10 @@ import pytest
 from moto import mock_aws
 
 from bot.aws.secrets import SlackCredentials, clear_cache
+from bot.local.slack_requests import (
+    function_url_event as function_url_event,  # re-exported for the tests
+)
+from bot.local.slack_requests import signed_headers, slash_command_body
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime, set_default_runtime
 from bot.settings import Settings, parse_settings
@@ -144,42 +145,14 @@ def sign(
     body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
 ) -> dict[str, str]:
     """Slack's request signature headers for ``body``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{ts}:{body}".encode()
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": signature}
-
-
-def function_url_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
-    """A Lambda Function URL (payload 2.0) event carrying a Slack request."""
-    return {
-        "version": "2.0",
-        "rawPath": "/slack/events",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/x-www-form-urlencoded", **headers},
-        "requestContext": {"http": {"method": "POST", "path": "/slack/events"}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return signed_headers(body, secret, timestamp=timestamp)
 
 
 def slash_body(
     text: str, *, user: str = ADMIN, channel: str = "C0OPSBOT1", response_url: str = ""
 ) -> str:
     """The form body Slack posts for `/ddb <text>`."""
-    return urlencode(
-        {
-            "token": "unused",
-            "team_id": "T0LOCAL",
-            "channel_id": channel,
-            "user_id": user,
-            "user_name": "someone",
-            "command": "/ddb",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-        }
-    )
+    return slash_command_body(text, user=user, channel=channel, response_url=response_url)
 
 
 def block_action_body(

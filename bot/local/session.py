@@ -15,8 +15,6 @@ Capability modules are imported by name when first needed; a missing one is repo
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import importlib
 import json
 import logging
@@ -38,6 +36,12 @@ from urllib.parse import urlencode
 from bot.aws.secrets import SlackCredentials
 from bot.domain.authz import Grants, Role
 from bot.local.console import render_for_terminal
+from bot.local.slack_requests import (
+    LOCAL_TEAM,
+    function_url_event,
+    signed_headers,
+    slash_command_body,
+)
 from bot.local.sqs_pump import Kind
 from bot.runtime import Runtime, set_default_runtime
 from bot.settings import Settings, load_settings
@@ -46,7 +50,6 @@ log = logging.getLogger(__name__)
 
 LOCAL_ADMIN = "U0LOCALADM"
 LOCAL_CHANNEL = "C0OPSBOT1"
-LOCAL_TEAM = "T0LOCAL"
 LOCAL_BOT_TOKEN = "xoxb-local-console"  # noqa: S105 - the local sink accepts any token
 # The actions that change AWS (DESIGN.md section 5); refused under --aws without --allow-writes.
 MUTATING_ACTIONS = frozenset(
@@ -128,43 +131,6 @@ class Output:
 
 
 # --- Slack requests as Slack signs them --------------------------------------------------------
-
-
-def signed_headers(body: str, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's request signature headers (v0 HMAC-SHA256) for ``body``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": "v0=" + digest}
-
-
-def function_url_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
-    """A Lambda Function URL (payload 2.0) event carrying one Slack request."""
-    return {
-        "version": "2.0",
-        "rawPath": "/slack/events",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/x-www-form-urlencoded", **headers},
-        "requestContext": {"http": {"method": "POST", "path": "/slack/events"}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def slash_command_body(text: str, *, user: str, channel: str, response_url: str) -> str:
-    """The form body Slack posts for `/ddb <text>`."""
-    return urlencode(
-        {
-            "token": "unused",
-            "team_id": LOCAL_TEAM,
-            "channel_id": channel,
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/ddb",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": uuid.uuid4().hex,
-        }
-    )
 
 
 def button_press_body(button: Button, *, user: str, response_url: str) -> str:
