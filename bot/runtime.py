@@ -55,9 +55,10 @@ class Runtime:
         """A cached boto3 client."""
         return self.clients.client(service, region)
 
-    @cached_property
+    @property
     def credentials(self) -> SlackCredentials:
-        """Slack credentials from Secrets Manager or the environment."""
+        """Slack credentials from Secrets Manager (re-read every 5 minutes, so a rotated
+        secret takes effect in warm functions) or the environment."""
         from bot.aws.secrets import slack_credentials
 
         if self.credentials_override is not None:
@@ -73,15 +74,19 @@ class Runtime:
 
         return StateStore(self.client("dynamodb"), self.settings.state_table)
 
-    @cached_property
+    @property
     def notifier(self) -> Notifier:
-        """The only way to Slack."""
+        """The only way to Slack (rebuilt when the bot token changes)."""
         from bot.slack.notifier import Notifier, build_web_client
 
         if self.notifier_override is not None:
             return self.notifier_override
-        client = build_web_client(self.credentials.bot_token, base_url=self.settings.slack_api_url)
-        return Notifier(client)
+        token = self.credentials.bot_token
+        built: tuple[str, Notifier] | None = self.extras.get("notifier")
+        if built is None or built[0] != token:
+            client = build_web_client(token, base_url=self.settings.slack_api_url)
+            built = self.extras["notifier"] = (token, Notifier(client))
+        return built[1]
 
     @cached_property
     def work_queue(self) -> WorkQueue:

@@ -19,10 +19,12 @@ logger = Logger(service="opsbot")
 
 
 def app_for(runtime: Runtime) -> App:
-    """The bolt app of a runtime, built once per runtime and kept on it."""
+    """The bolt app of a runtime, kept on it and rebuilt when the signing secret rotates."""
+    secret = runtime.credentials.signing_secret
     app = runtime.extras.get("bolt_app")
-    if app is None:
+    if app is None or runtime.extras.get("bolt_app_secret") != secret:
         app = runtime.extras["bolt_app"] = build_app(runtime)
+        runtime.extras["bolt_app_secret"] = secret
     return app
 
 
