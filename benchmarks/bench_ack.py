@@ -57,7 +57,7 @@ def _bare_app(base_url: str) -> App:
 
     app = App(
         signing_secret=SECRET,
-        client=WebClient(token="xoxb-bench", base_url=base_url),
+        client=WebClient(base_url=base_url),
         authorize=lambda **_: AuthorizeResult(
             enterprise_id=None, team_id="T0BENCH", bot_token="xoxb-bench"
         ),

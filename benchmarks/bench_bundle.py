@@ -109,8 +109,19 @@ def _child(function: str) -> None:
         _run_slack_http()
     else:
         _run_on_moto(function)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    print(json.dumps({"peak_rss_mb": peak_kb / 1024}))
+    print(json.dumps({"peak_rss_mb": peak_rss_kb(resource) / 1024}))
+
+
+def peak_rss_kb(resource: Any) -> int:
+    """This process's own peak RSS. Linux's ru_maxrss survives exec and so includes the
+    forking parent's footprint; /proc's VmHWM belongs to this program's memory alone."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _run_slack_http() -> None:

@@ -36,7 +36,7 @@ def _console_run() -> tuple[float, float, int]:
         env = {**os.environ, "NO_COLOR": "1"}
         start = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "local"],
+            [sys.executable, "-c", _CONSOLE_WITH_PEAK],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -55,15 +55,26 @@ def _console_run() -> tuple[float, float, int]:
         process.stdin.write(TOUR.read_text(encoding="utf-8"))
         process.stdin.close()
         process.stdout.read()
-        # wait4 gives this child's own rusage (not the maximum over every child so far).
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.wait()
         errors.seek(0)
-        failed = sum(1 for line in errors if line.startswith("opsbot: "))
-    if process.returncode != 0:
+        lines = errors.read().splitlines()
+    failed = sum(1 for line in lines if line.startswith("opsbot: "))
+    peaks = [int(line.split()[1]) for line in lines if line.startswith(_PEAK_MARK)]
+    if process.returncode != 0 or not peaks:
         raise RuntimeError(f"opsbot local exited with {process.returncode}")
-    # ru_maxrss is in kilobytes on Linux.
-    return startup, usage.ru_maxrss / 1024, failed
+    return startup, peaks[-1] / 1024, failed
+
+
+_PEAK_MARK = "opsbot-bench-peak-kb"
+# The console, reporting its own peak RSS on exit (VmHWM: ru_maxrss would include the
+# footprint of this benchmark process, which Linux carries across fork and exec).
+_CONSOLE_WITH_PEAK = f"""
+import atexit, resource, sys
+from benchmarks.bench_bundle import peak_rss_kb
+atexit.register(lambda: print("{_PEAK_MARK}", peak_rss_kb(resource), file=sys.stderr))
+from bot.cli import main
+sys.exit(main(["local"]))
+"""
 
 
 def measure() -> dict[str, float | int]:
