@@ -8,6 +8,7 @@ unexpected ones are retried by the platform a few times and then reported to the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -152,8 +153,9 @@ def _run_command(request: Request) -> None:
     handler(cmd, request)
 
 
+@functools.cache
 def available_names() -> frozenset[str]:
-    """The names of the commands this version can run."""
+    """The names of the commands this version can run (fixed once the handlers are loaded)."""
     capabilities.load_handlers()
     return frozenset(name for name, kind in COMMAND_TYPES.items() if kind in capabilities.COMMANDS)
 
