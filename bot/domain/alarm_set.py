@@ -33,6 +33,7 @@ class AlarmSummary:
     receiving_region: str | None = None
     dax_cluster: str | None = None
     composite: bool = False
+    account: str = ""  # how the alarm's account is named in messages ('' : not shown)
 
 
 def alarm_url(name: str, region: str) -> str:

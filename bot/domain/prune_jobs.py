@@ -105,10 +105,13 @@ class PruneTask:
     arns: tuple[str, ...] | None = None  # delete only these (a confirmed plan), else the plan's
     requester: str = ""  # the Slack user a confirmed `--all --apply` is attributed to
     error: str | None = None  # the policy could not be resolved: report it, touch nothing
+    account: str = ""  # the account id ('' : the account opsbot runs in)
 
     @property
     def key(self) -> str:
-        """The task's identity within its run (region and table)."""
+        """The task's identity within its run: (account,) region and table."""
+        if self.account:
+            return f"{self.account}#{self.region}#{self.table}"
         return f"{self.region}#{self.table}"
 
     def to_json(self) -> str:
@@ -120,7 +123,7 @@ class PruneTask:
             "policy": self.policy,
             "source": self.source,
         }
-        for name in ("mode", "requester", "error"):
+        for name in ("mode", "requester", "error", "account"):
             if getattr(self, name):
                 data[name] = getattr(self, name)
         if self.arns is not None:
@@ -157,10 +160,20 @@ class PruneTask:
             arns=tuple(arns) if arns is not None else None,
             requester=str(data.get("requester", "")),
             error=str(data["error"]) if data.get("error") else None,
+            account=_account_id(data.get("account")),
         )
         if task.error is None:
             parse_policy(task.policy)  # a bad policy is bad input, not a reason to retry
         return task
+
+
+def _account_id(value: Any) -> str:
+    """An account id from a message ('' when absent); InvalidValue when it is not one."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not (len(value) == 12 and value.isascii() and value.isdigit()):
+        raise InvalidValue("`account` must be a 12-digit account id")
+    return value
 
 
 def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -283,12 +283,24 @@ _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
 
+_ACCOUNT = re.compile(r"^(\d{12}|[a-z0-9][a-z0-9-]{0,62})$")
+
+
 def parse_watched_table(text: str) -> TableRef:
-    """`orders` or `orders@us-west-2` from `[home] tables`; raises InvalidValue otherwise."""
-    name, at, region = text.partition("@")
-    if not _TABLE_NAME.match(name) or (at and not _REGION.match(region)):
-        raise InvalidValue(f"`{text[:80]}` is not a table like `orders` or `orders@us-west-2`")
-    return TableRef(name, region or None)
+    """`orders`, `orders@us-west-2` or `orders@payments-prod/us-west-2` (an alias or account
+    id, then the region) from `[home] tables`; raises InvalidValue otherwise."""
+    name, at, where = text.partition("@")
+    account, slash, region = where.rpartition("/")
+    if (
+        not _TABLE_NAME.match(name)
+        or (at and not _REGION.match(region))
+        or (slash and not _ACCOUNT.match(account))
+    ):
+        raise InvalidValue(
+            f"`{text[:80]}` is not a table like `orders`, `orders@us-west-2` or "
+            "`orders@payments-prod/us-west-2`"
+        )
+    return TableRef(name, region or None, account or None)
 
 
 @dataclass(frozen=True)

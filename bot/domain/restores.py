@@ -293,6 +293,7 @@ class RestoreJob:
     reason: str = ""
     restored_to: datetime | None = None  # RestoreSummary.RestoreDateTime
     settings_copied: tuple[str, ...] = field(default_factory=tuple)
+    account: str = ""  # the member account's id ('' : the account opsbot runs in)
 
     @property
     def finished(self) -> bool:
@@ -342,6 +343,7 @@ class RestoreJob:
             "reason": self.reason,
             "restored_to": self.restored_to.isoformat() if self.restored_to else None,
             "settings_copied": list(self.settings_copied),
+            "account": self.account or None,
         }
 
     @classmethod
@@ -373,6 +375,7 @@ class RestoreJob:
             reason=str(record.get("reason", "")),
             restored_to=_time(record.get("restored_to")),
             settings_copied=tuple(record.get("settings_copied") or ()),
+            account=str(record.get("account") or ""),
         )
 
 

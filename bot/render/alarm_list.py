@@ -36,28 +36,43 @@ def _concerns(alarm: AlarmSummary) -> str:
 def _line(alarm: AlarmSummary, now: datetime) -> str:
     since = f" · since {format_relative(alarm.changed_at, now)}" if alarm.changed_at else ""
     reason = f"\n{escape(_clip(alarm.reason, REASON_LIMIT // 2))}" if alarm.reason else ""
+    where = escape(f"{alarm.account}/{alarm.region}" if alarm.account else alarm.region)
     return (
         f"{STATE_EMOJI[alarm.state]} *{link(alarm_url(alarm.name, alarm.region), alarm.name)}* "
-        f"({escape(alarm.region)}){since}\n{_concerns(alarm)}{reason}"
+        f"({where}){since}\n{_concerns(alarm)}{reason}"
     )
 
 
 def render_alarm_list(
-    alarms: Sequence[AlarmSummary], *, table: str | None, regions: Sequence[str], now: datetime
+    alarms: Sequence[AlarmSummary],
+    *,
+    table: str | None,
+    regions: Sequence[str],
+    now: datetime,
+    unreachable: Sequence[str] = (),
 ) -> Message:
-    """Alarms in ALARM or INSUFFICIENT_DATA, ALARM first, each with links; or 'all quiet'."""
+    """Alarms in ALARM or INSUFFICIENT_DATA, ALARM first, each with links; or 'all quiet'.
+
+    ``regions`` are the places looked at (`alias/region` when accounts are configured);
+    ``unreachable`` explains accounts that could not be asked (their role failed).
+    """
     where = ", ".join(escape(r) for r in regions)
     scope = f"`{escape(table)}` in {where}" if table else f"DynamoDB and DAX in {where}"
     firing = sum(1 for a in alarms if a.state is AlarmState.ALARM)
     no_data = len(alarms) - firing
     if not alarms:
         text = f":white_check_mark: No alarms in ALARM or INSUFFICIENT_DATA for {scope}."
-        return Message(text=text, blocks=(section(text),), ephemeral=True)
+        quiet: list[Block] = [section(text)]
+        if unreachable:
+            quiet.append(context(" ".join(escape(u) for u in unreachable)))
+        return Message(text=text, blocks=tuple(quiet), ephemeral=True)
     summary = f"{firing} in ALARM, {no_data} without data for {scope}"
     blocks: list[Block] = [header("Alarms needing attention"), section(summary)]
     blocks += [section(_line(alarm, now)) for alarm in alarms[:MAX_LISTED]]
     if len(alarms) > MAX_LISTED:
         blocks.append(context(f"…and {len(alarms) - MAX_LISTED} more; see CloudWatch."))
+    if unreachable:
+        blocks.append(context(" ".join(escape(u) for u in unreachable)))
     return Message(
         text=f"Alarms: {summary}",
         blocks=tuple(blocks),

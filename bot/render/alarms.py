@@ -79,9 +79,10 @@ def _concerns(event: AlarmEvent) -> str:
     return "not stated in the alarm"
 
 
-def _where(event: AlarmEvent) -> str:
+def _where(event: AlarmEvent, account_label: str | None = None) -> str:
     region = escape(event.region) if event.region else "unknown region"
-    return f"{region} · account {escape(event.account)}" if event.account else region
+    account = account_label or event.account
+    return f"{region} · account {escape(account)}" if account else region
 
 
 def _when(at: datetime, now: datetime) -> str:
@@ -136,10 +137,12 @@ def _links(event: AlarmEvent) -> Block | None:
     return context(" · ".join(found)) if found else None
 
 
-def _table_status_button(event: AlarmEvent) -> Block | None:
+def _table_status_button(event: AlarmEvent, account_label: str | None = None) -> Block | None:
     if not (event.subject.table and event.region):
         return None
-    return button("Table status", "alarm_table_status", f"{event.subject.table}@{event.region}")
+    # With accounts configured the button names the account, so status asks the right one.
+    where = f"{account_label}/{event.region}" if account_label else event.region
+    return button("Table status", "alarm_table_status", f"{event.subject.table}@{where}")
 
 
 def _condition(event: AlarmEvent) -> str:
@@ -153,11 +156,13 @@ def render_alarm(
     datapoints: tuple[float, ...] | None,
     incident_opened_at: datetime | None,
     mention: str | None,
+    account_label: str | None = None,
 ) -> Message:
     """The root message of an incident: state, subject, condition, recent values, what to do.
 
     ``datapoints`` are the recent values to chart (fetched from CloudWatch, or the event's
-    own); ``incident_opened_at`` shows how long the incident has been open when re-rendered.
+    own); ``incident_opened_at`` shows how long the incident has been open when re-rendered;
+    ``account_label`` (the alias, when accounts are configured) replaces the account id.
     """
     emoji = STATE_EMOJI[event.state]
     name = escape(event.name)
@@ -171,7 +176,7 @@ def render_alarm(
     since = incident_opened_at or event.changed_at
     fields = [
         f"*Concerns*\n{_concerns(event)}",
-        f"*Where*\n{_where(event)}",
+        f"*Where*\n{_where(event, account_label)}",
         f"*Condition*\n{_condition(event)}",
         f"*{'Open since' if incident_opened_at else 'Since'}*\n{_when(since, now)}",
     ]
@@ -186,7 +191,7 @@ def render_alarm(
             *[
                 b
                 for b in (
-                    _table_status_button(event),
+                    _table_status_button(event, account_label),
                     *(
                         button(label, "alarm_silence", f"{_key(event)}|{seconds}")
                         for label, seconds in SILENCE_CHOICES
@@ -210,7 +215,13 @@ def _duration(opened_at: datetime, event: AlarmEvent, now: datetime) -> str:
     return format_duration(end - opened_at)
 
 
-def render_resolved(event: AlarmEvent, *, opened_at: datetime, now: datetime) -> Message:
+def render_resolved(
+    event: AlarmEvent,
+    *,
+    opened_at: datetime,
+    now: datetime,
+    account_label: str | None = None,
+) -> Message:
     """The root message updated when the incident resolves: how long it lasted, no silencing."""
     emoji = STATE_EMOJI[AlarmState.OK]
     name = escape(event.name)
@@ -219,11 +230,11 @@ def render_resolved(event: AlarmEvent, *, opened_at: datetime, now: datetime) ->
     headline = escape(_clip(event.description, 300)) if event.description else _condition(event)
     fields = [
         f"*Concerns*\n{_concerns(event)}",
-        f"*Where*\n{_where(event)}",
+        f"*Where*\n{_where(event, account_label)}",
         f"*Condition*\n{_condition(event)}",
         f"*In alarm for*\n{lasted} ({format_utc(opened_at)} → {format_utc(end)})",
     ]
-    status_button = _table_status_button(event)
+    status_button = _table_status_button(event, account_label)
     blocks: list[Block | None] = [
         header(f"{emoji} RESOLVED · {escape(event.name)}"),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),

@@ -118,8 +118,17 @@ def _subject_field(event: AuditEvent) -> str:
     return "*Table*\nnone named"
 
 
-def render_audit_notice(event: AuditEvent, *, now: datetime, mention: str | None = None) -> Message:
-    """The channel notice for one audit event: what changed, who, how, from where, outcome."""
+def render_audit_notice(
+    event: AuditEvent,
+    *,
+    now: datetime,
+    mention: str | None = None,
+    account_label: str | None = None,
+) -> Message:
+    """The channel notice for one audit event: what changed, who, how, from where, outcome.
+
+    ``account_label`` (the account's alias, when accounts are configured) replaces the id.
+    """
     emoji = SEVERITY_EMOJI.get(event.severity, SEVERITY_EMOJI["info"])
     summary = escape(event.summary)
     headline = f"{emoji} *{summary}*"
@@ -130,7 +139,8 @@ def render_audit_notice(event: AuditEvent, *, now: datetime, mention: str | None
         client += f" {code(event.user_agent[:120])}"
     fields = [
         _subject_field(event),
-        f"*Region / account*\n{escape(event.region or '?')} / {escape(event.account or '?')}",
+        f"*Region / account*\n{escape(event.region or '?')} / "
+        f"{escape(account_label or event.account or '?')}",
         f"*Who*\n{_who(event.actor)}",
         f"*How*\n{client}",
         f"*From*\n{escape(event.source_ip or 'unknown')}",
@@ -187,16 +197,22 @@ def render_who_changed(
     has_more: bool = False,
     cursor: str | None = None,
     note: str | None = None,
+    account_label: str | None = None,
 ) -> Message:
     """The `/ddb who-changed` answer: one line per change, newest first, with its source.
 
-    ``note`` (plain text, escaped here) says why the answer came from where it did.
+    ``note`` (plain text, escaped here) says why the answer came from where it did;
+    ``account_label`` names the account the history is of (when accounts are configured).
     """
     window = f"since {format_utc(since)} (last {format_duration(now - since)})"
     answered = f"Answered from {SOURCE_LABELS.get(source, escape(source))}."
     if note:
         answered += f" {escape(note)}"
     name = code(table)
+    plain = escape(table)
+    if account_label:
+        name += f" in {escape(account_label)}"
+        plain += f" in {escape(account_label)}"
     if not events:
         text = f"No changes to {name} recorded {window}."
         return Message(
@@ -217,5 +233,5 @@ def render_who_changed(
     blocks.append(context(" ".join(notes)))
     if has_more and cursor:
         blocks.append(actions(button("More", MORE_ACTION_ID, cursor), block_id="who_changed_more"))
-    text = f"{count}{'+' if has_more else ''} {noun} to {escape(table)} {window}"
+    text = f"{count}{'+' if has_more else ''} {noun} to {plain} {window}"
     return Message(text=text, blocks=tuple(blocks), options={"unfurl_links": False})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.restores import (
@@ -47,11 +47,22 @@ def thread_url(channel: str, ts: str) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
+def _where(region: str, account_label: str | None) -> str:
+    """`us-west-2`, or `payments-prod/us-west-2` when an account is named (escaped)."""
+    return escape(f"{account_label}/{region}" if account_label else region)
+
+
 def render_restore_confirmation(
-    plan: RestorePlan, plan_id: str, requester: str, now: datetime, *, expires_in: timedelta
+    plan: RestorePlan,
+    plan_id: str,
+    requester: str,
+    now: datetime,
+    *,
+    expires_in: timedelta,
+    account_label: str | None = None,
 ) -> Message:
     """The plan to confirm: source, point in time, target, and how long it will take."""
-    source = f"{code(plan.source_table)} in {escape(plan.region)}"
+    source = f"{code(plan.source_table)} in {_where(plan.region, account_label)}"
     if plan.kind == "backup":
         point = f"backup {code(plan.backup_name or plan.backup_arn)}"
         if plan.backup_created:
@@ -94,11 +105,12 @@ def render_restore_confirmation(
     return Message(text=text, blocks=tuple(blocks))
 
 
-def render_restore_started(job: RestoreJob) -> Message:
+def render_restore_started(job: RestoreJob, *, account_label: str | None = None) -> Message:
     """The first thread reply: the restore call was accepted."""
     text = (
         f":arrow_forward: Restore started by <@{job.requester}>: {code(job.source_table)} "
-        f"({escape(job.point)}) → new table {code(job.target)} in {escape(job.region)}."
+        f"({escape(job.point)}) → new table {code(job.target)} in "
+        f"{_where(job.region, account_label)}."
     )
     note = (
         f"A PITR restore takes at least ~{format_duration(PITR_MIN_DURATION)}. "
@@ -155,7 +167,7 @@ def not_inherited_blocks(job: RestoreJob) -> list[Block]:
     ]
 
 
-def render_restore_completed(job: RestoreJob) -> Message:
+def render_restore_completed(job: RestoreJob, *, account_label: str | None = None) -> Message:
     """Completion: duration, item count and size, then what is not inherited."""
     assert job.finished_at is not None
     duration = format_duration(job.finished_at - job.started_at)
@@ -174,7 +186,7 @@ def render_restore_completed(job: RestoreJob) -> Message:
         fields_section(
             [
                 f"*Source*\n{code(job.source_table)} ({restored})",
-                f"*New table*\n{code(job.target)} in {escape(job.region)}",
+                f"*New table*\n{code(job.target)} in {_where(job.region, account_label)}",
                 f"*Took*\n{duration}",
                 f"*Items / size*\n{items} / {human_bytes(job.size_bytes)}",
             ]
@@ -184,11 +196,14 @@ def render_restore_completed(job: RestoreJob) -> Message:
     return Message(text=text, blocks=tuple(blocks))
 
 
-def render_restore_failed(job: RestoreJob, now: datetime) -> Message:
+def render_restore_failed(
+    job: RestoreJob, now: datetime, *, account_label: str | None = None
+) -> Message:
     """Failure (or giving up) with the reason."""
     verb = "stopped following" if job.status != FAILED else "failed"
+    inside = f" in {_where(job.region, account_label)}" if account_label else ""
     text = (
-        f":x: The restore of {code(job.source_table)} to {code(job.target)} {verb} after "
+        f":x: The restore of {code(job.source_table)}{inside} to {code(job.target)} {verb} after "
         f"{format_duration(job.elapsed(now))}: {escape(job.reason)}"
     )
     return Message(
@@ -233,8 +248,14 @@ def render_settings_copied(
     return Message(text=text, blocks=(section("\n".join(lines)),))
 
 
-def render_restores_list(jobs: Sequence[RestoreJob], now: datetime) -> Message:
-    """`/ddb restores`: in progress first, then recent ones, each linking to its thread."""
+def render_restores_list(
+    jobs: Sequence[RestoreJob], now: datetime, *, account_labels: Mapping[str, str] | None = None
+) -> Message:
+    """`/ddb restores`: in progress first, then recent ones, each linking to its thread.
+
+    ``account_labels`` (account id -> alias, when accounts are configured) names each job's
+    account next to its region.
+    """
     running = [j for j in jobs if j.status == IN_PROGRESS]
     recent = [j for j in jobs if j.status != IN_PROGRESS]
     if not jobs:
@@ -244,14 +265,16 @@ def render_restores_list(jobs: Sequence[RestoreJob], now: datetime) -> Message:
     for title, group in (("In progress", running), ("Recent", recent)):
         if not group:
             continue
-        lines = [_job_line(job, now) for job in group[:15]]
+        lines = [_job_line(job, now, account_labels) for job in group[:15]]
         blocks.append(section(f"*{title}* ({len(group)})\n" + "\n".join(lines)))
     text = f"{len(running)} restore(s) in progress, {len(recent)} recent."
     blocks.append(context(f"as of {format_utc(now)} · AWS allows 50 restores in progress"))
     return Message(text=text, blocks=tuple(blocks), ephemeral=True)
 
 
-def _job_line(job: RestoreJob, now: datetime) -> str:
+def _job_line(
+    job: RestoreJob, now: datetime, account_labels: Mapping[str, str] | None = None
+) -> str:
     emoji = _STATUS_EMOJI.get(job.status, ":grey_question:")
     if job.status == IN_PROGRESS:
         state = f"running {format_duration(job.elapsed(now))}"
@@ -265,16 +288,25 @@ def _job_line(job: RestoreJob, now: datetime) -> str:
         else ""
     )
     return (
-        f"{emoji} {code(job.source_table)} → {code(job.target)} ({escape(job.region)}) · "
+        f"{emoji} {code(job.source_table)} → {code(job.target)} "
+        f"({_where(job.region, (account_labels or {}).get(job.account))}) · "
         f"{state} · started {format_relative(job.started_at, now)} by <@{job.requester}>{thread}"
     )
 
 
-def render_pitr_status(table: str, region: str, window: PitrWindow, now: datetime) -> Message:
+def render_pitr_status(
+    table: str,
+    region: str,
+    window: PitrWindow,
+    now: datetime,
+    *,
+    account_label: str | None = None,
+) -> Message:
     """`/ddb pitr <table>`: on or off, the restorable window and the recovery period."""
     name = code(table)
+    where = _where(region, account_label)
     if not window.enabled:
-        text = f":warning: Point-in-time recovery is *off* for {name} in {escape(region)}."
+        text = f":warning: Point-in-time recovery is *off* for {name} in {where}."
         return Message(
             text=text,
             blocks=(
@@ -284,7 +316,7 @@ def render_pitr_status(table: str, region: str, window: PitrWindow, now: datetim
             ephemeral=True,
         )
     period = f"{window.recovery_days} days" if window.recovery_days else "35 days"
-    text = f":white_check_mark: Point-in-time recovery is *on* for {name} in {escape(region)}."
+    text = f":white_check_mark: Point-in-time recovery is *on* for {name} in {where}."
     return Message(
         text=text,
         blocks=(
@@ -312,17 +344,20 @@ def render_pitr_status(table: str, region: str, window: PitrWindow, now: datetim
     )
 
 
-def render_pitr_changed(table: str, region: str, enabled: bool, user: str) -> Message:
+def render_pitr_changed(
+    table: str, region: str, enabled: bool, user: str, *, account_label: str | None = None
+) -> Message:
     """PITR turned on or off."""
+    where = _where(region, account_label)
     if enabled:
         text = (
             f":white_check_mark: <@{user}> turned point-in-time recovery *on* for {code(table)} "
-            f"in {escape(region)}. The restorable window starts now."
+            f"in {where}. The restorable window starts now."
         )
     else:
         text = (
             f":warning: <@{user}> turned point-in-time recovery *off* for {code(table)} in "
-            f"{escape(region)}. Its restorable window is gone."
+            f"{where}. Its restorable window is gone."
         )
     return Message(text=text, blocks=(section(text),))
 
@@ -336,6 +371,7 @@ def render_pitr_off_confirmation(
     now: datetime,
     *,
     expires_in: timedelta,
+    account_label: str | None = None,
 ) -> Message:
     """The confirmation for `/ddb pitr <table> off`, warning that the window is lost."""
     text = (
@@ -347,7 +383,7 @@ def render_pitr_off_confirmation(
         blocks=(
             section(
                 f":warning: <@{requester}> asked to turn point-in-time recovery *off* for "
-                f"{code(table)} in {escape(region)}."
+                f"{code(table)} in {_where(region, account_label)}."
             ),
             section(
                 f"The current window ({describe_window(window, now)}) is deleted at once. "

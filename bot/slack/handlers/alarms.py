@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from bot.aws.alarms import (
     save_silence,
 )
 from bot.aws.state import record_bot_action
+from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.alarm_set import (
     AlarmSpec,
     AlarmSummary,
@@ -38,31 +40,54 @@ from bot.settings import Settings
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import create_plan
 from bot.slack.handlers.status import status
+from bot.slack.places import clients_in, label_of, places, resolve_table
 
 PLAN_KIND = "alarms-recommend"
 
 
-@command(Alarms)
+@command(Alarms, account_aware=True)
 def alarms(cmd: Alarms, request: Request) -> None:
-    """List the alarms needing attention, or plan the recommended set for a table."""
+    """List the alarms needing attention (every managed account and region), or plan the
+    recommended set for a table."""
     if cmd.recommend:
         recommend(cmd, request)
         return
     runtime = request.runtime
     settings = runtime.settings
-    table = cmd.table.in_region(settings.default_region) if cmd.table else None
-    regions = (table.region,) if table and table.region else settings.regions
+    if cmd.table is not None:
+        table = resolve_table(runtime, cmd.table)
+        where: list[tuple[Account | None, str]] = [(table.account, table.region)]
+        name: str | None = table.name
+    elif settings.accounts:
+        where, name = places(runtime), None
+    else:
+        where, name = [(None, region) for region in settings.regions], None
     found: list[AlarmSummary] = []
-    for region in regions:
-        found += alarms_needing_attention(
-            runtime.client("cloudwatch", region), region, table=table.name if table else None
-        )
+    shown: list[str] = []
+    unreachable: list[str] = []
+    failed: set[str] = set()  # one AssumeRole attempt per account and command
+    for account, region in where:
+        label = label_of(runtime, account)
+        shown.append(f"{label}/{region}" if label else region)
+        if account is not None and account.id in failed:
+            continue
+        try:
+            cloudwatch = clients_in(runtime, account)("cloudwatch", region)
+            listed = alarms_needing_attention(cloudwatch, region, table=name)
+        except AccountUnavailable as exc:
+            if cmd.table is not None or account is None:
+                raise
+            failed.add(account.id)
+            unreachable.append(exc.message)
+            continue
+        found += [dataclasses.replace(a, account=label) if label else a for a in listed]
     request.reply(
         render_alarm_list(
             needs_attention(found),
-            table=table.name if table else None,
-            regions=regions,
+            table=name,
+            regions=shown,
             now=request.now,
+            unreachable=unreachable,
         )
     )
 
@@ -87,14 +112,18 @@ def alarm_topic(settings: Settings, region: str) -> str:
 
 
 def _recommendation(
-    runtime: Runtime, table: str, region: str, specs: tuple[AlarmSpec, ...] | None = None
+    runtime: Runtime,
+    table: str,
+    region: str,
+    specs: tuple[AlarmSpec, ...] | None = None,
+    *,
+    account: Account | str | None = None,
 ) -> Recommendation:
     """The recommended set (or ``specs``) against the table and alarms as they are now."""
-    replicas = replica_regions(runtime.client("dynamodb", region), table, region)
+    client = clients_in(runtime, account)
+    replicas = replica_regions(client("dynamodb", region), table, region)
     wanted = specs if specs is not None else recommended_alarms(table, region, replicas)
-    existing = existing_alarms(
-        runtime.client("cloudwatch", region), region, [spec.name for spec in wanted]
-    )
+    existing = existing_alarms(client("cloudwatch", region), region, [spec.name for spec in wanted])
     return plan_recommendation(table, region, wanted, existing)
 
 
@@ -102,10 +131,9 @@ def recommend(cmd: Alarms, request: Request) -> None:
     """Show which recommended alarms are missing and ask the requester to confirm."""
     runtime = request.runtime
     assert cmd.table is not None
-    ref = cmd.table.in_region(runtime.settings.default_region)
-    assert ref.region is not None
+    ref = resolve_table(runtime, cmd.table)
     topic = alarm_topic(runtime.settings, ref.region)
-    plan_of = _recommendation(runtime, ref.name, ref.region)
+    plan_of = _recommendation(runtime, ref.name, ref.region, account=ref.account)
     if not plan_of.create:
         request.reply(
             render_recommendation(plan_of, topic_arn=topic, plan_id=None, requester=request.user)
@@ -126,6 +154,7 @@ def recommend(cmd: Alarms, request: Request) -> None:
         payload={
             "table": ref.name,
             "region": ref.region,
+            "account": ref.account_id,
             "alarms": [spec.as_payload() for spec in plan_of.create],
         },
     )
@@ -139,10 +168,11 @@ def create_recommended(plan: Plan, request: Request) -> None:
     """Re-check the table and existing alarms, then create the planned alarms still missing."""
     runtime = request.runtime
     table, region = str(plan.payload["table"]), str(plan.payload["region"])
+    account = str(plan.payload.get("account") or "") or None  # '' or absent: opsbot's own
     topic = alarm_topic(runtime.settings, region)
     specs = tuple(AlarmSpec.from_payload(p) for p in plan.payload.get("alarms", []))
-    current = _recommendation(runtime, table, region, specs)
-    cloudwatch = runtime.client("cloudwatch", region)
+    current = _recommendation(runtime, table, region, specs, account=account)
+    cloudwatch = clients_in(runtime, account)("cloudwatch", region)
     for spec in current.create:
         request_id = put_alarm(cloudwatch, spec, topic_arn=topic, region=region)
         record_bot_action(

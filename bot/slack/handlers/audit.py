@@ -31,6 +31,8 @@ from bot.aws.audit import (
     store_events,
 )
 from bot.aws.errors import error_code
+from bot.aws.state import audit_pk
+from bot.domain.accounts import TableLocation
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.commands import WhoChanged
 from bot.domain.errors import InvalidValue, OpsbotError
@@ -38,6 +40,7 @@ from bot.domain.sns_inbox import LogFileNotice
 from bot.render.audit import MORE_ACTION_ID, render_audit_notice, render_who_changed
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command
+from bot.slack.places import clients_in, label_of, resolve_table
 from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
@@ -223,7 +226,12 @@ def notify(event: AuditEvent, runtime: Runtime) -> bool:
     try:
         for destination in route(runtime.settings, "audit", notice_fields(event)):
             mention = destination.mention_text if event.severity in MENTION_SEVERITIES else None
-            message = render_audit_notice(event, now=runtime.now(), mention=mention)
+            message = render_audit_notice(
+                event,
+                now=runtime.now(),
+                mention=mention,
+                account_label=label_of(runtime, event.account) if event.account else None,
+            )
             runtime.notifier.post(destination.channel, message)
     except Exception:
         state.release_once(_NOTICE_SCOPE, event.event_id)
@@ -248,6 +256,9 @@ class Cursor:
     accounts: dict[str, str | None] | None = None  # history: account -> sk to continue after
     token: str | None = None  # cloudtrail: NextToken of the page to resume
     skip: int = 0  # cloudtrail: kept records of that page already shown
+    # The resolved account's id ('' the home account, id unknown); None: every account in
+    # the history (no [[accounts]] configured, or a cursor from before accounts existed).
+    account: str | None = None
 
     def encode(self) -> str:
         """Compact JSON for a button value."""
@@ -316,10 +327,49 @@ def replace_source(cursor: Cursor, source: str) -> Cursor:
     return Cursor(**{**asdict(cursor), "source": source})
 
 
+def history_accounts(runtime: Runtime, marker: Installed | None, account: str | None) -> list[str]:
+    """The accounts whose history a who-changed reads: one resolved account, or all (legacy)."""
+    known = sorted(marker.accounts) if marker else []
+    if account is None:
+        return known
+    if account:
+        return [account] if account in known else []
+    members = {a.id for a in runtime.settings.accounts if not a.is_home}
+    return [a for a in known if a not in members]
+
+
+def history_places(
+    runtime: Runtime, table: str, region: str | None, marker: Installed | None
+) -> list[TableLocation]:
+    """Where a table name appears in the history: one Query (Limit 1) per account x region.
+
+    Accounts that are not configured count as opsbot's own (''): they cannot be typed.
+    """
+    if marker is None:
+        return []
+    settings = runtime.settings
+    configured = {a.id for a in settings.accounts}
+    regions = (
+        [region]
+        if region
+        else list(
+            dict.fromkeys([*settings.regions, *(r for a in settings.accounts for r in a.regions)])
+        )
+    )
+    found: list[TableLocation] = []
+    for account_id in sorted(marker.accounts):
+        for where in regions:
+            items, _ = runtime.state.query(audit_pk(account_id, where, table), limit=1)
+            if items:
+                owner = account_id if account_id in configured else ""
+                found.append(TableLocation(table, owner, where))
+    return found
+
+
 def _from_history(
     runtime: Runtime, cursor: Cursor, marker: Installed | None, *, first: bool
 ) -> Answer:
-    accounts = sorted(marker.accounts) if marker else []
+    accounts = history_accounts(runtime, marker, cursor.account)
     if not accounts and first:
         return Answer((), "history", None)
     page = query_history(
@@ -350,7 +400,7 @@ def _from_cloudtrail(runtime: Runtime, cursor: Cursor) -> Answer:
     if not isinstance(pacer, Pacer):
         pacer = runtime.extras["lookup_pacer"] = Pacer()
     page = lookup_events(
-        runtime.client("cloudtrail", cursor.region),
+        clients_in(runtime, cursor.account or None)("cloudtrail", cursor.region),
         cursor.table,
         start=datetime.fromtimestamp(cursor.since, UTC),
         end=datetime.fromtimestamp(cursor.until, UTC),
@@ -391,23 +441,42 @@ def _reply(request: Request, cursor: Cursor, answer: Answer) -> None:
             has_more=answer.cursor is not None,
             cursor=value,
             note=note,
+            account_label=label_of(request.runtime, cursor.account or None)
+            if cursor.account is not None
+            else None,
         )
     )
 
 
-@command(WhoChanged)
+@command(WhoChanged, account_aware=True)
 def who_changed(cmd: WhoChanged, request: Request) -> None:
-    """List a table's changes, newest first, from the history (or CloudTrail before install)."""
-    table = cmd.table.in_region(request.runtime.settings.default_region)
-    assert table.region is not None
+    """List a table's changes, newest first, from the history (or CloudTrail before install).
+
+    With [[accounts]] configured only the resolved account's history is read; a bare name
+    found in several accounts' or regions' history is answered with the pick list.
+    """
+    runtime = request.runtime
+    account: str | None = None
+    if runtime.settings.accounts:
+        known = None
+        if cmd.table.account is None:
+            known = history_places(runtime, cmd.table.name, cmd.table.region, _installed(runtime))
+        table = resolve_table(runtime, cmd.table, known)
+        account = table.account_id
+        name, region = table.name, table.region
+    else:
+        ref = cmd.table.in_region(runtime.settings.default_region)
+        assert ref.region is not None
+        name, region = ref.name, ref.region
     now = request.now
     cursor = Cursor(
-        table=table.name,
-        region=table.region,
+        table=name,
+        region=region,
         since=int((now - cmd.since).timestamp()),
         until=int(now.timestamp()),
         limit=cmd.limit,
         source="cloudtrail",
+        account=account,
     )
     _reply(request, cursor, who_changed_page(request.runtime, cursor, first=True))
 

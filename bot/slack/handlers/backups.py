@@ -26,6 +26,7 @@ from bot.aws.backups import (
 from bot.aws.errors import translate
 from bot.aws.state import record_bot_action
 from bot.aws.tables import pitr_window
+from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
 from bot.domain.commands import Backup, Backups, PolicyFlags, Prune, TableRef, parse_command
 from bot.domain.confirmations import Plan
@@ -45,6 +46,7 @@ from bot.render.message import Message, context, section
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
+from bot.slack.places import clients_in, label_of, places, resolve_table
 from bot.slack.prune_runs import pace_for, start_manual_run
 
 log = logging.getLogger(__name__)
@@ -54,19 +56,38 @@ PROGRESS_EVERY = 25  # chat.update the plan message every N deletions (Slack: ~1
 
 
 def _shown(ref: TableRef, runtime: Runtime) -> str:
-    """How a table is named in messages and buttons: `orders`, or `orders@eu-west-1`."""
-    return ref.name if ref.region == runtime.settings.default_region else str(ref)
+    """How a table is named in messages and buttons: `orders`, `orders@eu-west-1`, or
+    `orders@payments-prod/us-west-2` in a member account."""
+    if ref.region == runtime.settings.default_region and not ref.account:
+        return ref.name
+    return str(ref)
 
 
 def _located(ref: TableRef, runtime: Runtime) -> tuple[TableRef, Any]:
-    located = ref.in_region(runtime.settings.default_region)
-    return located, runtime.client("dynamodb", located.region)
+    """The table in its account and region (the alias named for a member account), and its
+    DynamoDB client there."""
+    table = resolve_table(runtime, ref)
+    return table.as_ref(), clients_in(runtime, table.account)("dynamodb", table.region)
+
+
+def _account_id(ref: TableRef, runtime: Runtime) -> str:
+    """The id of the member account a located ref names ('' : opsbot's own account)."""
+    account = runtime.settings.account(ref.account) if ref.account else None
+    return account.id if account is not None else ""
+
+
+def _member_ref(name: str, region: str, account_id: str, runtime: Runtime) -> TableRef:
+    """A TableRef for a stored (account id, region, table), naming a member by its alias."""
+    account = runtime.settings.account(account_id) if account_id else None
+    if account is None or account.is_home:
+        return TableRef(name, region)
+    return TableRef(name, region, account.alias)
 
 
 # --- /ddb backups ----------------------------------------------------------------------
 
 
-@command(Backups)
+@command(Backups, account_aware=True)
 def backups(cmd: Backups, request: Request) -> None:
     """List a table's backups (all pages), newest first, with totals and the PITR window."""
     request.reply(_backup_page(cmd, request, page=0))
@@ -120,7 +141,7 @@ def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
 # --- /ddb backup -----------------------------------------------------------------------
 
 
-@command(Backup)
+@command(Backup, account_aware=True)
 def backup(cmd: Backup, request: Request) -> None:
     """Start an on-demand backup, attributed to the requester."""
     runtime = request.runtime
@@ -145,7 +166,7 @@ def backup(cmd: Backup, request: Request) -> None:
 # --- /ddb prune ------------------------------------------------------------------------
 
 
-@command(Prune)
+@command(Prune, account_aware=True)
 def prune(cmd: Prune, request: Request) -> None:
     """A dry run shows the plan; `--apply` stores it and asks the requester to confirm."""
     if cmd.all_tables:
@@ -178,6 +199,7 @@ def prune(cmd: Prune, request: Request) -> None:
         payload={
             "table": ref.name,
             "region": ref.region,
+            "account": _account_id(ref, runtime),
             "policy": policy.as_text(),
             "arns": [b.arn for b in plan.to_delete],
         },
@@ -207,10 +229,11 @@ def execute_prune(plan: Plan, request: Request) -> None:
         _execute_all(plan, request)
         return
     runtime = request.runtime
-    ref = TableRef(str(plan.payload["table"]), str(plan.payload["region"]))
+    account_id = str(plan.payload.get("account") or "")
+    ref = _member_ref(str(plan.payload["table"]), str(plan.payload["region"]), account_id, runtime)
     shown, client, pace = (
         _shown(ref, runtime),
-        runtime.client("dynamodb", ref.region),
+        clients_in(runtime, account_id or None)("dynamodb", ref.region),
         pace_for(runtime),
     )
     policy = parse_policy(str(plan.payload["policy"]))
@@ -276,15 +299,28 @@ def _show(request: Request, channel: str, ts: str, message: Message) -> None:
 def _prune_all(cmd: Prune, request: Request) -> None:
     runtime, now = request.runtime, request.now
     settings, pace = runtime.settings, pace_for(runtime)
-    partition, account = caller_account(runtime.client("sts"))
+    partition, home_id = caller_account(runtime.client("sts"))
     outcomes: list[PruneOutcome] = []
     tasks: list[dict[str, Any]] = []
-    for region in settings.regions:
-        client = runtime.client("dynamodb", region)
-        for name in list_tables(client):
-            shown = _shown(TableRef(name, region), runtime)
+    failed: dict[str, str] = {}  # account id -> why: one AssumeRole attempt per command
+    for place, region in places(runtime):
+        member = place.id if place is not None and not place.is_home else ""
+        owner = place.id if place is not None else home_id
+        try:
+            if member in failed:
+                raise AccountUnavailable(failed[member], account_id=member)
+            client = clients_in(runtime, place)("dynamodb", region)
+            names = list_tables(client)
+        except AccountUnavailable as exc:
+            if member:
+                failed[member] = exc.message
+            where = f"{label_of(runtime, place) or member}/{region}"
+            outcomes.append(PruneOutcome(f"{where} (every table)", planned=0, error=exc.message))
+            continue
+        for name in names:
+            shown = _shown(_member_ref(name, region, member, runtime), runtime)
             try:
-                tag = retention_tag(client, table_arn(partition, region, account, name), pace=pace)
+                tag = retention_tag(client, table_arn(partition, region, owner, name), pace=pace)
                 resolved = _resolve(runtime, name, tag, cmd.flags)
                 if resolved.policy is None:
                     continue
@@ -299,6 +335,7 @@ def _prune_all(cmd: Prune, request: Request) -> None:
             if plan.to_delete:
                 tasks.append(
                     {
+                        "account": member,
                         "region": region,
                         "table": name,
                         "policy": resolved.text,
@@ -345,6 +382,7 @@ def _execute_all(plan: Plan, request: Request) -> None:
             mode="delete",
             arns=tuple(t["arns"]),
             requester=plan.requester,
+            account=str(t.get("account") or ""),
         )
         for t in plan.payload.get("tasks", [])
     ]

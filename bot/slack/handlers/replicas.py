@@ -4,35 +4,44 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.aws.replicas import describe_replicas, scan_alarms
+from bot.aws.replicas import ClientFactory, describe_replicas, scan_alarms
 from bot.domain.commands import Replicas
 from bot.domain.replicas import health_risks, throttle_alarm_gaps
 from bot.domain.tables import TableStatus
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, command
+from bot.slack.places import clients_in, resolve_table
 
 
-@command(Replicas)
+@command(Replicas, account_aware=True)
 def replicas(cmd: Replicas, request: Request) -> None:
-    """Describe the table's replicas and their lag, and reply."""
-    settings = request.runtime.settings
-    table = cmd.table.in_region(settings.default_region)
-    assert table.region is not None
-    result = describe_replicas(request.runtime.client, table.name, table.region, request.now)
-    request.reply(render_replicas(result, request.now, other_regions=settings.regions))
+    """Describe the table's replicas (in its account) and their lag, and reply."""
+    runtime = request.runtime
+    table = resolve_table(runtime, cmd.table)
+    regions = table.account.regions if table.account else runtime.settings.regions
+    result = describe_replicas(
+        clients_in(runtime, table.account), table.name, table.region, request.now
+    )
+    request.reply(render_replicas(result, request.now, other_regions=regions))
 
 
-def status_health_risks(runtime: Runtime, status: TableStatus, now: datetime) -> tuple[str, ...]:
+def status_health_risks(
+    runtime: Runtime,
+    status: TableStatus,
+    now: datetime,
+    *,
+    clients: ClientFactory | None = None,
+) -> tuple[str, ...]:
     """Replicas not ACTIVE or lagging, and missing throttling alarms, for `/ddb status`.
 
     Costs one DescribeAlarms scan, plus for a global table one DescribeTable and one
     GetMetricData per replica region. Legacy (2017.11.29) tables are not looked up here.
+    ``clients`` reaches the table's account (default: opsbot's own).
     """
-    alarms = scan_alarms(runtime.client("cloudwatch", status.region))
+    client = clients or runtime.client
+    alarms = scan_alarms(client("cloudwatch", status.region))
     replication = None
     if status.replica_regions:
-        replication = describe_replicas(
-            runtime.client, status.name, status.region, now, check_legacy=False
-        )
+        replication = describe_replicas(client, status.name, status.region, now, check_legacy=False)
     return health_risks(replication, throttle_gaps=throttle_alarm_gaps(alarms, status.name))

@@ -23,6 +23,7 @@ from bot.aws.restores import (
     update_job,
 )
 from bot.aws.state import record_bot_action
+from bot.domain.accounts import Account
 from bot.domain.commands import Pitr, Restore, Restores
 from bot.domain.confirmations import Plan
 from bot.domain.errors import Conflict, OpsbotError, TableNotFound
@@ -56,6 +57,7 @@ from bot.render.restores import (
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
+from bot.slack.places import clients_in, label_of, resolve_table
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,24 @@ _WATCH_KEEP_S = 3 * 86400
 # ---- /ddb restore ---------------------------------------------------------------------------
 
 
-@command(Restore)
+def _member_id(account: Account | None) -> str:
+    """The id stored with a plan or job: a member account's, '' for opsbot's own."""
+    return account.id if account is not None and not account.is_home else ""
+
+
+def _label(runtime: Runtime, account_id: str) -> str | None:
+    """The alias shown for a stored account id (None without [[accounts]]: no change)."""
+    return label_of(runtime, account_id or None)
+
+
+@command(Restore, account_aware=True)
 def restore(cmd: Restore, request: Request) -> None:
     """Validate the restore against the current state and post it for confirmation."""
     runtime = request.runtime
-    ref = cmd.table.in_region(runtime.settings.default_region)
-    assert ref.region is not None
+    ref = resolve_table(runtime, cmd.table)
+    account = _member_id(ref.account)
     wanted = RestoreRequest(ref.name, ref.region, cmd.at, cmd.latest, cmd.backup, cmd.to)
-    plan = validate_restore(runtime, wanted, request.now)
+    plan = validate_restore(runtime, wanted, request.now, account=account)
     ttl = runtime.settings.confirm_ttl
     stored = create_plan(
         runtime.state,
@@ -85,17 +97,30 @@ def restore(cmd: Restore, request: Request) -> None:
         now=request.now,
         ttl_s=ttl.total_seconds(),
         summary=plan.summary,
-        payload=plan.to_payload(),
+        payload={**plan.to_payload(), "account": account},
     )
     posted = request.post(
-        render_restore_confirmation(plan, stored.id, request.user, request.now, expires_in=ttl)
+        render_restore_confirmation(
+            plan,
+            stored.id,
+            request.user,
+            request.now,
+            expires_in=ttl,
+            account_label=_label(runtime, account),
+        )
     )
     attach_message(runtime.state, stored.id, posted.ts)
 
 
-def validate_restore(runtime: Runtime, wanted: RestoreRequest, now: datetime) -> RestorePlan:
-    """Read what the checks need from AWS and the job records, then plan (or refuse)."""
-    dynamodb = runtime.client("dynamodb", wanted.region)
+def validate_restore(
+    runtime: Runtime, wanted: RestoreRequest, now: datetime, *, account: str = ""
+) -> RestorePlan:
+    """Read what the checks need from AWS and the job records, then plan (or refuse).
+
+    ``account`` is a member account's id ('' : opsbot's own); the limit of restores in
+    progress is counted per account, as AWS counts it.
+    """
+    dynamodb = clients_in(runtime, account or None)("dynamodb", wanted.region)
     target = wanted.to
     window: PitrWindow | None = None
     backup = None
@@ -104,7 +129,9 @@ def validate_restore(runtime: Runtime, wanted: RestoreRequest, now: datetime) ->
     else:
         backup = find_backup(dynamodb, wanted.table, wanted.backup)
     target_exists = table_exists(dynamodb, target or default_target(wanted.table, now))
-    in_progress = count_in_progress(running_jobs(runtime.state))
+    in_progress = count_in_progress(
+        [job for job in running_jobs(runtime.state) if job.account == account]
+    )
     return plan_restore(
         wanted,
         now=now,
@@ -120,8 +147,11 @@ def run_restore(plan: Plan, request: Request) -> None:
     """Re-validate at press time, start the restore, open the job and schedule its first check."""
     runtime, now = request.runtime, request.now
     confirmed = RestorePlan.from_payload(plan.payload)
-    checked = validate_restore(runtime, confirmed.as_request(), now)
-    started = start_restore(runtime.client("dynamodb", checked.region), checked)
+    account = str(plan.payload.get("account") or "")
+    checked = validate_restore(runtime, confirmed.as_request(), now, account=account)
+    started = start_restore(
+        clients_in(runtime, account or None)("dynamodb", checked.region), checked
+    )
     record_bot_action(
         runtime.state,
         request_id=started.request_id,
@@ -143,9 +173,12 @@ def run_restore(plan: Plan, request: Request) -> None:
         latest=checked.latest,
         backup_arn=checked.backup_arn,
         backup_name=checked.backup_name,
+        account=account,
     )
     posted = runtime.notifier.post(
-        job.channel, render_restore_started(job), thread_ts=job.thread_ts or None
+        job.channel,
+        render_restore_started(job, account_label=_label(runtime, account)),
+        thread_ts=job.thread_ts or None,
     )
     if not job.thread_ts:
         job = replace(job, thread_ts=posted.ts)
@@ -167,26 +200,39 @@ def run_restore(plan: Plan, request: Request) -> None:
 @command(Restores)
 def restores(cmd: Restores, request: Request) -> None:
     """List restores in progress and recent ones, with links to their threads."""
-    request.reply(render_restores_list(recent_jobs(request.runtime.state, limit=50), request.now))
+    accounts = request.runtime.settings.accounts
+    labels = {a.id: a.alias for a in accounts if not a.is_home} if accounts else None
+    request.reply(
+        render_restores_list(
+            recent_jobs(request.runtime.state, limit=50), request.now, account_labels=labels
+        )
+    )
 
 
 # ---- /ddb pitr ------------------------------------------------------------------------------
 
 
-@command(Pitr)
+@command(Pitr, account_aware=True)
 def pitr(cmd: Pitr, request: Request) -> None:
     """Show the PITR window; turn it on; or post `off` for confirmation."""
     runtime = request.runtime
-    ref = cmd.table.in_region(runtime.settings.default_region)
+    resolved = resolve_table(runtime, cmd.table)
+    account = _member_id(resolved.account)
+    label = _label(runtime, account)
+    ref = resolved.as_ref()
     assert ref.region is not None
-    dynamodb = runtime.client("dynamodb", ref.region)
+    dynamodb = clients_in(runtime, account or None)("dynamodb", ref.region)
     window = _existing_window(dynamodb, ref.name, ref.region)
     if cmd.change is None:
-        request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+        request.reply(
+            render_pitr_status(ref.name, ref.region, window, request.now, account_label=label)
+        )
         return
     if cmd.change == "on":
         if window.enabled:
-            request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+            request.reply(
+                render_pitr_status(ref.name, ref.region, window, request.now, account_label=label)
+            )
             return
         request_id, _ = set_pitr(dynamodb, ref.name, ref.region, enabled=True)
         record_bot_action(
@@ -196,10 +242,14 @@ def pitr(cmd: Pitr, request: Request) -> None:
             command=f"/ddb pitr {ref} on",
             now=runtime.epoch(),
         )
-        request.reply(render_pitr_changed(ref.name, ref.region, True, request.user))
+        request.reply(
+            render_pitr_changed(ref.name, ref.region, True, request.user, account_label=label)
+        )
         return
     if not window.enabled:
-        request.reply(render_pitr_status(ref.name, ref.region, window, request.now))
+        request.reply(
+            render_pitr_status(ref.name, ref.region, window, request.now, account_label=label)
+        )
         return
     ttl = runtime.settings.confirm_ttl
     stored = create_plan(
@@ -210,12 +260,20 @@ def pitr(cmd: Pitr, request: Request) -> None:
         channel=request.channel,
         now=request.now,
         ttl_s=ttl.total_seconds(),
-        summary=f"turn point-in-time recovery off for `{ref.name}` in {ref.region}",
-        payload={"table": ref.name, "region": ref.region},
+        summary=f"turn point-in-time recovery off for `{ref.name}` in "
+        f"{f'{label}/' if label else ''}{ref.region}",
+        payload={"table": ref.name, "region": ref.region, "account": account},
     )
     posted = request.post(
         render_pitr_off_confirmation(
-            ref.name, ref.region, window, stored.id, request.user, request.now, expires_in=ttl
+            ref.name,
+            ref.region,
+            window,
+            stored.id,
+            request.user,
+            request.now,
+            expires_in=ttl,
+            account_label=label,
         )
     )
     attach_message(runtime.state, stored.id, posted.ts)
@@ -226,7 +284,8 @@ def run_pitr_off(plan: Plan, request: Request) -> None:
     """Re-check that PITR is still on, then turn it off."""
     runtime = request.runtime
     table, region = str(plan.payload["table"]), str(plan.payload["region"])
-    dynamodb = runtime.client("dynamodb", region)
+    account = str(plan.payload.get("account") or "")
+    dynamodb = clients_in(runtime, account or None)("dynamodb", region)
     window = _existing_window(dynamodb, table, region)
     if not window.enabled:
         raise Conflict(f"Point-in-time recovery is already off for `{table}`; nothing was done.")
@@ -240,7 +299,9 @@ def run_pitr_off(plan: Plan, request: Request) -> None:
     )
     runtime.notifier.post(
         plan.channel or request.channel,
-        render_pitr_changed(table, region, False, request.user),
+        render_pitr_changed(
+            table, region, False, request.user, account_label=_label(runtime, account)
+        ),
         thread_ts=plan.message_ts or None,
     )
 
@@ -267,7 +328,10 @@ def copy_restore_settings(value: str, request: Request) -> None:
     if job.status != COMPLETED:
         raise Conflict(f"The restore to `{job.target}` has not completed; nothing to copy yet.")
     copied = copy_settings(
-        runtime.client("dynamodb", job.region), job.source_table, job.target, job.region
+        clients_in(runtime, job.account or None)("dynamodb", job.region),
+        job.source_table,
+        job.target,
+        job.region,
     )
     for request_id in copied.request_ids:
         record_bot_action(
@@ -314,7 +378,10 @@ def watch_restore(job_id: str, check: int, runtime: Runtime) -> str:
 
 def _check(job: RestoreJob, check: int, runtime: Runtime) -> str:
     settings, now = runtime.settings, runtime.now()
-    target = describe_target(runtime.client("dynamodb", job.region), job.target)
+    target = describe_target(
+        clients_in(runtime, job.account or None)("dynamodb", job.region), job.target
+    )
+    label = _label(runtime, job.account)
     decision = decide_check(
         job,
         target,
@@ -326,11 +393,17 @@ def _check(job: RestoreJob, check: int, runtime: Runtime) -> str:
     thread = job.thread_ts or None
     if updated.status == COMPLETED:
         runtime.notifier.post(
-            job.channel, render_restore_completed(updated), thread_ts=thread, broadcast=True
+            job.channel,
+            render_restore_completed(updated, account_label=label),
+            thread_ts=thread,
+            broadcast=True,
         )
     elif updated.finished:
         runtime.notifier.post(
-            job.channel, render_restore_failed(updated, now), thread_ts=thread, broadcast=True
+            job.channel,
+            render_restore_failed(updated, now, account_label=label),
+            thread_ts=thread,
+            broadcast=True,
         )
     elif decision.post_slow_warning:
         runtime.notifier.post(

@@ -7,23 +7,28 @@ from bot.domain.commands import Status
 from bot.render.status import render_status
 from bot.slack.capabilities import Request, command
 from bot.slack.handlers.replicas import status_health_risks
+from bot.slack.places import clients_in, label_of, resolve_table
 
 
-@command(Status)
+@command(Status, account_aware=True)
 def status(cmd: Status, request: Request) -> None:
-    """Describe the table and reply with its status."""
-    settings = request.runtime.settings
-    table = cmd.table.in_region(settings.default_region)
-    assert table.region is not None
+    """Describe the table (in its account and region) and reply with its status."""
+    runtime, settings = request.runtime, request.runtime.settings
+    table = resolve_table(runtime, cmd.table)
+    client = clients_in(runtime, table.account)
     result = describe_status(
-        request.runtime.client("dynamodb", table.region),
-        request.runtime.client("cloudwatch", table.region),
+        client("dynamodb", table.region),
+        client("cloudwatch", table.region),
         table.name,
         table.region,
     )
-    extra = status_health_risks(request.runtime, result, request.now)
+    extra = status_health_risks(runtime, result, request.now, clients=client)
     request.reply(
         render_status(
-            result, request.now, max_backup_age=settings.backup_max_age, extra_risks=extra
+            result,
+            request.now,
+            max_backup_age=settings.backup_max_age,
+            extra_risks=extra,
+            account_label=label_of(runtime, result.account or table.account),
         )
     )

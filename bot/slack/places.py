@@ -1,0 +1,60 @@
+"""Where a command acts: the resolved table's account and region, and the clients there.
+
+The adoption pattern of account-aware handlers, in one place:
+``table = resolve_table(runtime, cmd.table)`` then ``clients_in(runtime, table.account)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from bot.aws.accounts import account_clients
+from bot.domain.accounts import (
+    Account,
+    ResolvedTable,
+    TableLocation,
+    account_label,
+    managed_places,
+    resolve_or_raise,
+)
+from bot.domain.commands import TableRef
+from bot.runtime import Runtime
+
+ClientFactory = Callable[..., Any]
+
+
+def resolve_table(
+    runtime: Runtime, ref: TableRef, known_tables: Collection[TableLocation] | None = None
+) -> ResolvedTable:
+    """The account and region a typed table means; an ambiguous name raises the pick list."""
+    settings = runtime.settings
+    return resolve_or_raise(ref, settings.accounts, settings.default_region, known_tables)
+
+
+def clients_in(runtime: Runtime, account: Account | str | None) -> ClientFactory:
+    """A ``(service, region) -> client`` factory for one account (None: opsbot's own)."""
+    factory = account_clients(runtime)
+
+    def client(service: str, region: str | None = None) -> Any:
+        return factory.client(service, region, account)
+
+    return client
+
+
+def label_of(runtime: Runtime, account: Account | str | None) -> str | None:
+    """The account's alias for messages; None when no accounts are configured (no change)."""
+    accounts = runtime.settings.accounts
+    if not accounts:
+        return None
+    if account is None:
+        home = next((a for a in accounts if a.is_home), None)
+        return home.alias if home else None
+    account_id = account.id if isinstance(account, Account) else account
+    return account_label(account_id, accounts) or None
+
+
+def places(runtime: Runtime) -> list[tuple[Account | None, str]]:
+    """Every (account, region) opsbot manages."""
+    settings = runtime.settings
+    return managed_places(settings.accounts, settings.regions)
