@@ -5,7 +5,7 @@ Key shapes (the `job` kind of bot.aws.state):
 | item           | pk           | sk                               |
 |----------------|--------------|----------------------------------|
 | run record     | `JOB#prune`  | `<run id>`                       |
-| table progress | `JOB#prune`  | `<run id>#T#<region>#<table>`    |
+| table progress | `JOB#prune`  | `<run id>#T#[<account>#]<region>#<table>` |
 
 The run record holds the expected table count and atomic counters (UpdateItem ADD). A
 table's outcome is written together with the run's counters in one transaction, guarded by
