@@ -10,7 +10,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
-| prune table progress| `JOB#prune`                          | `<run id>#T#[<account>#]<region>#<table>` |
+| prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
 
