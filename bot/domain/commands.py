@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import InvalidValue, UsageError
+from bot.domain.retention import RetentionPolicy
 from bot.domain.times import TIME_FORM, parse_duration, parse_time
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -80,30 +81,13 @@ class Backup:
 
 
 @dataclass(frozen=True)
-class PolicyFlags:
-    """Retention flags typed on the command line; all None means 'use the configured policy'."""
-
-    keep_last: int | None = None
-    keep_hourly: int | None = None
-    keep_daily: int | None = None
-    keep_weekly: int | None = None
-    keep_monthly: int | None = None
-    keep_yearly: int | None = None
-    keep_within: timedelta | None = None
-
-    @property
-    def given(self) -> bool:
-        """Whether any flag was typed."""
-        return any(getattr(self, name) is not None for name in self.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
 class Prune:
     """`/ddb prune <table>|--all [policy flags] [--apply]`."""
 
     table: TableRef | None
     all_tables: bool = False
-    flags: PolicyFlags = field(default_factory=PolicyFlags)
+    # The keep rules typed on the command line; empty means "use the configured policy".
+    flags: RetentionPolicy = field(default_factory=RetentionPolicy)
     apply: bool = False
 
     @property
@@ -442,7 +426,7 @@ def _parse_backup(args: _Args, now: datetime) -> Command:
 def _parse_prune(args: _Args, now: datetime) -> Command:
     all_tables = args.flag("all")
     apply = args.flag("apply")
-    flags = PolicyFlags(
+    flags = RetentionPolicy(
         keep_last=args.value("keep-last", _positive_int),
         keep_hourly=args.value("keep-hourly", _positive_int),
         keep_daily=args.value("keep-daily", _positive_int),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.commands import PolicyFlags
 from bot.domain.errors import InvalidValue
 from bot.domain.retention import RetentionPolicy, parse_policy
 
@@ -47,26 +46,15 @@ def resolve_policy(
     tag: str | None,
     tables: Mapping[str, str],
     default: str,
-    flags: PolicyFlags | None = None,
+    flags: RetentionPolicy | None = None,
 ) -> ResolvedPolicy:
     """The table's policy: flags > tag > per-table config > default; InvalidValue on a bad one."""
     configured = _configured(table, tag=tag, tables=tables, default=default)
-    if flags is None or not flags.given:
+    if flags is None or flags.is_empty:
         return configured
+    # Typed rules replace the keep rules; a configured min-age floor still applies.
     floor = configured.policy.min_age if configured.policy else None
-    return ResolvedPolicy(
-        RetentionPolicy(
-            keep_last=flags.keep_last,
-            keep_hourly=flags.keep_hourly,
-            keep_daily=flags.keep_daily,
-            keep_weekly=flags.keep_weekly,
-            keep_monthly=flags.keep_monthly,
-            keep_yearly=flags.keep_yearly,
-            keep_within=flags.keep_within,
-            min_age=floor,
-        ),
-        "flags",
-    )
+    return ResolvedPolicy(replace(flags, min_age=floor), "flags")
 
 
 def _configured(

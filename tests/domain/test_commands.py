@@ -15,7 +15,6 @@ from bot.domain.commands import (
     Backups,
     Help,
     Pitr,
-    PolicyFlags,
     Prune,
     Replicas,
     Restore,
@@ -26,6 +25,7 @@ from bot.domain.commands import (
     parse_command,
 )
 from bot.domain.errors import UsageError
+from bot.domain.retention import RetentionPolicy
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ORDERS = TableRef("orders")
@@ -68,7 +68,7 @@ BACKUP_ARN = "arn:aws:dynamodb:us-west-2:123456789012:table/orders/backup/016950
             "--keep-monthly 6 --keep-yearly 2 --keep-within 30d",
             Prune(
                 ORDERS,
-                flags=PolicyFlags(
+                flags=RetentionPolicy(
                     keep_last=3,
                     keep_hourly=24,
                     keep_daily=7,
@@ -81,7 +81,7 @@ BACKUP_ARN = "arn:aws:dynamodb:us-west-2:123456789012:table/orders/backup/016950
         ),
         (
             "prune --apply orders --keep-daily 7",
-            Prune(ORDERS, flags=PolicyFlags(keep_daily=7), apply=True),
+            Prune(ORDERS, flags=RetentionPolicy(keep_daily=7), apply=True),
         ),
         (
             "restore orders --at 2026-11-20T10:42:00Z",

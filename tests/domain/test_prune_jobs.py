@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.commands import PolicyFlags
 from bot.domain.errors import InvalidValue
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
+from bot.domain.retention import RetentionPolicy
 
 TABLES = {"orders": "keep-daily=7", "blank": ""}
 
@@ -48,14 +48,16 @@ def test_flags_replace_the_keep_rules_but_keep_the_configured_floor() -> None:
         tag="keep-daily=7,min-age=2d",
         tables={},
         default="",
-        flags=PolicyFlags(keep_last=2),
+        flags=RetentionPolicy(keep_last=2),
     )
     assert resolved.source == "flags"
     assert resolved.text == "keep-last=2,min-age=2d"
 
 
 def test_no_flags_means_the_configured_policy() -> None:
-    resolved = resolve_policy("orders", tag=None, tables=TABLES, default="", flags=PolicyFlags())
+    resolved = resolve_policy(
+        "orders", tag=None, tables=TABLES, default="", flags=RetentionPolicy()
+    )
     assert resolved.source == "config"
 
 

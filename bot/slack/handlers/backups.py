@@ -28,7 +28,7 @@ from bot.aws.state import record_bot_action
 from bot.aws.tables import pitr_window
 from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
-from bot.domain.commands import Backup, Backups, PolicyFlags, Prune, TableRef, parse_command
+from bot.domain.commands import Backup, Backups, Prune, TableRef, parse_command
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
 from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
@@ -211,7 +211,9 @@ def prune(cmd: Prune, request: Request) -> None:
     attach_message(runtime.state, stored.id, posted.ts)
 
 
-def _resolve(runtime: Runtime, table: str, tag: str | None, flags: PolicyFlags) -> ResolvedPolicy:
+def _resolve(
+    runtime: Runtime, table: str, tag: str | None, flags: RetentionPolicy
+) -> ResolvedPolicy:
     settings = runtime.settings
     return resolve_policy(
         table,
