@@ -32,6 +32,9 @@ SAMPLE_EVENTS = {
     "sns_inbox": "sns-aws-backup-job-completed.json",
 }
 MB = 1024 * 1024
+QUEUES = ("work", "prune", "restore")
+# Functions fed by SQS or a schedule get a synthetic event built in _event_for.
+SYNTHETIC_EVENTS = ("slack_worker", "prune_scheduler", "prune_worker", "restore_watcher")
 
 
 def _note(text: str) -> None:
@@ -152,9 +155,16 @@ def _run_on_moto(function: str) -> None:
     with mock_aws(), SlackSink() as sink:
         dynamodb = boto3.client("dynamodb", region_name="us-west-2")
         create_state_table(dynamodb)
-        queue = boto3.client("sqs", region_name="us-west-2").create_queue(QueueName="work")
+        sqs = boto3.client("sqs", region_name="us-west-2")
+        queues = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in QUEUES}
         runtime = Runtime(
-            base_settings(work_queue_url=queue["QueueUrl"], slack_api_url=sink.base_url),
+            base_settings(
+                work_queue_url=queues["work"],
+                prune_queue_url=queues["prune"],
+                restore_queue_url=queues["restore"],
+                slack_api_url=sink.base_url,
+                retention_default="keep-last=2",
+            ),
             credentials_override=SlackCredentials("xoxb-bench", "test-signing-secret"),
         )
         if function == "moto_baseline":
@@ -181,14 +191,37 @@ def _event_for(function: str, runtime: Any, dynamodb: Any) -> dict[str, Any]:
             requested_at=runtime.epoch(),
         )
         return {"Records": [{"messageId": "1", "body": item.to_json(), "attributes": {}}]}
+    if function == "prune_scheduler":
+        _orders_with_backups(dynamodb)
+        return {"id": "bench", "time": "2026-11-22T03:00:00Z", "detail-type": "Scheduled Event"}
+    if function == "prune_worker":
+        from bot.domain.prune_jobs import PruneTask
+
+        _orders_with_backups(dynamodb)
+        task = PruneTask(run_id="bench", region="us-west-2", table="orders", policy="keep-last=2")
+        return {"Records": [{"messageId": "1", "body": task.to_json(), "attributes": {}}]}
+    if function == "restore_watcher":
+        body = json.dumps({"job": "bench-job", "check": 1})
+        return {"Records": [{"messageId": "1", "body": body, "attributes": {}}]}
     return dict(json.loads((EVENTS / SAMPLE_EVENTS[function]).read_text(encoding="utf-8")))
+
+
+def _orders_with_backups(dynamodb: Any) -> None:
+    dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for index in range(5):
+        dynamodb.create_backup(TableName="orders", BackupName=f"orders-bench-{index}")
 
 
 def _rss_figures() -> dict[str, float | int]:
     figures: dict[str, float | int] = {}
     functions = sorted(p.stem for p in (ROOT / "functions").glob("*.py") if p.stem != "__init__")
     for function in ["moto_baseline", *functions]:
-        known = function in ("moto_baseline", "slack_http", "slack_worker", *SAMPLE_EVENTS)
+        known = function in ("moto_baseline", "slack_http", *SYNTHETIC_EVENTS, *SAMPLE_EVENTS)
         if not known:
             _note(f"peak_rss_mb.{function} skipped: no representative event in tests/events/")
             continue
