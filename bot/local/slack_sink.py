@@ -442,8 +442,10 @@ def _handler_for(sink: SlackSink) -> type[BaseHTTPRequestHandler]:
             args.pop("token", None)
             answer = sink._answer(method, args)
             sink._record(method, args, HTTPStatus.OK)
-            self._send(HTTPStatus.OK, answer)
+            # The hook runs before the answer goes out, so it sees calls in the order a
+            # client makes them (after the answer, the client's next call could overtake it).
             sink._notify({"method": method, "args": args, "result": answer})
+            self._send(HTTPStatus.OK, answer)
 
         def _response(self, response_id: str, body: dict[str, Any]) -> None:
             fault = sink._take_fault()
@@ -454,9 +456,9 @@ def _handler_for(sink: SlackSink) -> type[BaseHTTPRequestHandler]:
             status, text = sink._answer_response_url(response_id, body)
             call_args = {"response_id": response_id, **body}
             sink._record("response_url", call_args, status)
-            self._send_text(status, text)
             if status == HTTPStatus.OK:
                 sink._notify({"method": "response_url", "args": call_args, "result": {"ok": True}})
+            self._send_text(status, text)
 
         def _send(
             self, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
