@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.aws.state import record_bot_action
 from bot.domain.authz import Role
 from bot.domain.commands import Command
 from bot.domain.confirmations import Plan
@@ -57,6 +58,17 @@ class Request:
             channel=self.channel,
             user=self.user,
             replace_original=replace_original,
+        )
+
+    def record_action(self, request_id: str, command: str, *, user: str | None = None) -> None:
+        """Remember that AWS request ``request_id`` was made for this request's user (or
+        ``user``), so the audit trail shows it as "@user via opsbot"."""
+        record_bot_action(
+            self.runtime.state,
+            request_id=request_id,
+            slack_user=user or self.user,
+            command=command,
+            now=self.runtime.epoch(),
         )
 
     def post(self, message: Message, *, thread_ts: str | None = None) -> Posted:

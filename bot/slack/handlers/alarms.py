@@ -16,7 +16,6 @@ from bot.aws.alarms import (
     replica_regions,
     save_silence,
 )
-from bot.aws.state import record_bot_action
 from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.alarm_set import (
     AlarmSpec,
@@ -175,12 +174,8 @@ def create_recommended(plan: Plan, request: Request) -> None:
     cloudwatch = clients_in(runtime, account)("cloudwatch", region)
     for spec in current.create:
         request_id = put_alarm(cloudwatch, spec, topic_arn=topic, region=region)
-        record_bot_action(
-            runtime.state,
-            request_id=request_id,
-            slack_user=plan.requester,
-            command=f"/ddb alarms recommend {table}@{region}",
-            now=runtime.epoch(),
+        request.record_action(
+            request_id, f"/ddb alarms recommend {table}@{region}", user=plan.requester
         )
     request.reply(render_recommendation_done(table, region, current.create, current.existing))
 

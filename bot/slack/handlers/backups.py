@@ -24,7 +24,6 @@ from bot.aws.backups import (
     table_arn,
 )
 from bot.aws.errors import translate
-from bot.aws.state import record_bot_action
 from bot.aws.tables import pitr_window
 from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
@@ -149,13 +148,7 @@ def backup(cmd: Backup, request: Request) -> None:
     assert ref.region is not None
     name = check_backup_name(cmd.name) if cmd.name else default_backup_name(ref.name, request.now)
     created = create_backup(client, ref.name, name, region=ref.region)
-    record_bot_action(
-        runtime.state,
-        request_id=created.request_id,
-        slack_user=request.user,
-        command=f"/ddb backup {ref} --name {name}",
-        now=runtime.epoch(),
-    )
+    request.record_action(created.request_id, f"/ddb backup {ref} --name {name}")
     request.reply(
         render_backup_created(
             _shown(ref, runtime), created.backup.name, created.backup.arn, request.user
@@ -247,13 +240,7 @@ def execute_prune(plan: Plan, request: Request) -> None:
     ts = plan.message_ts or request.item.message_ts
 
     def deleted(backup: BackupInfo, request_id: str) -> None:
-        record_bot_action(
-            runtime.state,
-            request_id=request_id,
-            slack_user=plan.requester,
-            command=f"/ddb prune {ref} --apply",
-            now=runtime.epoch(),
-        )
+        request.record_action(request_id, f"/ddb prune {ref} --apply", user=plan.requester)
 
     def progress(so_far: Any) -> None:
         done, failed = len(so_far.deleted), len(so_far.failed)

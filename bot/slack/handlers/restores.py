@@ -22,7 +22,6 @@ from bot.aws.restores import (
     table_exists,
     update_job,
 )
-from bot.aws.state import record_bot_action
 from bot.domain.accounts import Account
 from bot.domain.commands import Pitr, Restore, Restores
 from bot.domain.confirmations import Plan
@@ -152,12 +151,8 @@ def run_restore(plan: Plan, request: Request) -> None:
     started = start_restore(
         clients_in(runtime, account or None)("dynamodb", checked.region), checked
     )
-    record_bot_action(
-        runtime.state,
-        request_id=started.request_id,
-        slack_user=request.user,
-        command=f"/ddb restore {checked.source_table} --to {checked.target}",
-        now=runtime.epoch(),
+    request.record_action(
+        started.request_id, f"/ddb restore {checked.source_table} --to {checked.target}"
     )
     job = RestoreJob(
         id=job_id_for(now, plan.id[:8]),
@@ -235,13 +230,7 @@ def pitr(cmd: Pitr, request: Request) -> None:
             )
             return
         request_id, _ = set_pitr(dynamodb, ref.name, ref.region, enabled=True)
-        record_bot_action(
-            runtime.state,
-            request_id=request_id,
-            slack_user=request.user,
-            command=f"/ddb pitr {ref} on",
-            now=runtime.epoch(),
-        )
+        request.record_action(request_id, f"/ddb pitr {ref} on")
         request.reply(
             render_pitr_changed(ref.name, ref.region, True, request.user, account_label=label)
         )
@@ -290,13 +279,7 @@ def run_pitr_off(plan: Plan, request: Request) -> None:
     if not window.enabled:
         raise Conflict(f"Point-in-time recovery is already off for `{table}`; nothing was done.")
     request_id, _ = set_pitr(dynamodb, table, region, enabled=False)
-    record_bot_action(
-        runtime.state,
-        request_id=request_id,
-        slack_user=request.user,
-        command=f"/ddb pitr {table}@{region} off",
-        now=runtime.epoch(),
-    )
+    request.record_action(request_id, f"/ddb pitr {table}@{region} off")
     runtime.notifier.post(
         plan.channel or request.channel,
         render_pitr_changed(
@@ -334,13 +317,7 @@ def copy_restore_settings(value: str, request: Request) -> None:
         job.region,
     )
     for request_id in copied.request_ids:
-        record_bot_action(
-            runtime.state,
-            request_id=request_id,
-            slack_user=request.user,
-            command=f"copy settings {job.source_table} -> {job.target}",
-            now=runtime.epoch(),
-        )
+        request.record_action(request_id, f"copy settings {job.source_table} -> {job.target}")
     update_job(runtime.state, replace(job, settings_copied=copied.applied))
     runtime.notifier.post(
         job.channel or request.channel,
