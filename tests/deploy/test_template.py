@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -675,7 +677,63 @@ def test_bundle_contents(bundle: zipfile.ZipFile) -> None:
     for unwanted in ("boto3", "botocore", "s3transfer", "tests", "benchmarks", "node_modules"):
         assert unwanted not in tops, unwanted
     own = [n for n in names if n.split("/")[0] in ("bot", "functions")]
-    assert not [n for n in own if "__pycache__" in n.split("/") or n.endswith(".pyc")]
+    # Bytecode for the Lambda runtime's Python only (a developer's 3.11 caches stay out).
+    stray = [n for n in own if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
+    assert stray == []
+
+
+def lambda_python() -> str:
+    """A Python 3.12 like the Lambda runtime's, found as scripts/package.sh finds it."""
+    candidates = [os.environ.get("OPSBOT_PYTHON_BIN", ""), shutil.which("python3.12") or ""]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(str(p) for p in pyenv_root.glob("versions/3.12*/bin/python3.12"))
+    for candidate in filter(None, candidates):
+        probe = [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"]
+        if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+            return candidate
+    pytest.fail("no Python 3.12 found (scripts/package.sh needs one too): set OPSBOT_PYTHON_BIN")
+
+
+# Run by Python 3.12 in the extracted bundle: every module whose bytecode 3.12 would not
+# accept whatever the file times are, i.e. what a cold start would compile from source.
+_BYTECODE_AUDIT = """
+import importlib.util, json, pathlib, sys
+bad = []
+for source in sorted(pathlib.Path(".").rglob("*.py")):
+    if "bin" in source.parts[:1]:
+        continue  # console scripts, never imported
+    cached = pathlib.Path(importlib.util.cache_from_source(str(source)))
+    if not cached.is_file():
+        bad.append([str(source), "no bytecode"])
+        continue
+    data = cached.read_bytes()
+    flags = int.from_bytes(data[4:8], "little")
+    if data[:4] != importlib.util.MAGIC_NUMBER:
+        bad.append([str(source), "bytecode of another Python"])
+    elif flags != 0b11:
+        bad.append([str(source), f"flags {flags}: not hash-checked"])
+    elif data[8:16] != importlib.util.source_hash(source.read_bytes()):
+        bad.append([str(source), "bytecode of another source"])
+print(json.dumps(bad))
+"""
+
+
+def test_every_module_in_the_bundle_ships_bytecode_lambda_accepts(
+    bundle: zipfile.ZipFile, tmp_path: Path
+) -> None:
+    """/var/task is read-only and osls writes fixed dates into the zip: timestamp-checked
+    .pyc files never match there, and a module without valid bytecode is compiled from
+    source on every cold start (typing_extensions alone takes ~34 ms)."""
+    bundle.extractall(tmp_path)
+    result = subprocess.run(
+        [lambda_python(), "-I", "-c", _BYTECODE_AUDIT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(result.stdout) == []
 
 
 def test_bundle_native_code_is_arm64(bundle: zipfile.ZipFile) -> None:
