@@ -122,7 +122,7 @@ def _ingest_log_file_5000() -> dict[str, float | int]:
     import boto3
 
     from bot.domain.sns_inbox import LogFileNotice
-    from bot.slack.handlers.audit import ingest_log_files
+    from bot.slack.audit_ingest import ingest_log_files
 
     runtime = _runtime()
     s3 = boto3.client("s3", region_name=REGION)

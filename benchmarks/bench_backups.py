@@ -18,7 +18,8 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from bot.aws.backups import BackupPace, delete_backups, list_backups
-from bot.domain.retention import parse_policy, plan_prune
+from bot.domain.policy import parse_policy
+from bot.domain.retention import plan_prune
 
 REGION = "us-west-2"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:123456789012:table/orders"

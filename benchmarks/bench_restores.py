@@ -18,7 +18,8 @@ from bot.domain.restores import RestoreJob, RestoreRequest, TargetState, decide_
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.handlers.restores import validate_restore, watch_restore
+from bot.slack.handlers.restores import validate_restore
+from bot.slack.restore_watch import watch_restore
 
 REGION = "us-west-2"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

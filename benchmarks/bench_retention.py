@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from bot.domain.backups import BackupInfo, BackupType
-from bot.domain.retention import parse_policy, plan_prune
+from bot.domain.policy import parse_policy
+from bot.domain.retention import plan_prune
 
 COUNT = 100_000
 REPETITIONS = 7

@@ -21,8 +21,8 @@ from jmespath.exceptions import JMESPathError
 from bot.domain.accounts import ACCOUNT_ID, ALIAS, ROLE_ARN, Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
-from bot.domain.replicas import parse_watched_table
-from bot.domain.retention import POLICY_FORM, parse_policy
+from bot.domain.policy import POLICY_FORM, parse_policy
+from bot.domain.refs import parse_watched_table
 from bot.domain.times import parse_duration
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"

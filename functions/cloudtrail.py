@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.runtime import Runtime, default_runtime
-from bot.slack.handlers.audit import ingest_event
+from bot.slack.audit_ingest import ingest_event
 
 logger = Logger(service="opsbot")
 

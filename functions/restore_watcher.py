@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.runtime import Runtime, default_runtime
-from bot.slack.handlers.restores import watch_restore
+from bot.slack.restore_watch import watch_restore
 
 logger = Logger(service="opsbot")
 

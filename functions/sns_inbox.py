@@ -26,7 +26,7 @@ from bot.domain.sns_inbox import (
 )
 from bot.render.notices import render_backup_notice, render_plain_notice
 from bot.runtime import Runtime, default_runtime
-from bot.slack.handlers.audit import ingest_log_files
+from bot.slack.audit_ingest import ingest_log_files
 from bot.slack.routing import route
 
 logger = Logger(service="opsbot")

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from bot.aws.errors import error_code, translate
 from bot.aws.tables import newest_backup, pitr_window
-from bot.domain.commands import TableRef
 from bot.domain.errors import OpsbotError
+from bot.domain.refs import TableRef
 from bot.domain.replicas import (
     CURRENT_VERSION,
     LEGACY_VERSION,

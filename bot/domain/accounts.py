@@ -12,8 +12,8 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.domain.commands import TableRef
 from bot.domain.errors import InvalidValue, OpsbotError
+from bot.domain.refs import TableRef
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

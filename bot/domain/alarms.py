@@ -593,26 +593,6 @@ def _math_period(metrics: tuple[MetricRef, ...]) -> int | None:
     return next((m.period for m in metrics if m.period), None)
 
 
-def is_alarm_message(obj: object) -> bool:
-    """True when an SNS message (decoded JSON, or its raw text) is a CloudWatch alarm.
-
-    Accepts the classic alarm JSON (AlarmName/AlarmArn + NewStateValue) and an EventBridge
-    alarm state change forwarded to SNS; everything else (AWS Backup notices, S3 log
-    deliveries, plain text) is not an alarm.
-    """
-    if isinstance(obj, str | bytes):
-        try:
-            obj = json.loads(obj)
-        except ValueError:
-            return False
-    if not isinstance(obj, Mapping):
-        return False
-    if obj.get("detail-type") == "CloudWatch Alarm State Change":
-        return True
-    has_name = bool(_str(obj.get("AlarmName")) or _str(obj.get("AlarmArn")))
-    return has_name and _state(obj.get("NewStateValue")) is not None
-
-
 def parse_sns_alarm(
     message: Mapping[str, Any], *, message_id: str, received_at: datetime | None = None
 ) -> AlarmEvent:

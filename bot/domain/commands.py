@@ -6,7 +6,6 @@ raises a user-facing error, and the usage line in the error is the one `help` pr
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from collections.abc import Callable
@@ -15,34 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import InvalidValue, UsageError
-from bot.domain.retention import RetentionPolicy
+from bot.domain.policy import RetentionPolicy
+from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
 from bot.domain.times import TIME_FORM, parse_duration, parse_time
 
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _BACKUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-# An account alias (lowercase letters, digits, `-`) or a 12-digit account id.
-_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 BACKUP_TYPES = ("user", "system", "aws-backup", "all")
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A table name with an optional region and account: `orders`, `orders@us-west-2`,
-    `orders@payments-prod/us-west-2` or `orders@210987654321/us-west-2`."""
-
-    name: str
-    region: str | None = None
-    account: str | None = None  # an alias or account id as typed; None: not named
-
-    def __str__(self) -> str:
-        if self.account:
-            return f"{self.name}@{self.account}/{self.region}"
-        return f"{self.name}@{self.region}" if self.region else self.name
-
-    def in_region(self, default: str) -> TableRef:
-        """The same table with the region filled in when none was given."""
-        return self if self.region else TableRef(self.name, default, self.account)
 
 
 @dataclass(frozen=True)
@@ -257,6 +234,8 @@ def parse_command(text: str, now: datetime) -> Command:
 
 
 def _unknown_command(name: str) -> str:
+    import difflib  # only a mistyped command needs it: not loaded on every cold start
+
     close = difflib.get_close_matches(name, list(SPECS), n=1)
     hint = f" Did you mean `{close[0]}`?" if close else ""
     return f"`{name[:40]}` is not a command.{hint} Try `/ddb help`."
@@ -315,12 +294,12 @@ class _Args:
 
     def table(self, *, required: bool = True) -> TableRef | None:
         """The first positional word as a table reference, with `--region` applied."""
-        region = self.value("region", _region)
+        region = self.value("region", parse_region)
         if not self.positional:
             if required:
                 self.fail("name the table")
             return None
-        ref = _table_ref(self.positional.pop(0))
+        ref = parse_table_ref(self.positional.pop(0))
         if region and ref.region and region != ref.region:
             self.fail(f"the table says `{ref.region}` but `--region` says `{region}`")
         return TableRef(ref.name, ref.region or region, ref.account)
@@ -334,31 +313,6 @@ class _Args:
             self.fail(f"unexpected `{self.positional[0][:40]}`")
 
 
-def _table_ref(text: str) -> TableRef:
-    name, at, region = text.partition("@")
-    if not _TABLE_NAME.fullmatch(name):
-        raise InvalidValue(
-            f"`{name[:60]}` is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
-        )
-    if at and "/" in region:
-        account, _, region = region.partition("/")
-        if not _ACCOUNT.fullmatch(account):
-            raise InvalidValue(
-                f"`{account[:40]}` is not an account alias or 12-digit id "
-                "(like `orders@payments-prod/us-west-2`)"
-            )
-        return TableRef(name, _region(region), account)
-    if at:
-        return TableRef(name, _region(region))
-    return TableRef(name)
-
-
-def _region(text: str) -> str:
-    if not _REGION.fullmatch(text):
-        raise InvalidValue(f"`{text[:40]}` is not an AWS region code (like `us-west-2`)")
-    return text
-
-
 def _positive_int(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise InvalidValue(f"`{text[:20]}` is not a positive whole number")
@@ -370,7 +324,7 @@ def _duration(text: str) -> timedelta:
 
 
 def _new_table_name(text: str) -> str:
-    if not _TABLE_NAME.fullmatch(text):
+    if not TABLE_NAME.fullmatch(text):
         raise InvalidValue(
             f"`{text[:60]}` is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
         )

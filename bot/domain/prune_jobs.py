@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.errors import InvalidValue
-from bot.domain.retention import RetentionPolicy, parse_policy
+from bot.domain.policy import RetentionPolicy, parse_policy
 
 RETENTION_TAG = "opsbot:retention"
 OPT_OUT = frozenset({"none", "off"})

@@ -7,14 +7,12 @@ DescribeAlarms metric alarms, and decides which replica is lagging.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.commands import TableRef
-from bot.domain.errors import InvalidValue
+from bot.domain.refs import TableRef
 from bot.domain.tables import TableStatus, table_risks
 
 CURRENT_VERSION = "2019.11.21"
@@ -277,30 +275,6 @@ def format_lag(ms: float) -> str:
         return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-
-
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-
-
-_ACCOUNT = re.compile(r"^(\d{12}|[a-z0-9][a-z0-9-]{0,62})$")
-
-
-def parse_watched_table(text: str) -> TableRef:
-    """`orders`, `orders@us-west-2` or `orders@payments-prod/us-west-2` (an alias or account
-    id, then the region) from `[home] tables`; raises InvalidValue otherwise."""
-    name, at, where = text.partition("@")
-    account, slash, region = where.rpartition("/")
-    if (
-        not _TABLE_NAME.match(name)
-        or (at and not _REGION.match(region))
-        or (slash and not _ACCOUNT.match(account))
-    ):
-        raise InvalidValue(
-            f"`{text[:80]}` is not a table like `orders`, `orders@us-west-2` or "
-            "`orders@payments-prod/us-west-2`"
-        )
-    return TableRef(name, region or None, account or None)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from bot.domain.alarms import is_alarm_message
 from bot.domain.errors import InvalidValue
 
 CLOUDTRAIL_LOG_FILES: Final = "cloudtrail_log_files"
@@ -25,6 +24,9 @@ KINDS: Final = (CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB, PLAIN)
 # AWS Backup's own attribute values (EventType) and vault event names (PutBackupVaultNotifications).
 _BACKUP_EVENT_TYPES: Final = frozenset({"BACKUP_JOB", "RESTORE_JOB", "COPY_JOB"})
 _BACKUP_SUBJECT: Final = "notification from aws backup"
+# CloudWatch's alarm states (bot.domain.alarms.AlarmState, which this module does not load:
+# the inbox only needs to recognise an alarm, the alarm path parses it).
+ALARM_STATES: Final = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
 
 
 @dataclass(frozen=True)
@@ -150,3 +152,26 @@ def decode_alarm(message_text: str) -> dict[str, Any]:
     if decoded is None:
         raise InvalidValue("alarm message is not a JSON object")
     return decoded
+
+
+def is_alarm_message(obj: object) -> bool:
+    """True when an SNS message (decoded JSON, or its raw text) is a CloudWatch alarm.
+
+    Accepts the classic alarm JSON (AlarmName/AlarmArn + NewStateValue) and an EventBridge
+    alarm state change forwarded to SNS; everything else (AWS Backup notices, S3 log
+    deliveries, plain text) is not an alarm.
+    """
+    if isinstance(obj, str | bytes):
+        try:
+            obj = json.loads(obj)
+        except ValueError:
+            return False
+    if not isinstance(obj, Mapping):
+        return False
+    if obj.get("detail-type") == "CloudWatch Alarm State Change":
+        return True
+    has_name = any(
+        isinstance(obj.get(k), str) and obj[k].strip() for k in ("AlarmName", "AlarmArn")
+    )
+    state = obj.get("NewStateValue")
+    return has_name and isinstance(state, str) and state.strip().upper() in ALARM_STATES

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.backups import BackupInfo, monthly_cost, total_bytes
-from bot.domain.retention import Decision, PruneOutcome, PrunePlan, RetentionPolicy
+from bot.domain.policy import RetentionPolicy
+from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.times import format_relative, format_utc
 from bot.render.message import (
     Block,

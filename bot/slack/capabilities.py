@@ -1,14 +1,14 @@
 """The registry of what the worker can run: command handlers, button handlers, plan executors.
 
 Each capability lives in its own module under `bot/slack/handlers/` and registers itself
-with the decorators here; `load_handlers()` imports every module there. A command without
-a handler is answered in the ack as "not available in this version".
+with the decorators here; `load_handlers()` imports every module listed in
+`bot.slack.handlers.CAPABILITIES`. A command without a handler is answered in the ack as
+"not available in this version".
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.aws.state import record_bot_action
 from bot.domain.authz import Role
-from bot.domain.commands import Command
 from bot.domain.confirmations import Plan
 from bot.render.message import Message
 from bot.runtime import Runtime
@@ -146,15 +145,8 @@ def load_handlers() -> None:
     global _LOADED
     if _LOADED:
         return
-    from bot.slack import handlers
+    from bot.slack.handlers import CAPABILITIES
 
-    for module in pkgutil.iter_modules(handlers.__path__):
-        importlib.import_module(f"{handlers.__name__}.{module.name}")
+    for name in CAPABILITIES:
+        importlib.import_module(f"bot.slack.handlers.{name}")
     _LOADED = True
-
-
-def available(kind: type | Command) -> bool:
-    """Whether a command (or command type) has a handler in this version."""
-    load_handlers()
-    key = kind if isinstance(kind, type) else type(kind)
-    return key in COMMANDS

@@ -18,7 +18,7 @@ from bot.domain.accounts import (
     managed_places,
     resolve_or_raise,
 )
-from bot.domain.commands import TableRef
+from bot.domain.refs import TableRef
 from bot.runtime import Runtime
 
 ClientFactory = Callable[..., Any]

@@ -35,8 +35,9 @@ from bot.aws.state import record_bot_action
 from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, total_bytes
 from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
+from bot.domain.policy import parse_policy
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
-from bot.domain.retention import PruneOutcome, parse_policy, plan_prune
+from bot.domain.retention import PruneOutcome, plan_prune
 from bot.render.backups import render_prune_digest
 from bot.runtime import Runtime
 from bot.slack.places import clients_in, label_of, places

@@ -8,14 +8,13 @@ unexpected ones are retried by the platform a few times and then reported to the
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.accounts import home_only
 from bot.domain.authz import Role
-from bot.domain.commands import COMMAND_TYPES, Help, describe, parse_command
+from bot.domain.commands import Help, describe, parse_command
 from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.render.confirm import render_cancelled, render_confirmed
@@ -32,6 +31,7 @@ from bot.runtime import Runtime
 from bot.slack import capabilities
 from bot.slack.capabilities import Request
 from bot.slack.confirmations import claim_plan, finish_plan
+from bot.slack.handlers import AVAILABLE_COMMANDS
 from bot.slack.work import WorkItem
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _dispatch(request: Request) -> None:
 def _run_command(request: Request) -> None:
     cmd = parse_command(request.item.text, request.now)
     if isinstance(cmd, Help):
-        request.reply(render_help(cmd.topic, available=available_names()))
+        request.reply(render_help(cmd.topic, available=AVAILABLE_COMMANDS))
         return
     handler = capabilities.COMMANDS.get(type(cmd))
     if handler is None:
@@ -151,13 +151,6 @@ def _run_command(request: Request) -> None:
         home_table = home_only(table, request.runtime.settings.accounts)
         cmd = dataclasses.replace(cmd, table=home_table)  # type: ignore[arg-type]
     handler(cmd, request)
-
-
-@functools.cache
-def available_names() -> frozenset[str]:
-    """The names of the commands this version can run (fixed once the handlers are loaded)."""
-    capabilities.load_handlers()
-    return frozenset(name for name, kind in COMMAND_TYPES.items() if kind in capabilities.COMMANDS)
 
 
 def _run_action(request: Request) -> None:

@@ -15,7 +15,7 @@ from moto import mock_aws
 from bot.aws.accounts import AccountClients, account_clients
 from bot.aws.clients import AwsClients
 from bot.domain.accounts import Account, AccountUnavailable, resolve_or_raise
-from bot.domain.commands import TableRef
+from bot.domain.refs import TableRef
 from bot.runtime import Runtime
 from tests.conftest import Clock, base_settings
 

@@ -15,8 +15,8 @@ from bot.aws.replicas import (
     scan_alarms,
     watched_tables,
 )
-from bot.domain.commands import TableRef
 from bot.domain.errors import NotAllowed, TableNotFound
+from bot.domain.refs import TableRef
 from bot.domain.replicas import CURRENT_VERSION, LEGACY_VERSION, is_lagging
 from tests.aws.replica_stubs import (
     expect_metric_data,

@@ -28,7 +28,6 @@ from bot.domain.alarms import (
     explain,
     explain_event,
     explain_missing_data,
-    is_alarm_message,
     parse_eventbridge_alarm,
     parse_sns_alarm,
     period_words,
@@ -36,6 +35,7 @@ from bot.domain.alarms import (
     value_summary,
 )
 from bot.domain.errors import InvalidValue
+from bot.domain.sns_inbox import ALARM_STATES, is_alarm_message
 
 EVENTS = Path(__file__).parent.parent / "events"
 NOW = datetime(2026, 11, 22, 9, 45, tzinfo=UTC)
@@ -1040,3 +1040,7 @@ def test_alarm_without_a_time_opens_the_incident_now() -> None:
     decision = decide(replace(ALARM_EVENT, changed_at=UNKNOWN_TIME), None, None, NOW)
     assert decision.incident is not None
     assert decision.incident.opened_at == NOW
+
+
+def test_the_inbox_knows_every_alarm_state() -> None:
+    assert {state.value for state in AlarmState} == ALARM_STATES

@@ -20,12 +20,12 @@ from bot.domain.commands import (
     Restore,
     Restores,
     Status,
-    TableRef,
     WhoChanged,
     parse_command,
 )
 from bot.domain.errors import UsageError
-from bot.domain.retention import RetentionPolicy
+from bot.domain.policy import RetentionPolicy
+from bot.domain.refs import TableRef
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ORDERS = TableRef("orders")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import InvalidValue
+from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
-from bot.domain.retention import RetentionPolicy
 
 TABLES = {"orders": "keep-daily=7", "blank": ""}
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.commands import TableRef
 from bot.domain.errors import InvalidValue
+from bot.domain.refs import TableRef, parse_watched_table
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,
@@ -22,7 +22,6 @@ from bot.domain.replicas import (
     home_order,
     is_lagging,
     lags_from_metric_data,
-    parse_watched_table,
     replicas_from_legacy,
     replicas_from_table,
     throttle_alarm_gaps,

@@ -10,15 +10,8 @@ from hypothesis import strategies as st
 
 from bot.domain.backups import GIB, BackupInfo, BackupType
 from bot.domain.errors import InvalidValue
-from bot.domain.retention import (
-    NO_RULE,
-    NOT_USER,
-    PrunePlan,
-    RetentionPolicy,
-    parse_policy,
-    plan_prune,
-    policy_from_mapping,
-)
+from bot.domain.policy import RetentionPolicy, parse_policy, policy_from_mapping
+from bot.domain.retention import NO_RULE, NOT_USER, PrunePlan, plan_prune
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

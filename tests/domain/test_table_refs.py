@@ -20,16 +20,9 @@ from bot.domain.accounts import (
     resolve_ref,
     resolve_table_ref,
 )
-from bot.domain.commands import (
-    Backups,
-    Restore,
-    Status,
-    TableRef,
-    WhoChanged,
-    describe,
-    parse_command,
-)
+from bot.domain.commands import Backups, Restore, Status, WhoChanged, describe, parse_command
 from bot.domain.errors import InvalidValue, UsageError
+from bot.domain.refs import TableRef
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 HOME = Account("123456789012", "ops-central", ("us-west-2", "us-east-1"))

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.commands import TableRef
 from bot.domain.errors import InvalidValue
 from bot.domain.prune_jobs import PruneTask
-from bot.domain.replicas import parse_watched_table
+from bot.domain.refs import TableRef, parse_watched_table
 from bot.domain.restores import RestoreJob
 
 

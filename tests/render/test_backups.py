@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.domain.backups import GIB, BackupInfo, BackupType
-from bot.domain.retention import PruneOutcome, parse_policy, plan_prune
+from bot.domain.policy import parse_policy
+from bot.domain.retention import PruneOutcome, plan_prune
 from bot.render.backups import (
     render_backup_created,
     render_backup_list,

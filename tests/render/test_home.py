@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.commands import TableRef
+from bot.domain.refs import TableRef
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,

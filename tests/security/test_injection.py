@@ -32,6 +32,7 @@ from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.backup_notices import parse_backup_notice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.errors import InvalidValue, OpsbotError, UsageError
+from bot.domain.policy import RetentionPolicy
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,
@@ -41,7 +42,7 @@ from bot.domain.replicas import (
     TableHealth,
 )
 from bot.domain.restores import RestoreJob, RestorePlan
-from bot.domain.retention import Decision, PruneOutcome, PrunePlan, RetentionPolicy
+from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.render import (

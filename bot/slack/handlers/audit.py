@@ -1,18 +1,14 @@
-"""The audit trail: ingest CloudTrail events into the history, post the risky ones, and answer
-`/ddb who-changed <table> [--since 7d] [--limit N]` (with a "More" button).
-
-Ingest is at-least-once safe: history items have deterministic keys (a redelivery rewrites
-the same item) and each notice is claimed once per CloudTrail eventID, so an event that comes
-both from EventBridge and from a log file is posted once.
+"""`/ddb who-changed <table> [--since 7d] [--limit N]` (with a "More" button): the audit
+history that bot/slack/audit_ingest.py writes, or CloudTrail LookupEvents where the history
+does not cover the window.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,220 +20,23 @@ from bot.aws.audit import (
     attribute_all,
     installed,
     lookup_events,
-    mark_installed,
     query_history,
-    read_log_file,
-    store_event,
-    store_events,
 )
 from bot.aws.errors import error_code
 from bot.aws.state import audit_pk
 from bot.domain.accounts import TableLocation
-from bot.domain.audit import AuditEvent, normalize, normalize_log_file
+from bot.domain.audit import AuditEvent
 from bot.domain.commands import WhoChanged
 from bot.domain.errors import InvalidValue, OpsbotError
-from bot.domain.sns_inbox import LogFileNotice
-from bot.render.audit import MORE_ACTION_ID, render_audit_notice, render_who_changed
+from bot.render.audit import MORE_ACTION_ID, render_who_changed
 from bot.runtime import Runtime
+from bot.slack.audit_ingest import marker_cache, normalize_record
 from bot.slack.capabilities import Request, action, command
 from bot.slack.places import clients_in, label_of, resolve_table
-from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
 
-NOTIFY_SEVERITIES = frozenset({"critical", "security", "warning"})
-MENTION_SEVERITIES = frozenset({"critical", "security"})
-_NOTICE_SCOPE = "audit-notice"
-_OBJECT_SCOPE = "trail-object"
-_LEASE_S = 300
-_KEEP_S = 7 * 86400  # a log file arrives within minutes of the EventBridge copy of an event
-_MARKER_TTL_S = 600.0
 _BUTTON_VALUE_LIMIT = 2000
-
-
-@dataclass
-class IngestResult:
-    """What one delivery did, for logs and tests."""
-
-    received: int = 0
-    kept: int = 0
-    stored: int = 0
-    notified: int = 0
-    dropped: list[str] = field(default_factory=list)
-
-    def add(self, other: IngestResult) -> None:
-        """Fold another result into this one."""
-        self.received += other.received
-        self.kept += other.kept
-        self.stored += other.stored
-        self.notified += other.notified
-        self.dropped += other.dropped
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-able summary (the Lambda's return value)."""
-        return asdict(self)
-
-
-# --- ingest -----------------------------------------------------------------------------------
-
-
-def _normalize(record: Mapping[str, Any], runtime: Runtime) -> AuditEvent | None:
-    settings = runtime.settings
-    return normalize(
-        record,
-        include_data_events=settings.audit_include_data_events,
-        include_read_only=settings.audit_include_read_only,
-        severity_overrides=settings.audit_severity,
-    )
-
-
-def _marker_cache(runtime: Runtime) -> dict[str, Any]:
-    """A per-process cache of the install marker, refreshed every few minutes."""
-    cache: dict[str, Any] = runtime.extras.setdefault("audit", {})
-    if time.monotonic() - cache.get("fetched", 0.0) > _MARKER_TTL_S:
-        cache.clear()
-        cache["fetched"] = time.monotonic()
-    return cache
-
-
-def record_events(events: list[AuditEvent], runtime: Runtime, *, batched: bool) -> IngestResult:
-    """Attribute, store and notify normalized events; batched writes for log files."""
-    result = IngestResult(kept=len(events))
-    if not events:
-        return result
-    state, settings = runtime.state, runtime.settings
-    events = attribute_all(state, events)
-    mark_installed(
-        state,
-        {e.account for e in events if e.account},
-        now=runtime.now(),
-        cache=_marker_cache(runtime),
-    )
-    if batched:
-        result.stored = store_events(state, events, history_days=settings.history_days)
-    else:
-        for event in events:
-            if store_event(state, event, history_days=settings.history_days):
-                result.stored += 1
-            else:
-                log.info("audit event %s already stored (redelivery)", event.event_id)
-    for event in events:
-        if notify(event, runtime):
-            result.notified += 1
-    return result
-
-
-def ingest_event(event: Mapping[str, Any], runtime: Runtime) -> IngestResult:
-    """One EventBridge CloudTrail event (or raw record): store it, post it if it is risky."""
-    result = IngestResult(received=1)
-    try:
-        normalized = _normalize(event, runtime)
-    except InvalidValue as exc:
-        log.warning("dropping a CloudTrail event: %s", exc.message)
-        result.dropped.append(exc.message)
-        return result
-    if normalized is None:
-        return result  # another service, a data event or a read-only call: not recorded
-    result.add(record_events([normalized], runtime, batched=False))
-    return result
-
-
-def ingest_log_files(notice: LogFileNotice, runtime: Runtime) -> IngestResult:
-    """Read each announced log file from S3 once and record its DynamoDB/DAX events."""
-    result = IngestResult()
-    for key in notice.skipped:
-        log.info("skipping s3://%s/%s: not a log file of API calls", notice.bucket, key)
-    for key in notice.keys:
-        scope_key = f"{notice.bucket}/{key}"
-        if not runtime.state.claim_once(
-            _OBJECT_SCOPE, scope_key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-        ):
-            log.info("log file s3://%s already read; skipping", scope_key)
-            continue
-        try:
-            result.add(_ingest_log_file(notice.bucket, key, runtime))
-        except Exception:
-            runtime.state.release_once(_OBJECT_SCOPE, scope_key)
-            raise
-        runtime.state.complete_once(_OBJECT_SCOPE, scope_key)
-    return result
-
-
-def _ingest_log_file(bucket: str, key: str, runtime: Runtime) -> IngestResult:
-    result = IngestResult()
-    try:
-        # One client for every bucket: botocore follows S3's redirect to the bucket's region.
-        document = read_log_file(runtime.client("s3"), bucket, key)
-    except InvalidValue as exc:
-        log.warning("dropping a log file: %s", exc.message)
-        result.dropped.append(exc.message)
-        return result
-    except ClientError as exc:
-        if error_code(exc) not in ("NoSuchKey", "NoSuchBucket"):
-            raise
-        reason = f"s3://{bucket}/{key} is gone ({error_code(exc)})"
-        log.warning("dropping a log file: %s", reason)
-        result.dropped.append(reason)
-        return result
-    records = document.get("Records")
-    result.received = len(records) if isinstance(records, list) else 0
-    settings = runtime.settings
-    try:
-        events = normalize_log_file(
-            document,
-            include_data_events=settings.audit_include_data_events,
-            include_read_only=settings.audit_include_read_only,
-            severity_overrides=settings.audit_severity,
-        )
-    except InvalidValue as exc:
-        log.warning("dropping s3://%s/%s: %s", bucket, key, exc.message)
-        result.dropped.append(exc.message)
-        return result
-    result.add(record_events(events, runtime, batched=True))
-    return result
-
-
-def notice_fields(event: AuditEvent) -> dict[str, Any]:
-    """The fields audit routes match on (JMESPath)."""
-    return {
-        "kind": "audit",
-        "table": event.table,
-        "region": event.region,
-        "account": event.account,
-        "action": event.action,
-        "source": event.source,
-        "severity": event.severity,
-        "actor": event.actor.label,
-        "resource": event.resource,
-        "error_code": event.error_code,
-    }
-
-
-def notify(event: AuditEvent, runtime: Runtime) -> bool:
-    """Post a critical, security or warning event to its channels, once per eventID."""
-    if event.severity not in NOTIFY_SEVERITIES:
-        return False
-    state = runtime.state
-    if not state.claim_once(
-        _NOTICE_SCOPE, event.event_id, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-    ):
-        log.info("audit notice for %s already posted", event.event_id)
-        return False
-    try:
-        for destination in route(runtime.settings, "audit", notice_fields(event)):
-            mention = destination.mention_text if event.severity in MENTION_SEVERITIES else None
-            message = render_audit_notice(
-                event,
-                now=runtime.now(),
-                mention=mention,
-                account_label=label_of(runtime, event.account) if event.account else None,
-            )
-            runtime.notifier.post(destination.channel, message)
-    except Exception:
-        state.release_once(_NOTICE_SCOPE, event.event_id)
-        raise
-    state.complete_once(_NOTICE_SCOPE, event.event_id)
-    return True
 
 
 # --- /ddb who-changed -------------------------------------------------------------------------
@@ -287,7 +86,7 @@ class Answer:
 
 
 def _installed(runtime: Runtime) -> Installed | None:
-    return installed(runtime.state, _marker_cache(runtime))
+    return installed(runtime.state, marker_cache(runtime))
 
 
 def history_covers(marker: Installed | None, since: datetime, now: datetime, days: int) -> bool:
@@ -392,7 +191,7 @@ def _from_history(
 def _from_cloudtrail(runtime: Runtime, cursor: Cursor) -> Answer:
     def keep(record: Mapping[str, Any]) -> bool:
         try:
-            return _normalize(record, runtime) is not None
+            return normalize_record(record, runtime) is not None
         except InvalidValue:
             return False
 
@@ -410,7 +209,7 @@ def _from_cloudtrail(runtime: Runtime, cursor: Cursor) -> Answer:
         pacer=pacer,
         keep=keep,
     )
-    events = [e for e in (_normalize(r, runtime) for r in page.records) if e is not None]
+    events = [e for e in (normalize_record(r, runtime) for r in page.records) if e is not None]
     events = attribute_all(runtime.state, events)
     following = None
     if page.more:

@@ -27,11 +27,13 @@ from bot.aws.errors import translate
 from bot.aws.tables import pitr_window
 from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
-from bot.domain.commands import Backup, Backups, Prune, TableRef, parse_command
+from bot.domain.commands import Backup, Backups, Prune, parse_command
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
+from bot.domain.policy import RetentionPolicy, parse_policy
 from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
-from bot.domain.retention import PruneOutcome, PrunePlan, RetentionPolicy, parse_policy, plan_prune
+from bot.domain.refs import TableRef
+from bot.domain.retention import PruneOutcome, PrunePlan, plan_prune
 from bot.render.backups import (
     render_backup_created,
     render_backup_list,

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 
 from bot.aws.replicas import describe_home, watched_tables
 from bot.domain.accounts import Account, AccountUnavailable
-from bot.domain.commands import TableRef
 from bot.domain.errors import OpsbotError
+from bot.domain.refs import TableRef, parse_watched_table
 from bot.domain.replicas import (
     HomeView,
     TableHealth,
     home_capacity,
     home_order,
-    parse_watched_table,
 )
 from bot.render.home import render_home, render_home_error
 from bot.runtime import Runtime

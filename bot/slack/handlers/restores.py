@@ -1,5 +1,5 @@
-"""`/ddb restore`, `/ddb restores`, `/ddb pitr`, their confirmations, the Copy settings button,
-and one check of the restore watcher (functions/restore_watcher.py)."""
+"""`/ddb restore`, `/ddb restores`, `/ddb pitr`, their confirmations and the Copy settings
+button; bot/slack/restore_watch.py follows a started restore to its end."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import datetime
 
 from bot.aws.restores import (
     copy_settings,
-    describe_target,
     enqueue_check,
     find_backup,
     load_job,
@@ -32,7 +31,6 @@ from bot.domain.restores import (
     RestorePlan,
     RestoreRequest,
     count_in_progress,
-    decide_check,
     default_target,
     job_id_for,
     plan_restore,
@@ -43,11 +41,7 @@ from bot.render.restores import (
     render_pitr_changed,
     render_pitr_off_confirmation,
     render_pitr_status,
-    render_restore_completed,
     render_restore_confirmation,
-    render_restore_failed,
-    render_restore_progress,
-    render_restore_slow,
     render_restore_started,
     render_restores_list,
     render_settings_copied,
@@ -56,13 +50,10 @@ from bot.render.restores import (
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
-from bot.slack.places import clients_in, label_of, resolve_table
+from bot.slack.places import clients_in, resolve_table
+from bot.slack.restore_watch import job_account_label
 
 log = logging.getLogger(__name__)
-
-WATCH_SCOPE = "restore-watch"
-_WATCH_LEASE_S = 300
-_WATCH_KEEP_S = 3 * 86400
 
 
 # ---- /ddb restore ---------------------------------------------------------------------------
@@ -71,11 +62,6 @@ _WATCH_KEEP_S = 3 * 86400
 def _member_id(account: Account | None) -> str:
     """The id stored with a plan or job: a member account's, '' for opsbot's own."""
     return account.id if account is not None and not account.is_home else ""
-
-
-def _label(runtime: Runtime, account_id: str) -> str | None:
-    """The alias shown for a stored account id (None without [[accounts]]: no change)."""
-    return label_of(runtime, account_id or None)
 
 
 @command(Restore, account_aware=True)
@@ -105,7 +91,7 @@ def restore(cmd: Restore, request: Request) -> None:
             request.user,
             request.now,
             expires_in=ttl,
-            account_label=_label(runtime, account),
+            account_label=job_account_label(runtime, account),
         )
     )
     attach_message(runtime.state, stored.id, posted.ts)
@@ -172,7 +158,7 @@ def run_restore(plan: Plan, request: Request) -> None:
     )
     posted = runtime.notifier.post(
         job.channel,
-        render_restore_started(job, account_label=_label(runtime, account)),
+        render_restore_started(job, account_label=job_account_label(runtime, account)),
         thread_ts=job.thread_ts or None,
     )
     if not job.thread_ts:
@@ -213,7 +199,7 @@ def pitr(cmd: Pitr, request: Request) -> None:
     runtime = request.runtime
     resolved = resolve_table(runtime, cmd.table)
     account = _member_id(resolved.account)
-    label = _label(runtime, account)
+    label = job_account_label(runtime, account)
     ref = resolved.as_ref()
     assert ref.region is not None
     dynamodb = clients_in(runtime, account or None)("dynamodb", ref.region)
@@ -283,7 +269,7 @@ def run_pitr_off(plan: Plan, request: Request) -> None:
     runtime.notifier.post(
         plan.channel or request.channel,
         render_pitr_changed(
-            table, region, False, request.user, account_label=_label(runtime, account)
+            table, region, False, request.user, account_label=job_account_label(runtime, account)
         ),
         thread_ts=plan.message_ts or None,
     )
@@ -324,79 +310,3 @@ def copy_restore_settings(value: str, request: Request) -> None:
         render_settings_copied(job, copied.applied, copied.not_set_on_source, request.user),
         thread_ts=job.thread_ts or None,
     )
-
-
-# ---- the watcher ----------------------------------------------------------------------------
-
-
-def watch_restore(job_id: str, check: int, runtime: Runtime) -> str:
-    """Run check number ``check`` of a restore job once; returns what happened, for logs."""
-    job = load_job(runtime.state, job_id)
-    if job is None:
-        return "unknown job"
-    if job.finished or check <= job.checks:
-        return "already checked"
-    if not runtime.state.claim_once(
-        WATCH_SCOPE,
-        f"{job_id}#{check}",
-        now=runtime.epoch(),
-        lease_s=_WATCH_LEASE_S,
-        keep_s=_WATCH_KEEP_S,
-    ):
-        return "duplicate delivery"
-    try:
-        outcome = _check(job, check, runtime)
-    except Exception:
-        runtime.state.release_once(WATCH_SCOPE, f"{job_id}#{check}")
-        raise
-    runtime.state.complete_once(WATCH_SCOPE, f"{job_id}#{check}")
-    return outcome
-
-
-def _check(job: RestoreJob, check: int, runtime: Runtime) -> str:
-    settings, now = runtime.settings, runtime.now()
-    target = describe_target(
-        clients_in(runtime, job.account or None)("dynamodb", job.region), job.target
-    )
-    label = _label(runtime, job.account)
-    decision = decide_check(
-        job,
-        target,
-        now,
-        poll_every=settings.restore_poll_every,
-        slow_after=settings.restore_slow_after,
-    )
-    updated = replace(decision.job, checks=check)
-    thread = job.thread_ts or None
-    if updated.status == COMPLETED:
-        runtime.notifier.post(
-            job.channel,
-            render_restore_completed(updated, account_label=label),
-            thread_ts=thread,
-            broadcast=True,
-        )
-    elif updated.finished:
-        runtime.notifier.post(
-            job.channel,
-            render_restore_failed(updated, now, account_label=label),
-            thread_ts=thread,
-            broadcast=True,
-        )
-    elif decision.post_slow_warning:
-        runtime.notifier.post(
-            job.channel,
-            render_restore_slow(updated, now, slow_after=settings.restore_slow_after),
-            thread_ts=thread,
-        )
-    elif decision.post_progress:
-        runtime.notifier.post(job.channel, render_restore_progress(updated, now), thread_ts=thread)
-    update_job(runtime.state, updated)
-    if decision.next_check_in is not None:
-        enqueue_check(
-            runtime.client("sqs"),
-            settings.restore_queue_url,
-            job.id,
-            check + 1,
-            delay_s=int(decision.next_check_in.total_seconds()),
-        )
-    return decision.outcome

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain.commands import Help, describe, parse_command
+from bot.domain.commands import Help, command_name, describe, parse_command
 from bot.domain.errors import NotAllowed, UsageError
 from bot.render.help import (
     render_denied,
@@ -24,9 +24,8 @@ from bot.render.help import (
 )
 from bot.render.message import Message
 from bot.runtime import Runtime
-from bot.slack import capabilities
+from bot.slack.handlers import AVAILABLE_COMMANDS
 from bot.slack.work import SubmitFailed, WorkItem
-from bot.slack.worker import available_names
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
@@ -54,7 +53,7 @@ def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     except UsageError as exc:
         return ack_body(render_usage_error(exc))
     if isinstance(cmd, Help):
-        return _help_ack(cmd.topic, available_names())
+        return _help_ack(cmd.topic, AVAILABLE_COMMANDS)
     access = runtime.settings.access
     groups = runtime.cached_groups(user) if access.group_ids else frozenset()
     role = access.role_of(user, channel, groups or frozenset())
@@ -65,7 +64,7 @@ def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
         if groups is not None:
             return ack_body(render_denied(exc.message))
         checked = False  # group members unknown here: the worker looks them up and decides
-    if not capabilities.available(cmd):
+    if command_name(cmd) not in AVAILABLE_COMMANDS:
         return ack_body(render_not_available(describe(cmd)))
     item = WorkItem(
         kind="command",

@@ -1,0 +1,76 @@
+"""Table references as users type them: `orders`, `orders@us-west-2`,
+`orders@payments-prod/us-west-2`, `orders@210987654321/us-west-2`. Pure.
+
+Kept apart from the command grammar: configuration (`[home] tables`) and every function
+read references, and only the Slack functions need the whole grammar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.errors import InvalidValue
+
+TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+# An account alias (lowercase letters, digits, `-`) or a 12-digit account id.
+ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table name with an optional region and account: `orders`, `orders@us-west-2`,
+    `orders@payments-prod/us-west-2` or `orders@210987654321/us-west-2`."""
+
+    name: str
+    region: str | None = None
+    account: str | None = None  # an alias or account id as typed; None: not named
+
+    def __str__(self) -> str:
+        if self.account:
+            return f"{self.name}@{self.account}/{self.region}"
+        return f"{self.name}@{self.region}" if self.region else self.name
+
+    def in_region(self, default: str) -> TableRef:
+        """The same table with the region filled in when none was given."""
+        return self if self.region else TableRef(self.name, default, self.account)
+
+
+def parse_table_ref(text: str) -> TableRef:
+    """A typed reference -> TableRef; InvalidValue names the part that is wrong."""
+    name, at, region = text.partition("@")
+    if not TABLE_NAME.fullmatch(name):
+        raise InvalidValue(
+            f"`{name[:60]}` is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
+        )
+    if at and "/" in region:
+        account, _, region = region.partition("/")
+        if not ACCOUNT.fullmatch(account):
+            raise InvalidValue(
+                f"`{account[:40]}` is not an account alias or 12-digit id "
+                "(like `orders@payments-prod/us-west-2`)"
+            )
+        return TableRef(name, parse_region(region), account)
+    if at:
+        return TableRef(name, parse_region(region))
+    return TableRef(name)
+
+
+def parse_region(text: str) -> str:
+    """An AWS region code, or InvalidValue."""
+    if not REGION.fullmatch(text):
+        raise InvalidValue(f"`{text[:40]}` is not an AWS region code (like `us-west-2`)")
+    return text
+
+
+def parse_watched_table(text: str) -> TableRef:
+    """`orders`, `orders@us-west-2` or `orders@payments-prod/us-west-2` (an alias or account
+    id, then the region) from `[home] tables`; raises InvalidValue otherwise."""
+    try:
+        return parse_table_ref(text)
+    except InvalidValue:
+        raise InvalidValue(
+            f"`{text[:80]}` is not a table like `orders`, `orders@us-west-2` or "
+            "`orders@payments-prod/us-west-2`"
+        ) from None
