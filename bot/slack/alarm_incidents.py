@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.aws.accounts import account_clients
-from bot.aws.alarms import (
+from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
     load_incident,

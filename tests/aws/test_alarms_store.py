@@ -11,16 +11,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot.aws.alarms import (
+from bot.aws.alarms import existing_alarms, replica_regions
+from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
-    existing_alarms,
     fetch_recent_values,
     load_incident,
     load_silence,
     metric_queries,
     recent_values,
-    replica_regions,
     save_incident,
     save_silence,
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.aws.alarms import load_incident
+from bot.aws.incidents import load_incident
 from bot.aws.state import audit_pk
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime

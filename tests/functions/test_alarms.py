@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.aws.alarms import load_incident, save_silence
+from bot.aws.incidents import load_incident, save_silence
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import Route

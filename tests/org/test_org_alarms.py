@@ -8,7 +8,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from bot.aws.alarms import load_incident
+from bot.aws.incidents import load_incident
 from bot.domain.accounts import Account
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime

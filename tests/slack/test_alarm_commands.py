@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot.aws.alarms import load_silence
+from bot.aws.incidents import load_silence
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from functions import alarms as alarm_function

@@ -7,15 +7,8 @@ import dataclasses
 import shlex
 from datetime import timedelta
 
-from bot.aws.alarms import (
-    MAX_SILENCE_S,
-    alarms_needing_attention,
-    existing_alarms,
-    load_incident,
-    put_alarm,
-    replica_regions,
-    save_silence,
-)
+from bot.aws.alarms import alarms_needing_attention, existing_alarms, put_alarm, replica_regions
+from bot.aws.incidents import MAX_SILENCE_S, load_incident, save_silence
 from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.alarm_set import (
     AlarmSpec,

@@ -1,0 +1,259 @@
+"""What the alarm notification path keeps and reads: incident and silence records in the state
+table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`) and recent metric values (GetMetricData,
+bounded in time). The `/ddb alarms` commands' AWS calls are in bot/aws/alarms.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.aws.state import StateStore, alarm_pk
+from bot.domain.alarms import AlarmEvent, AlarmState, Incident, MetricRef
+
+log = logging.getLogger(__name__)
+
+# A closed incident is kept a while (late, out-of-order deliveries still find it); an open one
+# is refreshed by each event and forgotten if nothing happens for a long time.
+CLOSED_KEEP_S = 7 * 86400
+OPEN_KEEP_S = 90 * 86400
+RECENT_VALUES_TIMEOUT_S = 2.0
+RECENT_POINTS = 30
+MAX_SILENCE_S = 7 * 86400
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedCopy:
+    """One posted root message of an incident: the destination asked for and where it landed."""
+
+    to: str
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """An incident as stored: the domain incident, every posted copy, and a root post in progress.
+
+    ``posting`` holds the message id of an event whose root messages are not all posted yet,
+    so a retry posts only the missing copies.
+    """
+
+    incident: Incident
+    alarm_name: str
+    posts: tuple[PostedCopy, ...] = ()
+    posting: str = ""
+    # A resolve in progress: the OK's message id and the copies (``to``) already resolved,
+    # so a retry after a failure part-way updates and replies only where it has not yet.
+    resolving: str = ""
+    resolved: tuple[str, ...] = ()
+
+    @property
+    def copies(self) -> tuple[PostedCopy, ...]:
+        """Every posted root message (records without a posts list: the incident's one)."""
+        if self.posts:
+            return self.posts
+        incident = self.incident
+        if not incident.ts:
+            return ()
+        return (PostedCopy(incident.channel, incident.channel, incident.ts),)
+
+
+def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
+    """The stored incident of an alarm, or None."""
+    item = state.get(alarm_pk(alarm_arn), "INCIDENT")
+    if item is None:
+        return None
+    incident = Incident(
+        alarm_arn=alarm_arn,
+        opened_at=datetime.fromisoformat(item["opened_at"]),
+        channel=item.get("channel", ""),
+        ts=item.get("ts", ""),
+        state=AlarmState(item.get("state", "ALARM")),
+        last_event_id=item.get("last_event_id", ""),
+        repeats=int(item.get("repeats", 0)),
+        closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
+    )
+    posts = tuple(
+        PostedCopy(str(p.get("to", "")), str(p["channel"]), str(p["ts"]))
+        for p in item.get("posts", [])
+    )
+    return IncidentRecord(
+        incident,
+        item.get("alarm_name", ""),
+        posts,
+        item.get("posting", ""),
+        item.get("resolving", ""),
+        tuple(str(to) for to in item.get("resolved", [])),
+    )
+
+
+def save_incident(state: StateStore, record: IncidentRecord, *, now: datetime) -> None:
+    """Write an incident record (open ones kept long, closed ones a week)."""
+    incident = record.incident
+    keep = OPEN_KEEP_S if incident.is_open else CLOSED_KEEP_S
+    state.put(
+        {
+            "pk": alarm_pk(incident.alarm_arn),
+            "sk": "INCIDENT",
+            "alarm_name": record.alarm_name,
+            "opened_at": incident.opened_at.isoformat(),
+            "channel": incident.channel,
+            "ts": incident.ts,
+            "state": incident.state.value,
+            "last_event_id": incident.last_event_id,
+            "repeats": incident.repeats,
+            "posts": [{"to": p.to, "channel": p.channel, "ts": p.ts} for p in record.posts],
+            "posting": record.posting,
+            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+            "resolving": record.resolving or None,
+            "resolved": list(record.resolved) or None,
+            "expires_at": int(now.timestamp()) + keep,
+        }
+    )
+
+
+# --- silences --------------------------------------------------------------------------------
+
+
+def load_silence(state: StateStore, alarm_arn: str) -> datetime | None:
+    """Until when an alarm is silenced, or None (TTL deletes lazily: the caller compares)."""
+    item = state.get(alarm_pk(alarm_arn), "SILENCE")
+    if item is None or not item.get("until"):
+        return None
+    return datetime.fromisoformat(item["until"])
+
+
+def save_silence(
+    state: StateStore, alarm_arn: str, *, until: datetime, by_user: str, now: datetime
+) -> None:
+    """Silence an alarm until ``until``; DynamoDB TTL removes the record afterwards."""
+    state.put(
+        {
+            "pk": alarm_pk(alarm_arn),
+            "sk": "SILENCE",
+            "until": until.isoformat(),
+            "by": by_user,
+            "at": now.isoformat(),
+            "expires_at": int(until.timestamp()),
+        }
+    )
+
+
+# --- recent values ---------------------------------------------------------------------------
+
+_STATS = {
+    "SUM": "Sum",
+    "AVERAGE": "Average",
+    "MAXIMUM": "Maximum",
+    "MINIMUM": "Minimum",
+    "SAMPLE_COUNT": "SampleCount",
+    "SAMPLECOUNT": "SampleCount",
+}
+
+
+def _stat(stat: str) -> str:
+    return _STATS.get(stat.upper(), stat) if stat else "Average"
+
+
+def metric_queries(event: AlarmEvent) -> list[dict[str, Any]]:
+    """GetMetricData queries for the series the alarm evaluates ([] for composite alarms)."""
+    if event.is_composite or not event.metrics:
+        return []
+    plain = [m for m in event.metrics if m.expression is None]
+    if len(event.metrics) == 1 and plain:
+        return [_stat_query(plain[0], "m1", True)]
+    queries = []
+    for index, metric in enumerate(event.metrics):
+        query_id = metric.id or f"q{index}"
+        if metric.expression is None:
+            queries.append(_stat_query(metric, query_id, metric.return_data))
+        elif "ANOMALY_DETECTION_BAND" not in metric.expression.upper():
+            queries.append(
+                {"Id": query_id, "Expression": metric.expression, "ReturnData": metric.return_data}
+            )
+    returned = [q for q in queries if q["ReturnData"]]
+    if not returned:
+        return []
+    # One series to chart: the first one the alarm returns.
+    for query in queries:
+        query["ReturnData"] = query is returned[0]
+    return queries
+
+
+def _stat_query(metric: MetricRef, query_id: str, returned: bool) -> dict[str, Any]:
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": metric.namespace,
+                "MetricName": metric.name,
+                "Dimensions": [{"Name": n, "Value": v} for n, v in metric.dimensions],
+            },
+            "Period": metric.period or 60,
+            "Stat": _stat(metric.stat),
+        },
+        "ReturnData": returned,
+    }
+
+
+def _period(event: AlarmEvent) -> int:
+    return next((m.period for m in event.metrics if m.period), 60)
+
+
+def fetch_recent_values(cloudwatch: Any, event: AlarmEvent, *, now: datetime) -> tuple[float, ...]:
+    """The last values of the alarm's series, oldest first (one GetMetricData call)."""
+    queries = metric_queries(event)
+    if not queries:
+        return ()
+    period = _period(event)
+    start = now - timedelta(seconds=min(period * RECENT_POINTS, 86400))
+    response = cloudwatch.get_metric_data(
+        MetricDataQueries=queries,
+        StartTime=start,
+        EndTime=now,
+        ScanBy="TimestampAscending",
+        MaxDatapoints=RECENT_POINTS * 2,
+    )
+    for result in response.get("MetricDataResults", []):
+        points = sorted(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
+        return tuple(float(value) for _, value in points[-RECENT_POINTS:])
+    return ()
+
+
+def recent_values(
+    cloudwatch: Any,
+    event: AlarmEvent,
+    *,
+    now: datetime,
+    timeout_s: float = RECENT_VALUES_TIMEOUT_S,
+) -> tuple[float, ...] | None:
+    """Recent values within ``timeout_s``, or None when CloudWatch fails or is slow.
+
+    The notification must not wait on a chart: the call runs in a worker thread and is
+    abandoned (not cancelled; botocore cannot) when the deadline passes.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metric-data")
+    try:
+        future = pool.submit(fetch_recent_values, cloudwatch, event, now=now)
+        values = future.result(timeout=timeout_s)
+    except FutureTimeout:
+        log.warning(
+            "GetMetricData slower than %ss for %s; posting without it", timeout_s, event.name
+        )
+        return None
+    except (ClientError, BotoCoreError) as exc:
+        log.warning("GetMetricData failed for %s (%s); posting without it", event.name, exc)
+        return None
+    finally:
+        pool.shutdown(wait=False)
+    return values or None
