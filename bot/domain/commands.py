@@ -20,6 +20,8 @@ from bot.domain.times import TIME_FORM, parse_duration, parse_time
 
 _BACKUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 BACKUP_TYPES = ("user", "system", "aws-backup", "all")
+_NEEDS_SHLEX = re.compile(r"[\"'\\]")
+_SHLEX_WHITESPACE = re.compile(r"[ \t\r\n]+")  # shlex.shlex.whitespace
 
 
 @dataclass(frozen=True)
@@ -214,10 +216,22 @@ SPECS: dict[str, CommandSpec] = {
 }
 
 
+def split_words(text: str) -> list[str]:
+    """The words of a command line as `shlex.split` reads them (quotes group words).
+
+    Text without quotes or backslashes (nearly every command) is split on shlex's own
+    whitespace directly: the same words, without shlex's character-by-character lexer on
+    the ack path. Raises ValueError for unbalanced quotes, as shlex does.
+    """
+    if _NEEDS_SHLEX.search(text):
+        return shlex.split(text)
+    return [word for word in _SHLEX_WHITESPACE.split(text) if word]
+
+
 def parse_command(text: str, now: datetime) -> Command:
     """Parse the text after `/ddb` into a command, or raise UsageError naming the problem."""
     try:
-        words = shlex.split(text)
+        words = split_words(text)
     except ValueError as exc:
         raise UsageError(f"I could not read that: {exc}. Check your quotes.", "/ddb help") from None
     if not words:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
     parse_command,
+    split_words,
 )
 from bot.domain.errors import UsageError
 from bot.domain.policy import RetentionPolicy
@@ -344,6 +346,22 @@ def test_restore_at_relative_time_works_without_quotes() -> None:
 def test_table_name_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(UsageError):
         parse_command('status "orders\n"', NOW)
+
+
+_WORDS = st.text(alphabet=st.sampled_from([*"ab-_=@/ .\t\r\n\x0b\xa0\u2003#", '"', "'", "\\"]))
+
+
+@given(_WORDS | st.text())
+def test_words_are_split_exactly_as_shlex_splits_them(text: str) -> None:
+    try:
+        expected: object = shlex.split(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = split_words(text)
+    except ValueError:
+        got = ValueError
+    assert got == expected
 
 
 @given(st.text())
