@@ -1,6 +1,6 @@
 """ack_p50_ratio / ack_p99_ratio: signed `/ddb help` through functions.slack_http vs. a bare
 bolt app that only acks, both in-process through the Lambda adapter, interleaved (taking
-turns going first), 2000 rounds after 20 warm-up rounds.
+turns going first), 10000 rounds after 20 warm-up rounds.
 
 ack_same_answer_*: the same, against a bare app that acks with our help answer rendered in
 advance. The bare app of the issue acks with nothing, so the first pair also counts
@@ -33,7 +33,7 @@ from bot.slack.listeners.commands import ack_body
 from functions import slack_http
 
 SECRET = "bench-signing-secret"
-ROUNDS = 2000  # p99 is then the 20th slowest of each: one noisy moment does not decide it
+ROUNDS = 10000  # p99 is then the 100th slowest of each: a few noisy moments do not decide it
 
 
 def _event(text: str) -> dict[str, Any]:

@@ -59,10 +59,10 @@ class Runtime:
     def credentials(self) -> SlackCredentials:
         """Slack credentials from Secrets Manager (re-read every 5 minutes, so a rotated
         secret takes effect in warm functions) or the environment."""
-        from bot.aws.secrets import slack_credentials
-
         if self.credentials_override is not None:
             return self.credentials_override
+        from bot.aws.secrets import slack_credentials
+
         return slack_credentials(
             lambda: self.client("secretsmanager"), self.settings.slack_secret_id
         )

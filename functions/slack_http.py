@@ -37,7 +37,7 @@ def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
         return {"statusCode": 405, "body": "Slack sends POST requests here."}
     event.setdefault("isBase64Encoded", False)
     request = to_bolt_request(event)
-    return dict(to_aws_response(app_for(runtime).dispatch(request)))
+    return to_aws_response(app_for(runtime).dispatch(request))
 
 
 @logger.inject_lambda_context(clear_state=True)

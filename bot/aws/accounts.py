@@ -32,15 +32,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.clients import RETRY_CONFIG, AwsClients
 from bot.aws.errors import error_code
-from bot.domain.accounts import (
-    Account,
-    AccountUnavailable,
-    ResolvedTable,
-    find_account,
-    role_unavailable,
-)
+from bot.domain.accounts import Account, AccountUnavailable, find_account, role_unavailable
 
 if TYPE_CHECKING:
+    from bot.domain.locations import ResolvedTable  # named in a signature only
     from bot.runtime import Runtime
 
 SESSION_NAME = "opsbot"

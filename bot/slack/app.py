@@ -24,6 +24,12 @@ def build_app(runtime: Runtime) -> App:
         # single-workspace bot already holds its token, so the ack path stays off the network.
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    # bolt compares its logger's own `level` (not the effective one) with DEBUG before it
+    # formats debug messages for every middleware and listener of every request; a logger
+    # left at NOTSET (0) reads as DEBUG there. Pin it to what logging says it is now.
+    bolt_logger = logging.getLogger("bot.slack.app")
+    if bolt_logger.level == logging.NOTSET:
+        bolt_logger.setLevel(bolt_logger.getEffectiveLevel())
     # bolt gets a client without a token: `authorize` supplies it per request.
     app = App(
         signing_secret=runtime.credentials.signing_secret,
@@ -31,7 +37,7 @@ def build_app(runtime: Runtime) -> App:
         authorize=authorize,
         # On Lambda the response goes out only when the handler returns.
         process_before_response=True,
-        logger=logging.getLogger("bot.slack.app"),
+        logger=bolt_logger,
     )
     commands.register(app, lambda: runtime)
     actions.register(app, lambda: runtime)

@@ -1,35 +1,20 @@
-"""Where a command acts: the resolved table's account and region, and the clients there.
+"""Where opsbot acts: the clients of an account, how an account is shown, and every
+(account, region) opsbot manages.
 
-The adoption pattern of account-aware handlers, in one place:
-``table = resolve_table(runtime, cmd.table)`` then ``clients_in(runtime, table.account)``.
+The adoption pattern of account-aware handlers: ``table = resolve_table(runtime, cmd.table)``
+(bot/slack/resolve.py) then ``clients_in(runtime, table.account)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 from bot.aws.accounts import account_clients
-from bot.domain.accounts import (
-    Account,
-    ResolvedTable,
-    TableLocation,
-    account_label,
-    managed_places,
-    resolve_or_raise,
-)
-from bot.domain.refs import TableRef
+from bot.domain.accounts import Account, account_label, managed_places
 from bot.runtime import Runtime
 
 ClientFactory = Callable[..., Any]
-
-
-def resolve_table(
-    runtime: Runtime, ref: TableRef, known_tables: Collection[TableLocation] | None = None
-) -> ResolvedTable:
-    """The account and region a typed table means; an ambiguous name raises the pick list."""
-    settings = runtime.settings
-    return resolve_or_raise(ref, settings.accounts, settings.default_region, known_tables)
 
 
 def clients_in(runtime: Runtime, account: Account | str | None) -> ClientFactory:

@@ -12,11 +12,11 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.accounts import home_only
 from bot.domain.authz import Role
 from bot.domain.commands import Help, describe, parse_command
 from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
+from bot.domain.locations import home_only
 from bot.render.confirm import render_cancelled, render_confirmed
 from bot.render.help import (
     render_denied,

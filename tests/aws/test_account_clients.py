@@ -14,7 +14,8 @@ from moto import mock_aws
 
 from bot.aws.accounts import AccountClients, account_clients
 from bot.aws.clients import AwsClients
-from bot.domain.accounts import Account, AccountUnavailable, resolve_or_raise
+from bot.domain.accounts import Account, AccountUnavailable
+from bot.domain.locations import resolve_or_raise
 from bot.domain.refs import TableRef
 from bot.runtime import Runtime
 from tests.conftest import Clock, base_settings

@@ -6,22 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.accounts import (
-    Account,
+from bot.domain.accounts import Account, account_from_arn, account_label, managed_places
+from bot.domain.commands import Backups, Restore, Status, WhoChanged, describe, parse_command
+from bot.domain.errors import InvalidValue, UsageError
+from bot.domain.locations import (
     Ambiguous,
     AmbiguousTable,
     ResolvedTable,
     TableLocation,
-    account_from_arn,
-    account_label,
     home_only,
-    managed_places,
     resolve_or_raise,
     resolve_ref,
     resolve_table_ref,
 )
-from bot.domain.commands import Backups, Restore, Status, WhoChanged, describe, parse_command
-from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.refs import TableRef
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -32,7 +32,8 @@ from bot.settings import Settings
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import create_plan
 from bot.slack.handlers.status import status
-from bot.slack.places import clients_in, label_of, places, resolve_table
+from bot.slack.places import clients_in, label_of, places
+from bot.slack.resolve import resolve_table
 
 PLAN_KIND = "alarms-recommend"
 

@@ -24,15 +24,16 @@ from bot.aws.audit import (
 )
 from bot.aws.errors import error_code
 from bot.aws.state import audit_pk
-from bot.domain.accounts import TableLocation
 from bot.domain.audit import AuditEvent
 from bot.domain.commands import WhoChanged
 from bot.domain.errors import InvalidValue, OpsbotError
+from bot.domain.locations import TableLocation
 from bot.render.audit import MORE_ACTION_ID, render_who_changed
 from bot.runtime import Runtime
 from bot.slack.audit_ingest import marker_cache, normalize_record
 from bot.slack.capabilities import Request, action, command
-from bot.slack.places import clients_in, label_of, resolve_table
+from bot.slack.places import clients_in, label_of
+from bot.slack.resolve import resolve_table
 
 log = logging.getLogger(__name__)
 

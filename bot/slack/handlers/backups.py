@@ -47,8 +47,9 @@ from bot.render.message import Message, context, section
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
-from bot.slack.places import clients_in, label_of, places, resolve_table
+from bot.slack.places import clients_in, label_of, places
 from bot.slack.prune_runs import pace_for, start_manual_run
+from bot.slack.resolve import resolve_table
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from bot.domain.replicas import (
 from bot.render.home import render_home, render_home_error
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, home_renderer
-from bot.slack.places import clients_in, label_of, places, resolve_table
+from bot.slack.places import clients_in, label_of, places
+from bot.slack.resolve import resolve_table
 
 
 @home_renderer

@@ -11,7 +11,8 @@ from bot.domain.tables import TableStatus
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, command
-from bot.slack.places import clients_in, resolve_table
+from bot.slack.places import clients_in
+from bot.slack.resolve import resolve_table
 
 
 @command(Replicas, account_aware=True)

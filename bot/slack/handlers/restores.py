@@ -50,7 +50,8 @@ from bot.render.restores import (
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
-from bot.slack.places import clients_in, resolve_table
+from bot.slack.places import clients_in
+from bot.slack.resolve import resolve_table
 from bot.slack.restore_watch import job_account_label
 
 log = logging.getLogger(__name__)

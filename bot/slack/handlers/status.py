@@ -7,7 +7,8 @@ from bot.domain.commands import Status
 from bot.render.status import render_status
 from bot.slack.capabilities import Request, command
 from bot.slack.handlers.replicas import status_health_risks
-from bot.slack.places import clients_in, label_of, resolve_table
+from bot.slack.places import clients_in, label_of
+from bot.slack.resolve import resolve_table
 
 
 @command(Status, account_aware=True)

@@ -1,0 +1,204 @@
+"""Which account and region a typed table reference means. Pure.
+
+The configured accounts come in as data, so `orders@payments-prod/us-west-2`,
+`orders@210987654321/eu-west-1` and a bare `orders` resolve the same way in commands,
+App Home and tests. A bare name found in several accounts or regions is never guessed:
+it resolves to :class:`Ambiguous`, which lists the fully qualified names to pick from.
+Only the handlers that take a table from a user need this; the accounts themselves are in
+:mod:`bot.domain.accounts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from bot.domain.accounts import MAX_CHOICES, Account, account_label, find_account, home_account
+from bot.domain.errors import InvalidValue, OpsbotError
+from bot.domain.refs import TableRef
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """Where a table lives: account id ('' for the home account when its id is unknown)."""
+
+    name: str
+    account_id: str
+    region: str
+
+    def typed(self, accounts: Sequence[Account]) -> str:
+        """The reference a user types to mean exactly this table."""
+        if not accounts:
+            return f"{self.name}@{self.region}"
+        who = account_label(self.account_id, accounts) or self.account_id
+        return f"{self.name}@{who}/{self.region}" if who else f"{self.name}@{self.region}"
+
+
+@dataclass(frozen=True)
+class ResolvedTable:
+    """A table reference made definite: the account (None: home, unconfigured) and region."""
+
+    name: str
+    region: str
+    account: Account | None = None
+
+    @property
+    def account_id(self) -> str:
+        """The account id ('' for an unconfigured home account)."""
+        return self.account.id if self.account else ""
+
+    @property
+    def location(self) -> TableLocation:
+        """The same table as a location (for history and alarm keys)."""
+        return TableLocation(self.name, self.account_id, self.region)
+
+    def as_ref(self) -> TableRef:
+        """The TableRef a user would type; the account is named only when it is not home."""
+        if self.account is None or self.account.is_home:
+            return TableRef(self.name, self.region)
+        return TableRef(self.name, self.region, self.account.alias)
+
+
+class AmbiguousTable(OpsbotError):
+    """A table name that exists in several accounts or regions: the message lists them."""
+
+    def __init__(self, message: str, choices: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The same table name in several accounts/regions; the user picks one."""
+
+    name: str
+    candidates: tuple[TableLocation, ...]
+
+    def choices(self, accounts: Sequence[Account]) -> tuple[str, ...]:
+        """What to type for each candidate, in a stable order."""
+        return tuple(c.typed(accounts) for c in self.candidates)
+
+    def as_error(self, accounts: Sequence[Account]) -> AmbiguousTable:
+        """An error whose message is the short pick list (the worker replies with it)."""
+        choices = self.choices(accounts)
+        shown = [f"• `{choice}`" for choice in choices[:MAX_CHOICES]]
+        if len(choices) > MAX_CHOICES:
+            shown.append(f"• … and {len(choices) - MAX_CHOICES} more")
+        message = (
+            f"`{self.name}` exists in {len(choices)} places. Which one did you mean?\n"
+            + "\n".join(shown)
+        )
+        return AmbiguousTable(message, choices)
+
+
+def resolve_table_ref(
+    name: str,
+    account_hint: str | None,
+    region_hint: str | None,
+    accounts: Sequence[Account],
+    default_region: str,
+    known_tables: Collection[TableLocation] | None = None,
+) -> ResolvedTable | Ambiguous:
+    """Which account and region a typed table means, or the candidates when it is ambiguous.
+
+    - `table@alias/region`, `table@id/region`: that account (must be configured), that region
+      (must be one of the account's regions).
+    - `table@region` or `table`: the home account unless ``known_tables`` (where tables of
+      that name were seen) places the name elsewhere; one place resolves there, several are
+      Ambiguous, none falls back to home so the command reports "no such table".
+    """
+    home = home_account(accounts)
+    if account_hint is not None:
+        account = _configured(account_hint, accounts)
+        region = region_hint or account.regions[0]
+        if region not in account.regions:
+            raise InvalidValue(
+                f"opsbot manages {account.label()} only in {', '.join(account.regions)}, "
+                f"not `{region}`"
+            )
+        return ResolvedTable(name, region, account)
+    fallback = ResolvedTable(name, region_hint or default_region, home)
+    if not known_tables:
+        return fallback
+    found = sorted(
+        {
+            place
+            for place in known_tables
+            if place.name == name and (region_hint is None or place.region == region_hint)
+        },
+        key=lambda place: (_order(place.account_id, accounts), place.region),
+    )
+    if not found:
+        return fallback
+    if len(found) > 1:
+        return Ambiguous(name, tuple(found))
+    (place,) = found
+    owner = find_account(accounts, place.account_id) if place.account_id else home
+    return ResolvedTable(name, place.region, owner)
+
+
+def resolve_ref(
+    ref: TableRef,
+    accounts: Sequence[Account],
+    default_region: str,
+    known_tables: Collection[TableLocation] | None = None,
+) -> ResolvedTable | Ambiguous:
+    """:func:`resolve_table_ref` for a parsed TableRef."""
+    return resolve_table_ref(
+        ref.name, ref.account, ref.region, accounts, default_region, known_tables
+    )
+
+
+def resolve_or_raise(
+    ref: TableRef,
+    accounts: Sequence[Account],
+    default_region: str,
+    known_tables: Collection[TableLocation] | None = None,
+) -> ResolvedTable:
+    """The resolved table; an ambiguous name raises AmbiguousTable with the pick list."""
+    result = resolve_ref(ref, accounts, default_region, known_tables)
+    if isinstance(result, Ambiguous):
+        raise result.as_error(accounts)
+    return result
+
+
+def home_only(ref: TableRef, accounts: Sequence[Account]) -> TableRef:
+    """The reference without its account when that is the home account; else InvalidValue.
+
+    For code that is not account-aware yet: it must refuse a member account rather than
+    silently act on the home account's table of the same name.
+    """
+    if ref.account is None:
+        return ref
+    account = _configured(ref.account, accounts)
+    if not account.is_home:
+        raise InvalidValue(
+            f"`{ref}`: this command works only in {_home_name(accounts)} so far, "
+            f"not in {account.label(with_id=True)}"
+        )
+    return TableRef(ref.name, ref.region)
+
+
+def _configured(hint: str, accounts: Sequence[Account]) -> Account:
+    account = find_account(accounts, hint)
+    if account is not None:
+        return account
+    if not accounts:
+        raise InvalidValue(
+            f"`{hint[:40]}`: no accounts are configured; use `table@region` "
+            "or add [[accounts]] to opsbot.toml"
+        )
+    known = ", ".join(f"`{a.alias}`" for a in accounts)
+    raise InvalidValue(f"`{hint[:40]}` is not a configured account; known accounts: {known}")
+
+
+def _home_name(accounts: Sequence[Account]) -> str:
+    home = home_account(accounts)
+    return home.label(with_id=True) if home else "opsbot's own account"
+
+
+def _order(account_id: str, accounts: Sequence[Account]) -> int:
+    for index, account in enumerate(accounts):
+        if account.id == account_id:
+            return index
+    return -1 if not account_id else len(accounts)
