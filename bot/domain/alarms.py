@@ -593,6 +593,20 @@ def _math_period(metrics: tuple[MetricRef, ...]) -> int | None:
     return next((m.period for m in metrics if m.period), None)
 
 
+def state_change_key(event: AlarmEvent) -> str | None:
+    """One key per alarm state change, whichever way it arrived.
+
+    CloudWatch announces a change on SNS and on EventBridge with different message ids but
+    the same alarm, new state and change time; claiming this key (not the message id) lets
+    the two copies arriving at the same moment post one root, not two. None when the event
+    names no alarm or no change time: then only its message id can tell copies apart.
+    """
+    alarm = event.arn or event.name
+    if not alarm or event.changed_at == UNKNOWN_TIME:
+        return None
+    return f"{alarm}|{event.state.value}|{event.changed_at.isoformat()}"
+
+
 def parse_sns_alarm(
     message: Mapping[str, Any], *, message_id: str, received_at: datetime | None = None
 ) -> AlarmEvent:

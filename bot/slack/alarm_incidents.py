@@ -24,7 +24,14 @@ from bot.aws.incidents import (
     save_incident,
 )
 from bot.domain.accounts import AccountUnavailable, account_from_arn
-from bot.domain.alarms import AlarmEvent, AlarmState, Incident, decide, parse_sns_alarm
+from bot.domain.alarms import (
+    AlarmEvent,
+    AlarmState,
+    Incident,
+    decide,
+    parse_sns_alarm,
+    state_change_key,
+)
 from bot.domain.errors import InvalidValue
 from bot.render.alarms import (
     render_alarm,
@@ -70,7 +77,7 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
     except InvalidValue as exc:
         log.warning("dropping an alarm message %s: %s", message_id or "(no id)", exc.message)
         return DROPPED
-    key = message_id or f"{event.arn or event.name}|{event.state.value}|{event.changed_at}"
+    key = state_change_key(event) or message_id or f"{event.arn or event.name}|{event.state.value}"
     state = runtime.state
     if not state.claim_once(SCOPE, key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S):
         log.info("alarm message %s already handled", key)

@@ -82,7 +82,7 @@ def test_ok_delivered_before_its_alarm_leaves_no_alarm_open(
     assert not record.incident.is_open
     # The EventBridge copy of the same ALARM, later still: nothing more.
     late = eventbridge_copy("ALARM", ALARM_AT, "eb-late-9")
-    assert alarms.handle(late, runtime) == ["ignore"]
+    assert alarms.handle(late, runtime) == ["duplicate"]  # the same state change, claimed
     assert len(roots(slack)) == 1
 
 
@@ -93,7 +93,7 @@ def test_an_old_alarm_copy_after_the_ok_opens_no_new_incident(
     assert alarms.handle(sns("sns-alarm-write-throttle-ok.json"), runtime) == ["resolve"]
     # The EventBridge copy of the 09:42 ALARM arrives late, with an id of its own.
     late = eventbridge_copy("ALARM", ALARM_AT, "eb-late-0001")
-    assert alarms.handle(late, runtime) == ["ignore"]
+    assert alarms.handle(late, runtime) == ["duplicate"]  # the same state change, claimed
     (root,) = roots(slack)
     assert root["text"].startswith(":white_check_mark: RESOLVED")
 
@@ -120,17 +120,20 @@ def test_each_state_change_delivered_twice_and_shuffled_posts_one_root_and_resol
         sns("sns-alarm-write-throttle-ok.json"),
     ]
     outcomes = [alarms.handle(d, runtime)[0] for d in deliveries]
+    # Each state change is claimed once, whichever path brings it: one root, one resolve.
     assert outcomes == [
         "post_root",
-        "thread_repeat",  # the same change by the other path is absorbed in the thread
+        "duplicate",
         "duplicate",
         "resolve",
         "duplicate",
-        "ignore",
+        "duplicate",
         "duplicate",
     ]
     (root,) = roots(slack)
     assert root["text"].startswith(":white_check_mark: RESOLVED")
+    replies = [c for c in slack.calls_to("chat.postMessage") if "thread_ts" in c]
+    assert len(replies) == 1  # the resolve note; the second copy of the ALARM adds nothing
 
 
 # ---- CloudTrail ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -199,14 +200,11 @@ def test_duplicate_eventbridge_delivery_is_handled_once(
     assert "courses-replication-latency" in posted["text"]
 
 
-def test_same_event_through_sns_and_eventbridge_posts_one_root(
-    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
-) -> None:
-    # The SNS copy and the EventBridge copy have different ids: the incident absorbs the second.
-    alarms.handle(load_event("sns-alarm-write-throttle.json"), runtime)
-    bridge = {
+def _bridge_copy_of_the_sample_alarm(event_id: str) -> dict[str, Any]:
+    """The EventBridge event of the state change in sns-alarm-write-throttle.json."""
+    return {
         "version": "0",
-        "id": "eb-0001",
+        "id": event_id,
         "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch",
         "account": "123456789012",
@@ -223,8 +221,42 @@ def test_same_event_through_sns_and_eventbridge_posts_one_root(
             "configuration": {"metrics": []},
         },
     }
-    assert alarms.handle(bridge, runtime) == ["thread_repeat"]
-    assert len([c for c in slack.calls_to("chat.postMessage") if "thread_ts" not in c]) == 1
+
+
+def test_same_event_through_sns_and_eventbridge_posts_one_root(
+    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
+) -> None:
+    # The SNS copy and the EventBridge copy have different ids but announce one state change.
+    alarms.handle(load_event("sns-alarm-write-throttle.json"), runtime)
+    assert alarms.handle(_bridge_copy_of_the_sample_alarm("eb-0001"), runtime) == ["duplicate"]
+    assert method_names(slack) == ["chat.postMessage"]  # no second root, no thread reply
+
+
+def test_sns_and_eventbridge_copies_at_the_same_moment_post_one_root(
+    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
+) -> None:
+    """The EventBridge copy arrives while the SNS copy is still posting its root (two Lambda
+    invocations at once): neither has saved an incident yet, so only the claim on the state
+    change keeps the second from posting a root of its own."""
+    outcomes: list[list[str]] = []
+    started: list[bool] = []
+
+    def meanwhile(call: dict[str, Any]) -> None:
+        if call["method"] == "chat.postMessage" and not started:
+            started.append(True)
+            # A thread of its own, as a concurrent invocation would be; joined right here.
+            worker = threading.Thread(
+                target=lambda: outcomes.append(
+                    alarms.handle(_bridge_copy_of_the_sample_alarm("eb-0002"), runtime)
+                )
+            )
+            worker.start()
+            worker.join(timeout=30)
+
+    slack.on_call = meanwhile
+    assert alarms.handle(load_event("sns-alarm-write-throttle.json"), runtime) == ["post_root"]
+    assert outcomes == [["duplicate"]]
+    assert method_names(slack) == ["chat.postMessage"]
 
 
 def test_slack_429_then_success_posts_exactly_one_message(
