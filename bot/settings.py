@@ -184,6 +184,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     aws, slack, state = _table(raw, "aws"), _table(raw, "slack"), _table(raw, "state")
     audit, backups = _table(raw, "audit"), _table(raw, "backups")
     regions = _regions(aws.get("regions", ["us-east-1"]))
+    accounts = _accounts(raw.get("accounts", []), regions)
     return Settings(
         regions=regions,
         channels=_channels(_table(raw, "channels")),
@@ -214,8 +215,8 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         slack_secret_id=_str(slack, "slack", "secret_id", ""),
         aws_endpoint_url=_str(aws, "aws", "endpoint_url", "") or None,
         slack_api_url=_str(slack, "slack", "api_url", "") or None,
-        home_tables=_home_tables(_table(raw, "home").get("tables", [])),
-        accounts=_accounts(raw.get("accounts", []), regions),
+        home_tables=_home_tables(_table(raw, "home").get("tables", []), accounts),
+        accounts=accounts,
     )
 
 
@@ -371,15 +372,21 @@ def _policies(tables: dict[str, str]) -> dict[str, str]:
     return {name: _policy(text, f"retention.tables.{name}") for name, text in tables.items()}
 
 
-def _home_tables(value: Any) -> tuple[str, ...]:
+def _home_tables(value: Any, accounts: tuple[Account, ...]) -> tuple[str, ...]:
     expected = 'a list of tables like ["orders", "orders@us-west-2"]'
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError("home.tables", expected, value)
     for text in value:
         try:
-            parse_watched_table(text)
+            ref = parse_watched_table(text)
         except InvalidValue:
             raise ConfigError("home.tables", expected, text) from None
+        if ref.account and find_account(accounts, ref.account) is None:
+            # Found here, not as an error card on everyone's App Home later.
+            known = ", ".join(a.alias for a in accounts) or "none: add [[accounts]]"
+            raise ConfigError(
+                "home.tables", f"tables in configured accounts (known: {known})", text
+            )
     return tuple(value)
 
 

@@ -165,3 +165,34 @@ def test_accounts_must_be_a_list_of_tables() -> None:
         parse_settings({"accounts": {"id": "210987654321"}})
     assert caught.value.key == "accounts"
     assert "[[accounts]]" in str(caught.value)
+
+
+def test_home_tables_may_name_configured_accounts_by_alias_or_id() -> None:
+    settings = parse_settings(
+        {
+            "accounts": [_member()],
+            "home": {"tables": ["orders@payments-prod/us-west-2", "ledger@210987654321/us-east-1"]},
+        }
+    )
+    assert settings.home_tables == (
+        "orders@payments-prod/us-west-2",
+        "ledger@210987654321/us-east-1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("accounts", "known"),
+    [([_member()], "known: payments-prod"), ([], "known: none: add [[accounts]]")],
+    ids=["unknown-alias", "no-accounts-configured"],
+)
+def test_home_tables_in_an_unknown_account_fail_at_start_up(
+    accounts: list[dict[str, Any]], known: str
+) -> None:
+    raw: dict[str, Any] = {"home": {"tables": ["orders@payments-prd/us-west-2"]}}
+    if accounts:
+        raw["accounts"] = accounts
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    assert caught.value.key == "home.tables"
+    assert known in str(caught.value)
+    assert "orders@payments-prd/us-west-2" in str(caught.value)
