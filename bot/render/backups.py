@@ -46,8 +46,13 @@ def render_backup_list(
     price_per_gb_month: float,
     page: int = 0,
     page_size: int = 20,
+    filters: str = "",
 ) -> Message:
-    """One page of a table's backups, newest first, with totals, cost and the PITR window."""
+    """One page of a table's backups, newest first, with totals, cost and the PITR window.
+
+    ``filters`` are the command's options (`--type user --since 30d`): shown, and carried by
+    the "Show more" button so the next page lists the same backups.
+    """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     ordered = sorted(backups, key=lambda b: b.created, reverse=True)
     shown = ordered[page * page_size : (page + 1) * page_size]
@@ -64,9 +69,13 @@ def render_backup_list(
     if ordered:
         first = page * page_size + 1
         last = page * page_size + len(shown)
-        blocks.append(context(f"Showing {first}–{last} of {len(ordered)} · newest first"))
+        shown_filters = f" · `{escape(filters)}`" if filters else ""
+        blocks.append(
+            context(f"Showing {first}–{last} of {len(ordered)} · newest first{shown_filters}")
+        )
     if (page + 1) * page_size < len(ordered):
-        more = button("Show more", "backups_more", f"{table}|{page + 1}")
+        args = f"{table} {filters}" if filters else table
+        more = button("Show more", "backups_more", f"{args}|{page + 1}")
         blocks.append(actions(more))
     text = (
         f"{_count(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"

@@ -136,6 +136,35 @@ def test_backups_show_more_pages_through_a_long_list(
     assert "events-24" in json.dumps(second)
 
 
+def test_backups_show_more_keeps_the_type_and_since_filters(
+    runtime: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    runtime.extras["backup_pace"] = BackupPace.with_clock(FakeTime().clock, FakeTime().sleep)
+    asked: list[dict[str, Any]] = []
+    runtime.clients.on_event(
+        "provide-client-params.dynamodb.ListBackups", lambda params, **_: asked.append(params)
+    )
+    create_table("events")
+    for n in range(25):
+        back_dated_backup("events", f"events-{n:02d}", clock.current - timedelta(hours=n + 1))
+    post_command("backups events --since 40h --type user", response_url=slack.response_url("f0"))
+    drain_work(runtime)
+    (first,) = slack.responses("f0")
+    assert "--type user --since 40h" in json.dumps(first, ensure_ascii=False)  # shown
+    value = button_value(first, "backups_more")
+    assert value == "events --type user --since 40h|1"
+    asked.clear()
+    press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("f1"))
+    drain_work(runtime)
+    (second,) = slack.responses("f1")
+    assert "Showing 21–25 of 25" in json.dumps(second, ensure_ascii=False)
+    # The second page asks AWS for the same backups as the first (moto ignores both filters,
+    # so the request is what proves it).
+    assert asked
+    assert all(p["BackupType"] == "USER" for p in asked)
+    assert all(p["TimeRangeLowerBound"] == clock.current - timedelta(hours=40) for p in asked)
+
+
 def test_backups_of_a_missing_table_says_so(runtime: Runtime, slack: SlackSink) -> None:
     post_command("backups nope", response_url=slack.response_url("missing"))
     drain_work(runtime)

@@ -30,7 +30,7 @@ from bot.domain.backups import BackupInfo, check_backup_name, default_backup_nam
 from bot.domain.commands import Backup, Backups, Prune, parse_command
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
-from bot.domain.policy import RetentionPolicy, parse_policy
+from bot.domain.policy import RetentionPolicy, parse_policy, short_duration
 from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
 from bot.domain.refs import TableRef
 from bot.domain.retention import PruneOutcome, PrunePlan, plan_prune
@@ -97,10 +97,10 @@ def backups(cmd: Backups, request: Request) -> None:
 
 @action("backups_more", permission="backups")
 def backups_more(value: str, request: Request) -> None:
-    """The "Show more" button: the next page of the same table's backups."""
-    table, _, page = value.rpartition("|")
+    """The "Show more" button: the next page of the same table's backups, same filters."""
+    args, _, page = value.rpartition("|")
     try:
-        cmd = parse_command(f"backups {table}", request.now)
+        cmd = parse_command(f"backups {args}", request.now)
         number = int(page)
     except (OpsbotError, ValueError):
         raise OpsbotError("This button is not valid any more; run `/ddb backups` again.") from None
@@ -137,7 +137,16 @@ def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
         price_per_gb_month=runtime.settings.backup_price_per_gb_month,
         page=page,
         page_size=PAGE_SIZE,
+        filters=_filters(cmd),
     )
+
+
+def _filters(cmd: Backups) -> str:
+    """The options of a backups command as typed, so "Show more" can repeat them."""
+    parts = [] if cmd.backup_type == "all" else [f"--type {cmd.backup_type}"]
+    if cmd.since is not None:
+        parts.append(f"--since {short_duration(cmd.since)}")
+    return " ".join(parts)
 
 
 # --- /ddb backup -----------------------------------------------------------------------
