@@ -54,12 +54,48 @@ def start_restore(dynamodb: Any, plan: RestorePlan) -> StartedRestore:
                 RestoreDateTime=plan.at,
             )
     except ClientError as exc:
+        if error_code(exc) == "TableAlreadyExistsException":
+            ours = _started_by_a_lost_attempt(dynamodb, plan)
+            if ours is not None:
+                return ours
         raise _restore_error(exc, plan) from exc
     description = response.get("TableDescription") or {}
     return StartedRestore(
         request_id=str(response.get("ResponseMetadata", {}).get("RequestId", "")),
         target_arn=str(description.get("TableArn", "")),
         status=str(description.get("TableStatus", "CREATING")),
+    )
+
+
+def _started_by_a_lost_attempt(dynamodb: Any, plan: RestorePlan) -> StartedRestore | None:
+    """The restore an earlier attempt of this very call started, if that is what is there.
+
+    When AWS starts a restore but its answer is lost (a timeout, a dropped connection),
+    botocore retries the call, and the retry finds the new table the first attempt created.
+    The target did not exist when the plan was re-validated a moment ago, so a table being
+    restored right now from the plan's source (and time or backup) is ours: follow it
+    instead of reporting that it already exists. Its request id went with the lost answer.
+    """
+    try:
+        table = dynamodb.describe_table(TableName=plan.target)["Table"]
+    except ClientError:
+        return None
+    summary = table.get("RestoreSummary") or {}
+    if not summary.get("RestoreInProgress"):
+        return None
+    if plan.kind == "backup":
+        ours = summary.get("SourceBackupArn") == plan.backup_arn
+    else:
+        source = str(summary.get("SourceTableArn", ""))
+        ours = source.endswith(f":table/{plan.source_table}")
+        if ours and plan.at is not None and not plan.latest:
+            ours = _aware(summary.get("RestoreDateTime")) == plan.at
+    if not ours:
+        return None
+    return StartedRestore(
+        request_id="",
+        target_arn=str(table.get("TableArn", "")),
+        status=str(table.get("TableStatus", "CREATING")),
     )
 
 

@@ -138,9 +138,10 @@ def run_restore(plan: Plan, request: Request) -> None:
     started = start_restore(
         clients_in(runtime, account or None)("dynamodb", checked.region), checked
     )
-    request.record_action(
-        started.request_id, f"/ddb restore {checked.source_table} --to {checked.target}"
-    )
+    if started.request_id:  # none when a retry found the restore its lost attempt started
+        request.record_action(
+            started.request_id, f"/ddb restore {checked.source_table} --to {checked.target}"
+        )
     job = RestoreJob(
         id=job_id_for(now, plan.id[:8]),
         source_table=checked.source_table,
