@@ -312,7 +312,10 @@ def test_silence_button_stores_the_silence_and_says_so_in_the_thread(
     # A repeat while silenced posts nothing more.
     before = len(slack.calls_to("chat.postMessage"))
     again = load_event("sns-alarm-write-throttle.json")
-    again["Records"][0]["Sns"]["MessageId"] = "repeat-while-silenced"
+    sns = again["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    message["StateChangeTime"] = "2026-11-22T09:50:10.000+0000"  # a later change to ALARM
+    sns["Message"], sns["MessageId"] = json.dumps(message), "repeat-while-silenced"
     assert alarm_function.handle(again, runtime) == ["suppress"]
     assert len(slack.calls_to("chat.postMessage")) == before
 
