@@ -40,6 +40,8 @@ class Bytecode {
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.compile(),
       'after:package:createDeploymentArtifacts': () => this.addTopLevel(),
+      // `osls deploy function -f NAME` packages the same code on its own.
+      'before:deploy:function:packageFunction': () => this.compile(),
     };
   }
 
