@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.aws import prune_runs
 from bot.aws.backups import (
@@ -32,7 +32,7 @@ from bot.aws.backups import (
     table_arn,
 )
 from bot.aws.state import record_bot_action
-from bot.domain.accounts import AccountUnavailable
+from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.backups import BackupInfo, total_bytes
 from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
 from bot.domain.policy import parse_policy
@@ -105,16 +105,30 @@ def _event_time(event: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
-    """One task per table with a policy, in every managed account x region."""
-    settings, pace = runtime.settings, pace_for(runtime)
+class PlaceTables(NamedTuple):
+    """The tables of one managed account and region, or why they could not be listed."""
+
+    place: Account | None
+    region: str
+    member: str  # the member account's id; '' for the account opsbot runs in
+    dynamodb: Any = None
+    names: tuple[str, ...] = ()
+    error: str = ""
+    partition: str = ""
+    owner: str = ""  # the account id in the tables' ARNs
+
+    def arn(self, table: str) -> str:
+        """The ARN of one of these tables (for its retention tag)."""
+        return table_arn(self.partition, self.region, self.owner, table)
+
+
+def managed_tables(runtime: Runtime) -> Iterator[PlaceTables]:
+    """Every managed account and region with its tables. An account whose role cannot be
+    assumed is tried once per call and yields its error for each of its regions."""
     partition, home_id = caller_account(runtime.client("sts"))
-    tasks: list[PruneTask] = []
-    skipped = 0
-    failed: dict[str, str] = {}  # account id -> why: one AssumeRole attempt per run
+    failed: dict[str, str] = {}  # account id -> why
     for place, region in places(runtime):
         member = place.id if place is not None and not place.is_home else ""
-        owner = place.id if place is not None else home_id
         try:
             if member in failed:
                 raise AccountUnavailable(failed[member], account_id=member)
@@ -123,6 +137,20 @@ def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
         except AccountUnavailable as exc:
             if member:
                 failed[member] = exc.message
+            yield PlaceTables(place, region, member, error=exc.message)
+            continue
+        owner = place.id if place is not None else home_id
+        yield PlaceTables(place, region, member, dynamodb, tuple(names), "", partition, owner)
+
+
+def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
+    """One task per table with a policy, in every managed account x region."""
+    settings, pace = runtime.settings, pace_for(runtime)
+    tasks: list[PruneTask] = []
+    skipped = 0
+    for listed in managed_tables(runtime):
+        region, member = listed.region, listed.member
+        if listed.error:
             # Reported in the digest (one line per account and region), never retried forever.
             tasks.append(
                 PruneTask(
@@ -131,14 +159,14 @@ def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
                     EVERY_TABLE,
                     "",
                     source="account",
-                    error=exc.message,
+                    error=listed.error,
                     account=member,
                 )
             )
             continue
-        for name in names:
+        for name in listed.names:
             try:
-                tag = retention_tag(dynamodb, table_arn(partition, region, owner, name), pace=pace)
+                tag = retention_tag(listed.dynamodb, listed.arn(name), pace=pace)
                 resolved = resolve_policy(
                     name,
                     tag=tag,

@@ -14,18 +14,14 @@ from botocore.exceptions import ClientError
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.backups import (
-    caller_account,
     create_backup,
     delete_backups,
     describe_table_arn,
     list_backups,
-    list_tables,
     retention_tag,
-    table_arn,
 )
 from bot.aws.errors import translate
 from bot.aws.tables import pitr_window
-from bot.domain.accounts import AccountUnavailable
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
 from bot.domain.commands import Backup, Backups, Prune, parse_command
 from bot.domain.confirmations import Plan
@@ -47,8 +43,8 @@ from bot.render.message import Message, context, section
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message, create_plan
-from bot.slack.places import clients_in, label_of, places
-from bot.slack.prune_runs import pace_for, start_manual_run
+from bot.slack.places import clients_in, label_of
+from bot.slack.prune_runs import managed_tables, pace_for, start_manual_run
 from bot.slack.resolve import resolve_table
 
 log = logging.getLogger(__name__)
@@ -300,28 +296,18 @@ def _show(request: Request, channel: str, ts: str, message: Message) -> None:
 def _prune_all(cmd: Prune, request: Request) -> None:
     runtime, now = request.runtime, request.now
     settings, pace = runtime.settings, pace_for(runtime)
-    partition, home_id = caller_account(runtime.client("sts"))
     outcomes: list[PruneOutcome] = []
     tasks: list[dict[str, Any]] = []
-    failed: dict[str, str] = {}  # account id -> why: one AssumeRole attempt per command
-    for place, region in places(runtime):
-        member = place.id if place is not None and not place.is_home else ""
-        owner = place.id if place is not None else home_id
-        try:
-            if member in failed:
-                raise AccountUnavailable(failed[member], account_id=member)
-            client = clients_in(runtime, place)("dynamodb", region)
-            names = list_tables(client)
-        except AccountUnavailable as exc:
-            if member:
-                failed[member] = exc.message
-            where = f"{label_of(runtime, place) or member}/{region}"
-            outcomes.append(PruneOutcome(f"{where} (every table)", planned=0, error=exc.message))
+    for listed in managed_tables(runtime):
+        region, member, client = listed.region, listed.member, listed.dynamodb
+        if listed.error:
+            where = f"{label_of(runtime, listed.place) or member}/{region}"
+            outcomes.append(PruneOutcome(f"{where} (every table)", planned=0, error=listed.error))
             continue
-        for name in names:
+        for name in listed.names:
             shown = _shown(_member_ref(name, region, member, runtime), runtime)
             try:
-                tag = retention_tag(client, table_arn(partition, region, owner, name), pace=pace)
+                tag = retention_tag(client, listed.arn(name), pace=pace)
                 resolved = _resolve(runtime, name, tag, cmd.flags)
                 if resolved.policy is None:
                     continue
