@@ -23,10 +23,10 @@ from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
 from bot.domain.policy import POLICY_FORM, parse_policy
 from bot.domain.refs import parse_watched_table
+from bot.domain.regions import region_code
 from bot.domain.times import parse_duration
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$|^#[a-z0-9_-]{1,80}$")
 _SLACK_ID = re.compile(r"^[UWSC][A-Z0-9]{2,}$")
 SEVERITIES = ("critical", "security", "warning", "info", "ignore")
@@ -276,7 +276,7 @@ def _regions(value: Any) -> tuple[str, ...]:
             "aws.regions", 'a non-empty list of region codes like ["us-west-2"]', value
         )
     for region in value:
-        if not isinstance(region, str) or not _REGION.fullmatch(region):
+        if region_code(region) is None:
             raise ConfigError("aws.regions", "region codes like us-west-2", region)
     return tuple(value)
 
@@ -437,7 +437,7 @@ def _account(item: Mapping[str, Any], key: str, default_regions: tuple[str, ...]
         not isinstance(alias, str)
         or not ALIAS.fullmatch(alias)
         or ACCOUNT_ID.fullmatch(alias)
-        or _REGION.fullmatch(alias)
+        or region_code(alias)
     ):
         raise ConfigError(
             f"{key}.alias",

@@ -76,8 +76,14 @@ def total_bytes(backups: Iterable[BackupInfo]) -> int:
 def default_backup_name(table: str, now: datetime) -> str:
     """``<table>-<UTC yyyymmdd-hhmm>``, made into a valid DynamoDB backup name."""
     stamp = now.astimezone(UTC).strftime("%Y%m%d-%H%M")
-    base = _NOT_NAME_CHAR.sub("-", table).strip("-") or "backup"
-    return f"{base[: _NAME_MAX - len(stamp) - 1]}-{stamp}"
+    return derived_name(table, f"-{stamp}", fallback="backup")
+
+
+def derived_name(table: str, suffix: str, *, fallback: str) -> str:
+    """``table`` with ``suffix``, made into a name DynamoDB accepts for a table or a backup
+    (the same rule): other characters become `-`, and the table part is cut to fit 255."""
+    base = _NOT_NAME_CHAR.sub("-", table).strip("-") or fallback
+    return base[: _NAME_MAX - len(suffix)] + suffix
 
 
 def check_backup_name(name: str) -> str:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain.accounts import ALIAS
 from bot.domain.errors import InvalidValue
+from bot.domain.regions import region_code
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-# An account alias (lowercase letters, digits, `-`) or a 12-digit account id.
-ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def parse_table_ref(text: str) -> TableRef:
         )
     if at and "/" in region:
         account, _, region = region.partition("/")
-        if not ACCOUNT.fullmatch(account):
+        if not ALIAS.fullmatch(account):  # an alias, or a 12-digit id (which fits it too)
             raise InvalidValue(
                 f"`{account[:40]}` is not an account alias or 12-digit id "
                 "(like `orders@payments-prod/us-west-2`)"
@@ -59,7 +58,7 @@ def parse_table_ref(text: str) -> TableRef:
 
 def parse_region(text: str) -> str:
     """An AWS region code, or InvalidValue."""
-    if not REGION.fullmatch(text):
+    if region_code(text) is None:
         raise InvalidValue(f"`{text[:40]}` is not an AWS region code (like `us-west-2`)")
     return text
 

@@ -3,14 +3,14 @@ what the watcher does at each check. Pure; `now` is always passed in."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.backups import BackupInfo
+from bot.domain.backups import BackupInfo, derived_name
 from bot.domain.errors import Conflict, LimitReached, UsageError
+from bot.domain.refs import TABLE_NAME
 from bot.domain.tables import PitrWindow
 from bot.domain.times import format_duration, format_relative, format_utc
 
@@ -43,8 +43,6 @@ NOT_INHERITED = (
 # What the "Copy settings" button copies from the source table.
 COPYABLE = ("TTL", "tags", "point-in-time recovery", "deletion protection")
 
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_.-]+")
 
 IN_PROGRESS = "restoring"
 COMPLETED = "completed"
@@ -140,8 +138,7 @@ class RestorePlan:
 def default_target(table: str, now: datetime) -> str:
     """``<table>-restored-<UTC yyyymmdd-hhmm>``, cut to DynamoDB's 255-character limit."""
     suffix = "-restored-" + now.astimezone(UTC).strftime("%Y%m%d-%H%M")
-    base = _NOT_NAME_CHAR.sub("-", table).strip("-") or "table"
-    return base[: 255 - len(suffix)] + suffix
+    return derived_name(table, suffix, fallback="table")
 
 
 def describe_window(window: PitrWindow, now: datetime) -> str:
@@ -170,7 +167,7 @@ def plan_restore(
     ``in_progress`` how many restores are running in the account.
     """
     target = request.to or default_target(request.table, now)
-    if not _TABLE_NAME.match(target):
+    if not TABLE_NAME.match(target):
         raise UsageError(
             f"`{target[:60]}` is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)",
             RESTORE_USAGE,

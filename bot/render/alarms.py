@@ -7,7 +7,6 @@ link. ``mention`` is the exception: it comes from our own configuration (``<!sub
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from bot.domain.alarms import (
@@ -33,6 +32,7 @@ from bot.render.message import (
     header,
     link,
     section,
+    user_mention,
 )
 
 STATE_EMOJI = {
@@ -42,7 +42,6 @@ STATE_EMOJI = {
 }
 SILENCE_CHOICES = (("Silence 1h", 3600), ("Silence 4h", 14400))
 REASON_LIMIT = 600
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def _key(event: AlarmEvent) -> str:
@@ -276,7 +275,7 @@ def render_resolved_reply(event: AlarmEvent, opened_at: datetime, now: datetime)
 
 def render_silenced(alarm_name: str, until: datetime, by_user: str) -> Message:
     """The notice that someone silenced an alarm, and until when."""
-    who = f"<@{by_user}>" if _SLACK_USER.match(by_user) else escape(by_user)
+    who = user_mention(by_user) or escape(by_user)
     line = (
         f":mute: {who} silenced *{escape(alarm_name)}* until {format_utc(until)}. "
         "Its alarms post nothing until then; a resolve still updates the open message."

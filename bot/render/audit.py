@@ -6,7 +6,6 @@ messages, even table and backup names) is caller-controlled and is escaped here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
@@ -23,6 +22,7 @@ from bot.render.message import (
     fields_section,
     link,
     section,
+    user_mention,
 )
 
 SEVERITY_EMOJI = {
@@ -38,7 +38,6 @@ SOURCE_LABELS = {
 MORE_ACTION_ID = "who_changed_more"
 _SECTION_LIMIT = 2900  # Slack allows 3000 characters per section text
 _MAX_LINE_BLOCKS = 45  # leaves room for the header, footer and button under the 50-block cap
-_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def table_console_url(region: str, table: str) -> str:
@@ -69,7 +68,7 @@ def _who(actor: Actor) -> str:
     """Safe mrkdwn for the actor: name, role, MFA."""
     if actor.slack_user:
         user = actor.slack_user
-        mention = f"<@{user}>" if _SLACK_ID.match(user) else escape(f"@{user}")
+        mention = user_mention(user) or escape(f"@{user}")
         return f"{mention} via opsbot" + (f" (role {escape(actor.role)})" if actor.role else "")
     if actor.identity_type == "AWSService":
         return f"AWS service {escape(actor.name)}"

@@ -67,6 +67,13 @@ def _cut(text: str, limit: int) -> str:
 
 
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def user_mention(user: str) -> str | None:
+    """`<@U0123>` when ``user`` is a Slack user id; None for anything else (a name from AWS
+    or an event), which callers escape instead of letting it become a mention."""
+    return f"<@{user}>" if _SLACK_USER_ID.match(user) else None
 
 
 def section(text: str, *, fields: list[str] | None = None, accessory: Block | None = None) -> Block:
