@@ -23,6 +23,7 @@ from bot.aws.secrets import SlackCredentials
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import parse_settings
+from tests.conftest import create_state_table
 
 EVENTS = Path(__file__).resolve().parent.parent / "tests" / "events"
 REGION = "us-west-2"
@@ -45,27 +46,12 @@ def _with(event: dict[str, Any], message_id: str, at: datetime, state: str) -> d
     return changed
 
 
-def _create_state_table() -> None:
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=STATE_TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def measure() -> dict[str, float | int]:
     """Calls per notification kind, the worst case reported against its target."""
     from functions import alarms
 
     with mock_aws(), SlackSink() as sink:
-        _create_state_table()
+        create_state_table(boto3.client("dynamodb", region_name=REGION), STATE_TABLE)
         settings = parse_settings(
             {"aws": {"regions": [REGION]}, "channels": {"default": "C0ALARMS1"}}
         )

@@ -26,20 +26,9 @@ def _runtime() -> Any:
 
     from bot.runtime import Runtime
     from bot.settings import parse_settings
+    from tests.conftest import create_state_table
 
-    client = boto3.client("dynamodb", region_name=REGION)
-    client.create_table(
-        TableName="opsbot-state",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(boto3.client("dynamodb", region_name=REGION))
     settings = parse_settings({"aws": {"regions": [REGION]}, "state": {"table": "opsbot-state"}})
     return Runtime(settings, clock=lambda: NOW)
 
