@@ -9,7 +9,7 @@ with the decorators here; `load_handlers()` imports every module listed in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from bot.domain.authz import Role
 from bot.domain.confirmations import Plan
 from bot.render.message import Message
 from bot.runtime import Runtime
+from bot.slack.confirmations import create_plan
 from bot.slack.notifier import Posted
 from bot.slack.work import WorkItem
 
@@ -68,6 +69,23 @@ class Request:
             slack_user=user or self.user,
             command=command,
             now=self.runtime.epoch(),
+        )
+
+    def create_plan(
+        self, *, kind: str, action: str, summary: str, payload: Mapping[str, Any]
+    ) -> Plan:
+        """Store a plan only this request's user may confirm, in this channel, valid for the
+        configured `confirm.ttl`; its executor is the one registered for ``kind``."""
+        return create_plan(
+            self.runtime.state,
+            kind=kind,
+            action=action,
+            requester=self.user,
+            channel=self.channel,
+            now=self.now,
+            ttl_s=self.runtime.settings.confirm_ttl.total_seconds(),
+            summary=summary,
+            payload=payload,
         )
 
     def post(self, message: Message, *, thread_ts: str | None = None) -> Posted:

@@ -30,7 +30,6 @@ from bot.render.alarms import render_silenced
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.confirmations import create_plan
 from bot.slack.handlers.status import status
 from bot.slack.places import clients_in, label_of, places
 from bot.slack.resolve import resolve_table
@@ -132,14 +131,9 @@ def recommend(cmd: Alarms, request: Request) -> None:
             render_recommendation(plan_of, topic_arn=topic, plan_id=None, requester=request.user)
         )
         return
-    plan = create_plan(
-        runtime.state,
+    plan = request.create_plan(
         kind=PLAN_KIND,
         action=cmd.action,
-        requester=request.user,
-        channel=request.channel,
-        now=request.now,
-        ttl_s=runtime.settings.confirm_ttl.total_seconds(),
         summary=(
             f"create {len(plan_of.create)} recommended "
             f"alarm{'s' if len(plan_of.create) != 1 else ''} for `{ref.name}` in {ref.region}"

@@ -42,7 +42,7 @@ from bot.render.confirm import confirmation_actions
 from bot.render.message import Message, context, section
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.confirmations import attach_message, create_plan
+from bot.slack.confirmations import attach_message
 from bot.slack.places import clients_in, label_of
 from bot.slack.prune_runs import managed_tables, pace_for, start_manual_run
 from bot.slack.resolve import resolve_table
@@ -188,14 +188,9 @@ def prune(cmd: Prune, request: Request) -> None:
     if not cmd.apply or not plan.to_delete:
         request.reply(render_prune_plan(shown, plan, policy, now, price, apply=cmd.apply))
         return
-    stored = create_plan(
-        runtime.state,
+    stored = request.create_plan(
         kind="prune",
         action="prune:apply",
-        requester=request.user,
-        channel=request.channel,
-        now=now,
-        ttl_s=runtime.settings.confirm_ttl.total_seconds(),
         summary=f"prune {len(plan.to_delete)} backups of `{shown}`",
         payload={
             "table": ref.name,
@@ -335,14 +330,9 @@ def _prune_all(cmd: Prune, request: Request) -> None:
     if not cmd.apply or not tasks:
         request.reply(summary)
         return
-    stored = create_plan(
-        runtime.state,
+    stored = request.create_plan(
         kind="prune",
         action="prune:apply",
-        requester=request.user,
-        channel=request.channel,
-        now=now,
-        ttl_s=settings.confirm_ttl.total_seconds(),
         summary=f"prune {sum(len(t['arns']) for t in tasks)} backups of {len(tasks)} tables",
         payload={"all": True, "tasks": tasks},
     )

@@ -49,7 +49,7 @@ from bot.render.restores import (
 )
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.confirmations import attach_message, create_plan
+from bot.slack.confirmations import attach_message
 from bot.slack.places import clients_in
 from bot.slack.resolve import resolve_table
 from bot.slack.restore_watch import job_account_label
@@ -74,14 +74,9 @@ def restore(cmd: Restore, request: Request) -> None:
     wanted = RestoreRequest(ref.name, ref.region, cmd.at, cmd.latest, cmd.backup, cmd.to)
     plan = validate_restore(runtime, wanted, request.now, account=account)
     ttl = runtime.settings.confirm_ttl
-    stored = create_plan(
-        runtime.state,
+    stored = request.create_plan(
         kind="restore",
         action="restore",
-        requester=request.user,
-        channel=request.channel,
-        now=request.now,
-        ttl_s=ttl.total_seconds(),
         summary=plan.summary,
         payload={**plan.to_payload(), "account": account},
     )
@@ -229,14 +224,9 @@ def pitr(cmd: Pitr, request: Request) -> None:
         )
         return
     ttl = runtime.settings.confirm_ttl
-    stored = create_plan(
-        runtime.state,
+    stored = request.create_plan(
         kind="pitr-off",
         action="pitr:off",
-        requester=request.user,
-        channel=request.channel,
-        now=request.now,
-        ttl_s=ttl.total_seconds(),
         summary=f"turn point-in-time recovery off for `{ref.name}` in "
         f"{f'{label}/' if label else ''}{ref.region}",
         payload={"table": ref.name, "region": ref.region, "account": account},
