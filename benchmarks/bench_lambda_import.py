@@ -28,8 +28,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from tests.deploy.test_template import _BYTECODE_AUDIT, lambda_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +51,6 @@ def _run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
     if result.returncode != 0:
         raise RuntimeError(f"{args[1:3]} exited {result.returncode}: {result.stderr[-2000:]}")
     return result.stdout
-
-
-def _python() -> str:
-    try:
-        return lambda_python()
-    except pytest.fail.Exception as exc:  # a BaseException: the runner would not catch it
-        raise RuntimeError(str(exc)) from None
 
 
 def _install_runtime(python: str, target: Path) -> None:
@@ -94,7 +85,7 @@ def measure() -> dict[str, float | int]:
     """The stale-bytecode count, then ratio and medians per functions/* module."""
     if not BUNDLE.is_file():
         raise RuntimeError("run `make package` (scripts/package.sh) first")
-    python = _python()
+    python = lambda_python()
     figures: dict[str, float | int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         shipped, stripped, runtime = (Path(tmp) / d for d in ("shipped", "stripped", "runtime"))

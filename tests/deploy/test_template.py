@@ -691,7 +691,10 @@ def lambda_python() -> str:
         probe = [candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"]
         if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
             return candidate
-    pytest.fail("no Python 3.12 found (scripts/package.sh needs one too): set OPSBOT_PYTHON_BIN")
+    # An error, not pytest.fail: benchmarks/bench_lambda_import.py calls this outside pytest.
+    raise RuntimeError(
+        "no Python 3.12 found (scripts/package.sh needs one too): set OPSBOT_PYTHON_BIN"
+    )
 
 
 # Run by Python 3.12 in the extracted bundle: every module whose bytecode 3.12 would not
