@@ -76,22 +76,21 @@ def load_run(state: StateStore, run_id: str) -> dict[str, Any] | None:
 
 def checkpoint_deleted(state: StateStore, run_id: str, key: str, backup: BackupInfo) -> None:
     """Remember that one backup of the table is deleted (idempotent)."""
-    state.client.update_item(
-        TableName=state.table_name,
-        Key=serialize({"pk": job_pk(KIND), "sk": table_sk(run_id, key)}),
-        UpdateExpression="ADD #d :b",
-        ExpressionAttributeNames={"#d": "done"},
-        ExpressionAttributeValues={":b": {"SS": [f"{backup.size_bytes or 0}|{backup.arn}"]}},
-    )
+    _add_backup(state, run_id, key, "done", backup)
 
 
 def checkpoint_deleting(state: StateStore, run_id: str, key: str, backup: BackupInfo) -> None:
     """Announce that one backup of the table is about to be deleted (idempotent)."""
+    _add_backup(state, run_id, key, "deleting", backup)
+
+
+def _add_backup(state: StateStore, run_id: str, key: str, field: str, backup: BackupInfo) -> None:
+    """Add `size|arn` of ``backup`` to the string set ``field`` of the table's record."""
     state.client.update_item(
         TableName=state.table_name,
         Key=serialize({"pk": job_pk(KIND), "sk": table_sk(run_id, key)}),
         UpdateExpression="ADD #d :b",
-        ExpressionAttributeNames={"#d": "deleting"},
+        ExpressionAttributeNames={"#d": field},
         ExpressionAttributeValues={":b": {"SS": [f"{backup.size_bytes or 0}|{backup.arn}"]}},
     )
 
