@@ -7,7 +7,6 @@ tests can inject any piece.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -27,28 +26,29 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
 class Runtime:
     """The services a handler needs, created on first use."""
 
-    settings: Settings
-    clock: Callable[[], datetime] = utc_now
-    aws: AwsClients | None = None
-    credentials_override: SlackCredentials | None = None
-    notifier_override: Notifier | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.aws is None:
-            self.aws = AwsClients(
-                default_region=self.settings.default_region,
-                endpoint_url=self.settings.aws_endpoint_url,
-            )
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        aws: AwsClients | None = None,
+        credentials_override: SlackCredentials | None = None,
+        notifier_override: Notifier | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.aws: AwsClients = aws or AwsClients(
+            default_region=settings.default_region, endpoint_url=settings.aws_endpoint_url
+        )
+        self.credentials_override = credentials_override
+        self.notifier_override = notifier_override
+        self.extras: dict[str, Any] = {}
 
     @property
     def clients(self) -> AwsClients:
         """The AWS client factory."""
-        assert self.aws is not None
         return self.aws
 
     def client(self, service: str, region: str | None = None) -> Any:

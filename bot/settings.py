@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from bot.domain.accounts import ACCOUNT_ID, ALIAS, ROLE_ARN, Account, find_accou
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
 from bot.domain.policy import POLICY_FORM, parse_policy
+from bot.domain.records import frozen
 from bot.domain.refs import parse_watched_table
 from bot.domain.regions import region_code
 from bot.domain.times import parse_duration
@@ -41,7 +42,7 @@ class ConfigError(Exception):
         self.key = key
 
 
-@dataclass(frozen=True)
+@frozen
 class Route:
     """Send an event to ``channel`` when the JMESPath ``when`` is truthy over it."""
 
@@ -50,7 +51,7 @@ class Route:
     mention: str | None = None  # "here" or "channel": pinged on ALARM / critical
 
 
-@dataclass(frozen=True)
+@frozen
 class Channels:
     """Where each kind of message goes unless a route says otherwise."""
 
@@ -64,7 +65,7 @@ class Channels:
         return getattr(self, kind, None) or self.default
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     """Everything opsbot reads from configuration."""
 

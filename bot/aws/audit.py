@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.aws.errors import error_code, is_throttling
 from bot.aws.state import StateStore, audit_pk, deserialize, request_pk, serialize
 from bot.domain.audit import Actor, AuditEvent, attributed, history_sort_key
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def attribute_all(state: StateStore, events: Sequence[AuditEvent]) -> list[Audit
 # --- the install marker -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Installed:
     """Since when the history is complete, and the accounts it holds events of."""
 
@@ -245,7 +245,7 @@ def mark_installed(
 # --- reading the history ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class HistoryPage:
     """One page of a table's history, newest first, and where the next page starts."""
 
@@ -302,7 +302,7 @@ def query_history(
 # --- CloudTrail LookupEvents (the fallback) ---------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class LookupPage:
     """CloudTrail records found for a table, and where the next page starts."""
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from bot.aws.errors import THROTTLING_CODES, error_code, translate
 from bot.domain.backups import BackupInfo, from_summary
 from bot.domain.errors import Conflict, LimitReached, OpsbotError, TableNotFound
 from bot.domain.prune_jobs import RETENTION_TAG
+from bot.domain.records import frozen
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class RateLimiter:
             self._next = now + self.interval
 
 
-@dataclass
+@frozen
 class BackupPace:
     """The rate limiters and the backoff sleep shared by one process's backup calls."""
 
@@ -130,7 +131,7 @@ def list_backups(
     return sorted(found, key=lambda b: b.created, reverse=True)
 
 
-@dataclass(frozen=True)
+@frozen
 class CreatedBackup:
     """A backup CreateBackup started, and the AWS request id that started it."""
 
@@ -208,7 +209,7 @@ def _delete_error(exc: ClientError) -> OpsbotError:
     return OpsbotError(f"{code}: {message}")
 
 
-@dataclass
+@frozen
 class Deletions:
     """What deleting a list of backups did."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.state import StateStore, alarm_pk
 from bot.domain.alarms import AlarmEvent, AlarmState, Incident, MetricRef
+from bot.domain.records import frozen
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ MAX_SILENCE_S = 7 * 86400
 # --- incidents -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class PostedCopy:
     """One posted root message of an incident: the destination asked for and where it landed."""
 
@@ -40,7 +40,7 @@ class PostedCopy:
     ts: str
 
 
-@dataclass(frozen=True)
+@frozen
 class IncidentRecord:
     """An incident as stored: the domain incident, every posted copy, and a root post in progress.
 

@@ -4,7 +4,6 @@ the settings a restored table does not inherit. Every function takes its client.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.aws.state import StateStore, job_pk
 from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, from_summary
 from bot.domain.errors import OpsbotError
+from bot.domain.records import frozen
 from bot.domain.restores import IN_PROGRESS, RestoreJob, RestorePlan, TargetState
 from bot.domain.tables import PitrWindow
 from bot.render.message import escape
@@ -25,7 +25,7 @@ JOB_KEEP_S = 30 * 86400
 _NOT_FOUND = ("ResourceNotFoundException", "TableNotFoundException")
 
 
-@dataclass(frozen=True)
+@frozen
 class StartedRestore:
     """A restore call AWS accepted."""
 
@@ -244,7 +244,7 @@ def enqueue_check(sqs: Any, queue_url: str, job_id: str, check: int, *, delay_s:
 # ---- copy settings -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class CopiedSettings:
     """What the copy applied, what the source did not have, and the AWS request ids."""
 

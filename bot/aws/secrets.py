@@ -11,11 +11,13 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from bot.domain.records import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class SlackCredentials:
     """The bot token and the signing secret (repr hides both)."""
 

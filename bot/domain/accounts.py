@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from bot.domain.errors import OpsbotError
+from bot.domain.records import frozen
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -21,7 +21,7 @@ ROLE_ARN = re.compile(
 MAX_CHOICES = 10
 
 
-@dataclass(frozen=True)
+@frozen
 class Account:
     """One AWS account: its id, the alias users type and read, and how opsbot reaches it."""
 

@@ -7,18 +7,18 @@ Pure: the adapter turns DescribeAlarms / DescribeTable answers into the values h
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from bot.domain.alarms import AlarmState, describe_condition
+from bot.domain.records import frozen
 
 DYNAMODB = "AWS/DynamoDB"
 DAX = "AWS/DAX"
 
 
-@dataclass(frozen=True)
+@frozen
 class AlarmSummary:
     """One alarm as `/ddb alarms` lists it."""
 
@@ -62,7 +62,7 @@ _MISSING_IS_FINE = "notBreaching"
 REPLICATION_LATENCY_MS = 60_000.0
 
 
-@dataclass(frozen=True)
+@frozen
 class AlarmSpec:
     """A metric alarm opsbot would create: enough to call PutMetricAlarm."""
 
@@ -179,7 +179,7 @@ def recommended_alarms(
     return tuple(specs)
 
 
-@dataclass(frozen=True)
+@frozen
 class ExistingAlarm:
     """An alarm already in the region: its name and what it watches (single-metric alarms)."""
 
@@ -194,7 +194,7 @@ class ExistingAlarm:
         return (self.namespace, self.metric, frozenset(self.dimensions))
 
 
-@dataclass(frozen=True)
+@frozen
 class Recommendation:
     """Recommended alarms to create, and the ones already covered (with the covering alarm)."""
 

@@ -16,13 +16,14 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import quote
 
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 from bot.domain.regions import region_code
 from bot.domain.times import parse_aws_time
 
@@ -38,7 +39,7 @@ class AlarmState(StrEnum):
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
 
 
-@dataclass(frozen=True)
+@frozen
 class MetricRef:
     """One metric an alarm watches, or (``expression`` set) a metric-math expression."""
 
@@ -57,7 +58,7 @@ class MetricRef:
         return next((v for n, v in self.dimensions if n == name), None)
 
 
-@dataclass(frozen=True)
+@frozen
 class AlarmSubject:
     """What the alarm is about, taken from the metrics' dimensions."""
 
@@ -83,7 +84,7 @@ class AlarmSubject:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class AlarmEvent:
     """One state change of one alarm, whichever way it was delivered."""
 
@@ -751,7 +752,7 @@ def parse_eventbridge_alarm(event: Mapping[str, Any]) -> AlarmEvent:
 # --- what a metric means, and what to check first -------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Explanation:
     """A metric in plain words, and the first things an on-call engineer should look at."""
 
@@ -1119,7 +1120,7 @@ def table_url(table: str, region: str) -> str:
 # --- incident lifecycle -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Incident:
     """One open alarm thread in Slack: the root message and what was last done with it.
 
@@ -1156,7 +1157,7 @@ DecisionKind = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Decision:
     """What to do with an alarm event, why, and the incident to store afterwards.
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 from bot.domain.regions import region_code
 from bot.domain.times import format_utc, parse_aws_time
 
@@ -80,7 +81,7 @@ _DAX_ARN = re.compile(r"^arn:aws[\w-]*:dax:[^:]*:[^:]*:cache/([^/]+)")
 _BACKUP_ARN = re.compile(r":table/[^/]+/backup/([^/]+)$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Actor:
     """Who made a call: an IAM user, a role session, the root user or an AWS service."""
 
@@ -105,7 +106,7 @@ class Actor:
         return self.name
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditEvent:
     """One DynamoDB/DAX management call, normalized for history, notices and who-changed."""
 

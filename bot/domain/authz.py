@@ -7,10 +7,11 @@ Pure: the caller passes the user's group memberships (from configuration and cac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import IntEnum
 
 from bot.domain.errors import NotAllowed
+from bot.domain.records import frozen
 
 
 class Role(IntEnum):
@@ -57,7 +58,7 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Grants:
     """The Slack ids that hold one role."""
 
@@ -66,7 +67,7 @@ class Grants:
     channels: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@frozen
 class AccessPolicy:
     """Roles by Slack id, the role of everyone else, and the role each action needs."""
 

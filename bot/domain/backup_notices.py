@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from bot.domain.audit import table_from_arn
+from bot.domain.records import frozen
 from bot.domain.times import parse_aws_time
 
 _JOB_TYPES: Final = {"BACKUP_JOB": "backup", "RESTORE_JOB": "restore", "COPY_JOB": "copy"}
@@ -32,7 +32,7 @@ _REASON = re.compile(
 _ARN_PARTS = re.compile(r"^arn:[\w-]+:([\w-]+):([\w-]*):(\d*):(.*)$")
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupJobNotice:
     """One AWS Backup job notification, as much of it as the text and attributes say."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 
 GIB = 2**30
 DEFAULT_PRICE_PER_GB_MONTH = 0.10
@@ -26,7 +26,7 @@ class BackupType(StrEnum):
     AWS_BACKUP = "AWS_BACKUP"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BackupInfo:
     """One backup of a table; ``created`` is an aware datetime, ``size_bytes`` may be unknown."""
 

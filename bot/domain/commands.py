@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
+from bot.domain.records import frozen
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
 from bot.domain.times import TIME_FORM, parse_duration, parse_time
 
@@ -24,7 +25,7 @@ _NEEDS_SHLEX = re.compile(r"[\"'\\]")
 _SHLEX_WHITESPACE = re.compile(r"[ \t\r\n]+")  # shlex.shlex.whitespace
 
 
-@dataclass(frozen=True)
+@frozen
 class Help:
     """`/ddb help [command]`."""
 
@@ -32,7 +33,7 @@ class Help:
     action = "help"
 
 
-@dataclass(frozen=True)
+@frozen
 class Status:
     """`/ddb status <table> [--region R]`."""
 
@@ -40,7 +41,7 @@ class Status:
     action = "status"
 
 
-@dataclass(frozen=True)
+@frozen
 class Backups:
     """`/ddb backups <table> [--since D] [--type user|system|aws-backup|all] [--region R]`."""
 
@@ -50,7 +51,7 @@ class Backups:
     action = "backups"
 
 
-@dataclass(frozen=True)
+@frozen
 class Backup:
     """`/ddb backup <table> [--name NAME]`."""
 
@@ -59,7 +60,7 @@ class Backup:
     action = "backup"
 
 
-@dataclass(frozen=True)
+@frozen
 class Prune:
     """`/ddb prune <table>|--all [policy flags] [--apply]`."""
 
@@ -75,7 +76,7 @@ class Prune:
         return "prune:apply" if self.apply else "prune"
 
 
-@dataclass(frozen=True)
+@frozen
 class Restore:
     """`/ddb restore <table> (--at TIME | --latest | --backup NAME|ARN) [--to NEW_TABLE]`."""
 
@@ -87,14 +88,14 @@ class Restore:
     action = "restore"
 
 
-@dataclass(frozen=True)
+@frozen
 class Restores:
     """`/ddb restores`."""
 
     action = "restores"
 
 
-@dataclass(frozen=True)
+@frozen
 class Pitr:
     """`/ddb pitr <table> [on|off]`."""
 
@@ -107,7 +108,7 @@ class Pitr:
         return f"pitr:{self.change}" if self.change else "pitr"
 
 
-@dataclass(frozen=True)
+@frozen
 class WhoChanged:
     """`/ddb who-changed <table> [--since 7d] [--limit N]`."""
 
@@ -117,7 +118,7 @@ class WhoChanged:
     action = "who-changed"
 
 
-@dataclass(frozen=True)
+@frozen
 class Alarms:
     """`/ddb alarms [table]` and `/ddb alarms recommend <table>`."""
 
@@ -130,7 +131,7 @@ class Alarms:
         return "alarms:recommend" if self.recommend else "alarms"
 
 
-@dataclass(frozen=True)
+@frozen
 class Replicas:
     """`/ddb replicas <table>`."""
 
@@ -143,7 +144,7 @@ Command = (
 ) | Replicas
 
 
-@dataclass(frozen=True)
+@frozen
 class CommandSpec:
     """One command's name, usage line and help text."""
 

@@ -6,14 +6,15 @@ Pure: the adapter loads the plan and passes it here with the presser and `now`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import ConfirmationInvalid
+from bot.domain.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """What a confirmation will do, who may confirm it, and until when."""
 

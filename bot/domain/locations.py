@@ -11,14 +11,14 @@ Only the handlers that take a table from a user need this; the accounts themselv
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from bot.domain.accounts import MAX_CHOICES, Account, account_label, find_account, home_account
 from bot.domain.errors import InvalidValue, OpsbotError
+from bot.domain.records import frozen
 from bot.domain.refs import TableRef
 
 
-@dataclass(frozen=True)
+@frozen
 class TableLocation:
     """Where a table lives: account id ('' for the home account when its id is unknown)."""
 
@@ -34,7 +34,7 @@ class TableLocation:
         return f"{self.name}@{who}/{self.region}" if who else f"{self.name}@{self.region}"
 
 
-@dataclass(frozen=True)
+@frozen
 class ResolvedTable:
     """A table reference made definite: the account (None: home, unconfigured) and region."""
 
@@ -67,7 +67,7 @@ class AmbiguousTable(OpsbotError):
         self.choices = choices
 
 
-@dataclass(frozen=True)
+@frozen
 class Ambiguous:
     """The same table name in several accounts/regions; the user picks one."""
 

@@ -8,11 +8,11 @@ configuration and the command grammar need not load the planner.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 from bot.domain.times import parse_duration
 
 COUNT_KEYS = (
@@ -28,7 +28,7 @@ ACCEPTED_KEYS = COUNT_KEYS + DURATION_KEYS
 POLICY_FORM = "comma-separated key=value pairs such as keep-daily=7,keep-within=30d"
 
 
-@dataclass(frozen=True)
+@frozen
 class RetentionPolicy:
     """Which backups to keep; unset rules (None) keep nothing by themselves."""
 

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.errors import InvalidValue
 from bot.domain.policy import RetentionPolicy, parse_policy
+from bot.domain.records import frozen
 
 RETENTION_TAG = "opsbot:retention"
 OPT_OUT = frozenset({"none", "off"})
 
 
-@dataclass(frozen=True)
+@frozen
 class ResolvedPolicy:
     """The policy a table gets and where it came from (tag, config, default, flags, none)."""
 
@@ -80,7 +81,7 @@ def run_id_for(started: datetime, event_id: str) -> str:
     return f"{started.astimezone(UTC):%Y%m%dT%H%M%SZ}-{event_id}"
 
 
-@dataclass(frozen=True)
+@frozen
 class PruneTask:
     """One table of one prune run: the SQS message body the prune worker receives."""
 

@@ -8,16 +8,16 @@ read references, and only the Slack functions need the whole grammar.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from bot.domain.accounts import ALIAS
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 from bot.domain.regions import region_code
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
-@dataclass(frozen=True)
+@frozen
 class TableRef:
     """A table name with an optional region and account: `orders`, `orders@us-west-2`,
     `orders@payments-prod/us-west-2` or `orders@210987654321/us-west-2`."""

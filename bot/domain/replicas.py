@@ -8,10 +8,11 @@ DescribeAlarms metric alarms, and decides which replica is lagging.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.records import frozen
 from bot.domain.refs import TableRef
 from bot.domain.tables import TableStatus, table_risks
 
@@ -25,7 +26,7 @@ THROTTLE_METRICS = frozenset({"ReadThrottleEvents", "WriteThrottleEvents"})
 _ANY_THROTTLE = "ThrottledRequests"
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplicationLag:
     """Replication from one region to another: latest and 1-hour max latency, pending items."""
 
@@ -41,7 +42,7 @@ class ReplicationLag:
         return self.latest_ms is not None or self.pending is not None
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplicaHealth:
     """One region of a global table as DescribeTable or DescribeGlobalTable reports it."""
 
@@ -53,7 +54,7 @@ class ReplicaHealth:
     is_source: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class GlobalTable:
     """A table and its replicas; ``version`` is '' when the table is not global."""
 
@@ -79,7 +80,7 @@ class GlobalTable:
         return max(incoming, key=lambda lag: (lag.latest_ms or 0.0, lag.max_ms or 0.0))
 
 
-@dataclass(frozen=True)
+@frozen
 class AlarmInfo:
     """A CloudWatch metric alarm, reduced to what table health needs."""
 
@@ -277,7 +278,7 @@ def format_lag(ms: float) -> str:
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
 
 
-@dataclass(frozen=True)
+@frozen
 class TableHealth:
     """One App Home card: the table's status, replication, open alarms and risks."""
 
@@ -371,7 +372,7 @@ def home_incidents(
     return tuple(sorted(found, key=lambda p: (p[1].updated or oldest, p[1].name), reverse=True))
 
 
-@dataclass(frozen=True)
+@frozen
 class HomeView:
     """What App Home shows: cards that fit, the tables left out, open alarms newest first."""
 

@@ -4,12 +4,13 @@ what the watcher does at each check. Pure; `now` is always passed in."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.backups import BackupInfo, derived_name
 from bot.domain.errors import Conflict, LimitReached, UsageError
+from bot.domain.records import frozen
 from bot.domain.refs import TABLE_NAME
 from bot.domain.tables import PitrWindow
 from bot.domain.times import format_duration, format_relative, format_utc
@@ -51,7 +52,7 @@ GAVE_UP = "gave-up"
 TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
 
 
-@dataclass(frozen=True)
+@frozen
 class RestoreRequest:
     """What the user asked for: a source table and where to restore it from and to."""
 
@@ -63,7 +64,7 @@ class RestoreRequest:
     to: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class RestorePlan:
     """A validated restore: what will be restored, from what, into which new table."""
 
@@ -263,7 +264,7 @@ def count_in_progress(jobs: list[RestoreJob]) -> int:
 # ---- the watcher --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class RestoreJob:
     """A restore opsbot started and follows, with the Slack thread it reports into."""
 
@@ -381,7 +382,7 @@ def job_id_for(now: datetime, suffix: str) -> str:
     return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + suffix
 
 
-@dataclass(frozen=True)
+@frozen
 class TargetState:
     """The new table as DescribeTable shows it; ``status`` None when it does not exist."""
 
@@ -392,7 +393,7 @@ class TargetState:
     restored_to: datetime | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckDecision:
     """What one watcher check does: the new job state, what to post, and when to look again."""
 

@@ -27,7 +27,6 @@ Safety rules on top (DESIGN.md section 5):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from operator import attrgetter
@@ -35,6 +34,7 @@ from typing import NamedTuple
 
 from bot.domain.backups import BackupInfo, BackupType, monthly_cost, total_bytes
 from bot.domain.policy import RetentionPolicy, short_duration
+from bot.domain.records import frozen
 
 NEWEST = "newest backup"
 NO_RULE = "no rule keeps it"
@@ -52,7 +52,7 @@ class Decision(NamedTuple):
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class PrunePlan:
     """Every backup of a table with its decision, newest first."""
 
@@ -247,7 +247,7 @@ _CREATED = attrgetter("created")
 _USER = BackupType.USER
 
 
-@dataclass(frozen=True)
+@frozen
 class PruneOutcome:
     """What one table's prune did (or, in a dry run, would do), for the nightly digest."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Final
 
 from bot.domain.errors import InvalidValue
+from bot.domain.records import frozen
 
 CLOUDTRAIL_LOG_FILES: Final = "cloudtrail_log_files"
 ALARM: Final = "alarm"
@@ -29,7 +30,7 @@ _BACKUP_SUBJECT: Final = "notification from aws backup"
 ALARM_STATES: Final = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
 
 
-@dataclass(frozen=True)
+@frozen
 class SnsMessage:
     """One SNS notification as Lambda delivers it (a record of the ``Records`` list)."""
 
@@ -41,7 +42,7 @@ class SnsMessage:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class LogFileNotice:
     """CloudTrail's announcement that it delivered log files to S3."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.records import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class PitrWindow:
     """Point-in-time recovery status and its restorable window."""
 
@@ -16,7 +17,7 @@ class PitrWindow:
     recovery_days: int | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class NewestBackup:
     """The newest backup of a table (any type)."""
 
@@ -25,7 +26,7 @@ class NewestBackup:
     backup_type: str
 
 
-@dataclass(frozen=True)
+@frozen
 class TableStatus:
     """A table as DescribeTable, DescribeContinuousBackups, ListBackups and alarms show it."""
 

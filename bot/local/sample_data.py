@@ -15,11 +15,12 @@ import gzip
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
+
+from bot.domain.records import frozen
 
 ClientFactory = Callable[[str, str], Any]
 
@@ -41,7 +42,7 @@ TRAIL_LOG_KEY = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class ResourceNames:
     """Names of the bot's own topics, queues and rule (the defaults match serverless.yml)."""
 
@@ -57,7 +58,7 @@ class ResourceNames:
     dlq_suffix: str = "-dlq"
 
 
-@dataclass(frozen=True)
+@frozen
 class Queue:
     """An SQS queue and its dead-letter queue."""
 
@@ -68,7 +69,7 @@ class Queue:
     dlq_arn: str
 
 
-@dataclass(frozen=True)
+@frozen
 class LocalResources:
     """Names, ARNs and URLs of everything `create_bot_resources` made."""
 

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 
 from bot.aws.secrets import SlackCredentials
 from bot.domain.authz import Grants, Role
+from bot.domain.records import frozen
 from bot.local.console import render_for_terminal
 from bot.local.slack_requests import (
     LOCAL_TEAM,
@@ -165,7 +166,7 @@ def button_press_body(button: Button, *, user: str, response_url: str) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-@dataclass(frozen=True)
+@frozen
 class Button:
     """A button on a message the local Slack shows, and where that message is."""
 

@@ -7,13 +7,15 @@ text that is already safe mrkdwn: escape untrusted text with :func:`escape` firs
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from bot.domain.records import frozen
 
 Block = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Message:
     """A Slack message: a plain-text fallback (notifications, screen readers) and blocks."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from bot.aws.state import record_bot_action
 from bot.domain.authz import Role
 from bot.domain.confirmations import Plan
+from bot.domain.records import frozen
 from bot.render.message import Message
 from bot.runtime import Runtime
 from bot.slack.confirmations import create_plan
@@ -98,7 +99,7 @@ ActionHandler = Callable[[str, Request], None]
 PlanExecutor = Callable[[Plan, Request], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class ActionSpec:
     """A button handler and the permission it needs."""
 

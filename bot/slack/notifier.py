@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.domain.records import frozen
 from bot.render.limits import MAX_HOME_BLOCKS, fit_to_limits
 from bot.render.message import Message
 
@@ -45,7 +45,7 @@ def build_web_client(token: str, *, base_url: str | None = None) -> WebClient:
     return WebClient(**kwargs)
 
 
-@dataclass(frozen=True)
+@frozen
 class Posted:
     """Where a posted message landed."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -37,6 +36,7 @@ from bot.domain.backups import BackupInfo, total_bytes
 from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
 from bot.domain.policy import parse_policy
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
+from bot.domain.records import frozen
 from bot.domain.retention import PruneOutcome, plan_prune
 from bot.render.backups import render_prune_digest
 from bot.runtime import Runtime
@@ -63,7 +63,7 @@ def pace_for(runtime: Runtime) -> BackupPace:
     return pace
 
 
-@dataclass(frozen=True)
+@frozen
 class Scheduled:
     """What one schedule trigger did."""
 

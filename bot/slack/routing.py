@@ -7,17 +7,17 @@ Every matching route gets the event (a channel once); with no match, the kind's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import jmespath
 from jmespath.parser import ParsedResult
 
+from bot.domain.records import frozen
 from bot.settings import Settings
 
 
-@dataclass(frozen=True)
+@frozen
 class Destination:
     """A channel to post to, and the mention to put in the message (None, here, channel)."""
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
+
+from bot.domain.records import frozen
 
 KINDS = frozenset({"command", "action", "mention", "home"})
 _TYPES: dict[str, tuple[type, ...]] = {"requested_at": (int, float), "checked_role": (bool,)}
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkItem:
     """A command or a button press to run after the ack."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.domain.audit import AuditEvent
 from bot.domain.commands import WhoChanged
 from bot.domain.errors import InvalidValue, OpsbotError
 from bot.domain.locations import TableLocation
+from bot.domain.records import frozen
 from bot.render.audit import MORE_ACTION_ID, render_who_changed
 from bot.runtime import Runtime
 from bot.slack.audit_ingest import marker_cache, normalize_record
@@ -43,7 +44,7 @@ _BUTTON_VALUE_LIMIT = 2000
 # --- /ddb who-changed -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Cursor:
     """Where the next page of a who-changed answer starts (carried by the More button)."""
 
@@ -76,7 +77,7 @@ class Cursor:
             ) from exc
 
 
-@dataclass(frozen=True)
+@frozen
 class Answer:
     """One page of who-changed and where it came from."""
 
