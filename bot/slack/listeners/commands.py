@@ -3,6 +3,7 @@ cached data, answer. Slow work is handed to the worker through the work queue.""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -39,13 +40,16 @@ def ack_body(message: Message) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=32)
-def _help_ack(topic: str | None, available: frozenset[str]) -> dict[str, Any]:
-    # Help is the same for everyone: render it once per process.
-    return ack_body(render_help(topic, available=available))
+def _help_ack(topic: str | None, available: frozenset[str]) -> str:
+    # Help is the same for everyone: render and serialize it once per process.
+    return json.dumps(ack_body(render_help(topic, available=available)))
 
 
-def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Decide the ack of one slash command; submits slow work. No network but the submit."""
+def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any] | str:
+    """Decide the ack of one slash command; submits slow work. No network but the submit.
+
+    The answer is an ack body, or (for help) that body already serialized as JSON.
+    """
     text = str(body.get("text") or "")
     user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
     try:
@@ -104,7 +108,9 @@ def register(app: App, runtime: Callable[[], Runtime]) -> None:
 
     @app.command("/ddb")
     def on_command(ack: Ack, body: dict[str, Any]) -> None:
-        ack(**handle_command(body, runtime()))
+        answer = handle_command(body, runtime())
+        # bolt sends a lone text that starts with "{" as is, as application/json
+        ack(answer) if isinstance(answer, str) else ack(**answer)
 
     @app.event("app_mention")
     def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
