@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.domain.errors import InvalidValue
+from bot.batches import run_batch
 from bot.domain.prune_jobs import PruneTask
 from bot.runtime import Runtime, default_runtime
 from bot.slack.prune_runs import run_prune_task
@@ -21,20 +21,14 @@ logger = Logger(service="opsbot")
 
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Run every record; return the ones the platform should retry."""
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            task = PruneTask.from_json(str(record.get("body", "")))
-        except InvalidValue as exc:
-            # A body that is not a prune task will never parse: drop it, loudly.
-            logger.error("dropping a malformed prune task", extra={"reason": exc.message})
-            continue
-        try:
-            run_prune_task(runtime, task)
-        except Exception:
-            logger.exception("prune task failed; the queue will retry it", extra={"key": task.key})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return run_batch(
+        event,
+        what="prune task",
+        parse=lambda record: PruneTask.from_json(str(record.get("body", ""))),
+        run=lambda task: run_prune_task(runtime, task),
+        log_fields=lambda task: {"key": task.key},
+        log=logger,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

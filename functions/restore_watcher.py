@@ -8,35 +8,41 @@ DelaySeconds, so the loop lives in the queue and survives restarts. Checks are i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from bot.batches import run_batch
 from bot.runtime import Runtime, default_runtime
 from bot.slack.restore_watch import watch_restore
 
 logger = Logger(service="opsbot")
 
 
+def _parse(record: Mapping[str, Any]) -> tuple[str, int]:
+    body = json.loads(record["body"])
+    job_id, check = body["job"], body["check"]
+    if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 1:
+        raise ValueError(f"job {job_id!r} and check {check!r} do not name a check")
+    return job_id, check
+
+
+def _check(job_id: str, check: int, runtime: Runtime) -> None:
+    outcome = watch_restore(job_id, check, runtime)
+    logger.info("restore check", extra={"job": job_id, "check": check, "outcome": outcome})
+
+
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Run the check of every record; return the ones the platform should retry."""
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            body = json.loads(record["body"])
-            job_id, check = body["job"], body["check"]
-            if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 1:
-                raise ValueError(f"job {job_id!r} and check {check!r} do not name a check")
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.error("dropping a malformed restore check", extra={"reason": str(exc)})
-            continue
-        try:
-            outcome = watch_restore(job_id, check, runtime)
-            logger.info("restore check", extra={"job": job_id, "check": check, "outcome": outcome})
-        except Exception:
-            logger.exception("restore check failed; the queue will retry it", extra={"job": job_id})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return run_batch(
+        event,
+        what="restore check",
+        parse=_parse,
+        run=lambda parsed: _check(*parsed, runtime),
+        log_fields=lambda parsed: {"job": parsed[0]},
+        log=logger,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,10 +6,12 @@ not redeliver the others (ReportBatchItemFailures).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from bot.batches import run_batch
 from bot.runtime import Runtime, default_runtime
 from bot.slack.work import WorkItem
 from bot.slack.worker import run_work_item
@@ -17,23 +19,21 @@ from bot.slack.worker import run_work_item
 logger = Logger(service="opsbot")
 
 
+def _parse(record: Mapping[str, Any]) -> tuple[WorkItem, int]:
+    attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+    return WorkItem.from_json(record["body"]), attempt
+
+
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Run every record; return the ones the platform should retry."""
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            item = WorkItem.from_json(record["body"])
-        except (KeyError, TypeError, ValueError) as exc:
-            # A body that is not a work item will never parse: drop it, loudly.
-            logger.error("dropping a malformed work item", extra={"reason": str(exc)})
-            continue
-        attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-        try:
-            run_work_item(item, runtime, attempt=attempt)
-        except Exception:
-            logger.exception("work item failed; the queue will retry it", extra={"id": item.id})
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return run_batch(
+        event,
+        what="work item",
+        parse=_parse,
+        run=lambda parsed: run_work_item(parsed[0], runtime, attempt=parsed[1]),
+        log_fields=lambda parsed: {"id": parsed[0].id},
+        log=logger,
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
