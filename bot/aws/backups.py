@@ -104,9 +104,11 @@ def list_backups(
     backup_type: str = "all",
     since: timedelta | None = None,
     now: datetime | None = None,
+    until: datetime | None = None,
     pace: BackupPace | None = None,
 ) -> list[BackupInfo]:
-    """Every backup of ``table`` (all ListBackups pages), newest first."""
+    """Every backup of ``table`` (all ListBackups pages), newest first; ``since`` counts back
+    from ``now``, and ``until`` leaves out backups created at or after it."""
     pace = pace or BackupPace()
     kwargs: dict[str, Any] = {
         "TableName": table,
@@ -116,6 +118,8 @@ def list_backups(
         if now is None:
             raise ValueError("`since` needs `now`")
         kwargs["TimeRangeLowerBound"] = now - since
+    if until is not None:
+        kwargs["TimeRangeUpperBound"] = until  # exclusive
     found: list[BackupInfo] = []
     while True:
         pace.list_backups.wait()

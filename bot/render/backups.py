@@ -47,11 +47,13 @@ def render_backup_list(
     page: int = 0,
     page_size: int = 20,
     filters: str = "",
+    listed_at: datetime | None = None,
 ) -> Message:
     """One page of a table's backups, newest first, with totals, cost and the PITR window.
 
     ``filters`` are the command's options (`--type user --since 30d`): shown, and carried by
-    the "Show more" button so the next page lists the same backups.
+    the "Show more" button with ``listed_at`` (when the first page was listed; ``now`` by
+    default), so the next page lists the same backups however late it is pressed.
     """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     ordered = sorted(backups, key=lambda b: b.created, reverse=True)
@@ -75,7 +77,8 @@ def render_backup_list(
         )
     if (page + 1) * page_size < len(ordered):
         args = f"{table} {filters}" if filters else table
-        more = button("Show more", "backups_more", f"{args}|{page + 1}")
+        at = (listed_at or now).timestamp()
+        more = button("Show more", "backups_more", f"{args}|{page + 1}|{at:.3f}")
         blocks.append(actions(more))
     text = (
         f"{_count(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"

@@ -127,7 +127,7 @@ def test_backups_show_more_pages_through_a_long_list(
     (first,) = slack.responses("p0")
     assert "Showing 1–20 of 25" in json.dumps(first, ensure_ascii=False)
     value = button_value(first, "backups_more")
-    assert value == "events|1"
+    assert value == f"events|1|{clock.current.timestamp():.3f}"
     press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("p1"))
     drain_work(runtime)
     (second,) = slack.responses("p1")
@@ -136,7 +136,7 @@ def test_backups_show_more_pages_through_a_long_list(
     assert "events-24" in json.dumps(second)
 
 
-def test_backups_show_more_keeps_the_type_and_since_filters(
+def test_backups_show_more_lists_the_same_backups_however_late_it_is_pressed(
     runtime: Runtime, slack: SlackSink, clock: Clock
 ) -> None:
     runtime.extras["backup_pace"] = BackupPace.with_clock(FakeTime().clock, FakeTime().sleep)
@@ -152,17 +152,46 @@ def test_backups_show_more_keeps_the_type_and_since_filters(
     (first,) = slack.responses("f0")
     assert "--type user --since 40h" in json.dumps(first, ensure_ascii=False)  # shown
     value = button_value(first, "backups_more")
-    assert value == "events --type user --since 40h|1"
+    listed = clock.current
+    assert value == f"events --type user --since 40h|1|{listed.timestamp():.3f}"
     asked.clear()
+    clock.advance(3 * 3600)  # pressed three hours later
     press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("f1"))
     drain_work(runtime)
     (second,) = slack.responses("f1")
     assert "Showing 21–25 of 25" in json.dumps(second, ensure_ascii=False)
-    # The second page asks AWS for the same backups as the first (moto ignores both filters,
+    # The second page asks AWS for the same backups as the first: same type, the window
+    # still counted from the first page's time, none made since (moto ignores these filters,
     # so the request is what proves it).
     assert asked
     assert all(p["BackupType"] == "USER" for p in asked)
-    assert all(p["TimeRangeLowerBound"] == clock.current - timedelta(hours=40) for p in asked)
+    assert all(p["TimeRangeLowerBound"] == listed - timedelta(hours=40) for p in asked)
+    assert all(p["TimeRangeUpperBound"] == listed for p in asked)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("orders|1", "Showing 21–"),  # a button from before the time was carried
+        ("orders|one|1.0", "This button is not valid any more"),
+        ("orders|1|soon", "This button is not valid any more"),
+        ("orders|1|1e300", "This button is not valid any more"),
+        ("orders", "This button is not valid any more"),
+        ("orders --keep-last 3|1|1.0", "This button is not valid any more"),
+    ],
+    ids=["no-time", "bad-page", "bad-time", "time-overflow", "no-page", "not-backups-options"],
+)
+def test_show_more_with_an_old_or_tampered_value_answers_plainly(
+    runtime: Runtime, slack: SlackSink, clock: Clock, value: str, shown: str
+) -> None:
+    runtime.extras["backup_pace"] = BackupPace.with_clock(FakeTime().clock, FakeTime().sleep)
+    create_table("orders")
+    for n in range(22):
+        back_dated_backup("orders", f"orders-{n:02d}", clock.current - timedelta(hours=n + 1))
+    press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("m"))
+    drain_work(runtime)
+    (reply,) = slack.responses("m")
+    assert shown in json.dumps(reply, ensure_ascii=False)
 
 
 def test_backups_of_a_missing_table_says_so(runtime: Runtime, slack: SlackSink) -> None:

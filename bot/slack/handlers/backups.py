@@ -8,6 +8,7 @@ policy, and deletes only backups that are in the stored plan AND still planned n
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -93,19 +94,24 @@ def backups(cmd: Backups, request: Request) -> None:
 
 @action("backups_more", permission="backups")
 def backups_more(value: str, request: Request) -> None:
-    """The "Show more" button: the next page of the same table's backups, same filters."""
-    args, _, page = value.rpartition("|")
+    """The "Show more" button: the next page of the same listing (same table and filters,
+    `--since` counted from the first page's time, no backup made since)."""
+    args, page, at = [*value.split("|"), "", ""][:3]  # older buttons carry no time
     try:
         cmd = parse_command(f"backups {args}", request.now)
         number = int(page)
-    except (OpsbotError, ValueError):
+        listed_at = datetime.fromtimestamp(float(at), UTC) if at else None
+    except (OpsbotError, ValueError, OverflowError, OSError):
         raise OpsbotError("This button is not valid any more; run `/ddb backups` again.") from None
     if not isinstance(cmd, Backups) or number < 0:
         raise OpsbotError("This button is not valid any more; run `/ddb backups` again.")
-    request.reply(_backup_page(cmd, request, page=number), replace_original=True)
+    page_message = _backup_page(cmd, request, page=number, listed_at=listed_at)
+    request.reply(page_message, replace_original=True)
 
 
-def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
+def _backup_page(
+    cmd: Backups, request: Request, *, page: int, listed_at: datetime | None = None
+) -> Message:
     runtime = request.runtime
     ref, client = _located(cmd.table, runtime)
     assert ref.region is not None
@@ -119,7 +125,8 @@ def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
         region=ref.region,
         backup_type=cmd.backup_type,
         since=cmd.since,
-        now=request.now,
+        now=listed_at or request.now,
+        until=listed_at,
         pace=pace_for(runtime),
     )
     pitr = pitr_window(continuous)
@@ -134,6 +141,7 @@ def _backup_page(cmd: Backups, request: Request, *, page: int) -> Message:
         page=page,
         page_size=PAGE_SIZE,
         filters=_filters(cmd),
+        listed_at=listed_at,
     )
 
 
