@@ -18,8 +18,18 @@ def test_alarm_topic_is_subscribed_by_the_alarms_function(
         if s["Properties"]["TopicArn"] == {"Ref": "AlarmsTopic"}
     ]
     assert [getatt_target(s["Endpoint"]) for s in subscriptions] == ["AlarmsLambdaFunction"]
-    policy = resources["AlarmsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert [s["Principal"] for s in policy] == [{"Service": "cloudwatch.amazonaws.com"}]
+    own, members = resources["AlarmsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert own["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert own["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # Alarms that `/ddb alarms recommend` creates in member accounts notify this topic too,
+    # and only when member accounts are configured.
+    condition, statement, otherwise = members["Fn::If"]
+    assert (condition, otherwise) == ("HasMemberAccounts", {"Ref": "AWS::NoValue"})
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Fn::Split": [",", {"Ref": "MemberAccountIds"}]}}
+    }
 
 
 def test_alarm_state_changes_reach_the_function_with_a_dead_letter_queue(
