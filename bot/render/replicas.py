@@ -60,13 +60,20 @@ def render_replicas(
     *,
     lag_threshold_ms: float = DEFAULT_LAG_THRESHOLD_MS,
     other_regions: Sequence[str] = (),
+    account_label: str | None = None,
 ) -> Message:
-    """Each replica region with its status and lag, or how to make the table global."""
+    """Each replica region with its status and lag, or how to make the table global.
+
+    ``account_label`` (the account's alias, when accounts are configured) names the account
+    in the header, as `/ddb status` does.
+    """
     if not table.is_global:
-        return render_not_global(table, now, other_regions=other_regions)
+        return render_not_global(
+            table, now, other_regions=other_regions, account_label=account_label
+        )
     name = escape(table.name)
     blocks = [
-        header(f"{escape(table.name)} — global table ({escape(table.version)})"),
+        header(f"{_titled(table.name, account_label)} — global table ({escape(table.version)})"),
         section(
             f"{len(table.replicas)} regions. Lag is how far behind each replica is: the worst "
             f"ReplicationLatency into it from another region over the last hour. Lagging "
@@ -125,8 +132,16 @@ def render_replicas(
     )
 
 
+def _titled(table: str, account_label: str | None) -> str:
+    return f"{escape(table)} — {escape(account_label)}" if account_label else escape(table)
+
+
 def render_not_global(
-    table: GlobalTable, now: datetime, *, other_regions: Sequence[str] = ()
+    table: GlobalTable,
+    now: datetime,
+    *,
+    other_regions: Sequence[str] = (),
+    account_label: str | None = None,
 ) -> Message:
     """'Not a global table', and how to make one (UpdateTable ReplicaUpdates or the console)."""
     name = escape(table.name)
@@ -151,7 +166,7 @@ def render_not_global(
     if table.version == "" and table.legacy_checked:
         notes.append(f"Checked for {CURRENT_VERSION} replicas and {LEGACY_VERSION} global tables.")
     blocks = (
-        header(f"{escape(table.name)} — not a global table"),
+        header(f"{_titled(table.name, account_label)} — not a global table"),
         section("\n".join(lines)),
         context(
             *notes,

@@ -37,6 +37,17 @@ def test_status_of_a_member_account_table_describes_that_account_and_names_its_a
     assert "*Deletion protection*\\n:white_check_mark: on" in dumped(reply)  # prod's, not home's
 
 
+def test_replicas_of_a_member_account_table_name_the_account(
+    org: Runtime, slack: SlackSink
+) -> None:
+    create_table(org, PROD, "orders")
+    create_table(org, HOME, "orders")
+    post_command(f"replicas orders@payments-prod/{REGION}", response_url=slack.response_url("r"))
+    drain_work(org)
+    (reply,) = slack.responses("r")
+    assert "orders — payments-prod — not a global table" in dumped(reply)
+
+
 def test_a_command_against_an_account_whose_role_is_denied_names_the_account_and_role(
     org: Runtime, slack: SlackSink
 ) -> None:

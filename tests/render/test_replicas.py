@@ -88,6 +88,15 @@ def test_replicas_match_their_golden_file(case: str) -> None:
     assert_golden("replicas", case, message.as_args())
 
 
+@pytest.mark.parametrize("table", [THREE_REGIONS_ONE_LAGGING, NOT_GLOBAL], ids=["global", "not"])
+def test_the_header_names_the_account_when_accounts_are_configured(table: GlobalTable) -> None:
+    labelled = render_replicas(table, NOW, account_label="payments-prod")
+    plain = render_replicas(table, NOW)
+    title = labelled.as_args()["blocks"][0]["text"]["text"]
+    assert title.startswith(f"{table.name} — payments-prod — ")
+    assert plain.as_args()["blocks"][0]["text"]["text"] == title.replace(" — payments-prod", "")
+
+
 def test_lagging_replica_is_marked_and_named_in_the_fallback_text() -> None:
     message = render_replicas(THREE_REGIONS_ONE_LAGGING, NOW)
     text = json.dumps(message.as_args())

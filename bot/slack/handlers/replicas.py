@@ -11,7 +11,7 @@ from bot.domain.tables import TableStatus
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
 from bot.slack.capabilities import Request, command
-from bot.slack.places import clients_in
+from bot.slack.places import clients_in, label_of
 from bot.slack.resolve import resolve_table
 
 
@@ -24,7 +24,8 @@ def replicas(cmd: Replicas, request: Request) -> None:
     result = describe_replicas(
         clients_in(runtime, table.account), table.name, table.region, request.now
     )
-    request.reply(render_replicas(result, request.now, other_regions=regions))
+    label = label_of(runtime, table.account)
+    request.reply(render_replicas(result, request.now, other_regions=regions, account_label=label))
 
 
 def status_health_risks(
