@@ -18,8 +18,7 @@ from bot.domain.restores import RestoreJob, RestoreRequest, TargetState, decide_
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.handlers.restores import validate_restore
-from bot.slack.restore_watch import watch_restore
+from bot.slack.restore_watch import validate_restore, watch_restore
 
 REGION = "us-west-2"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -95,6 +94,12 @@ def measure() -> dict[str, float | int]:
         validate_pitr = aws_calls(lambda: validate_restore(runtime, pitr, NOW))
         validate_backup = aws_calls(lambda: validate_restore(runtime, backup, NOW))
 
+        starting = RestoreJob(
+            "j0", "orders", REGION, "orders-new", "pitr", "U1", "C1", "", NOW, latest=True
+        )
+        save_job(runtime.state, replace(starting, status="starting"), now=NOW.timestamp())
+        start = aws_calls(lambda: watch_restore(starting.id, 0, runtime))
+
         dynamodb.restore_table_from_backup(
             TargetTableName="orders-copy",
             BackupArn=dynamodb.list_backups(TableName="orders")["BackupSummaries"][0]["BackupArn"],
@@ -115,6 +120,11 @@ def measure() -> dict[str, float | int]:
         # ListBackups + target absent + running-jobs query; minimum 2
         "restore_validate_backup_aws_calls": validate_backup,
         "restore_validate_backup_vs_min_ratio": validate_backup / 2,
+        # check 0: job read, claim, the validation above, the restore, job write, check 1
+        # sent, claim done, and the audit record of its request id; minimum 2 (the restore
+        # and the job write)
+        "restore_start_aws_calls": start,
+        "restore_start_vs_min_ratio": start / 2,
         # job read, claim, DescribeTable, job write, claim done; minimum 2 (describe, job write)
         "watch_check_final_aws_calls": check,
         "watch_check_final_vs_min_ratio": check / 2,

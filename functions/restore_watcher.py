@@ -23,7 +23,7 @@ logger = Logger(service="opsbot")
 def _parse(record: Mapping[str, Any]) -> tuple[str, int]:
     body = json.loads(record["body"])
     job_id, check = body["job"], body["check"]
-    if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 1:
+    if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 0:
         raise ValueError(f"job {job_id!r} and check {check!r} do not name a check")
     return job_id, check
 

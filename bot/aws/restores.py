@@ -15,7 +15,7 @@ from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, from_summary
 from bot.domain.errors import OpsbotError
 from bot.domain.records import frozen
-from bot.domain.restores import IN_PROGRESS, RestoreJob, RestorePlan, TargetState
+from bot.domain.restores import RUNNING, RestoreJob, RestorePlan, TargetState
 from bot.domain.tables import PitrWindow
 from bot.render.message import escape
 
@@ -55,7 +55,7 @@ def start_restore(dynamodb: Any, plan: RestorePlan) -> StartedRestore:
             )
     except ClientError as exc:
         if error_code(exc) == "TableAlreadyExistsException":
-            ours = _started_by_a_lost_attempt(dynamodb, plan)
+            ours = started_by_a_lost_attempt(dynamodb, plan)
             if ours is not None:
                 return ours
         raise _restore_error(exc, plan) from exc
@@ -67,7 +67,7 @@ def start_restore(dynamodb: Any, plan: RestorePlan) -> StartedRestore:
     )
 
 
-def _started_by_a_lost_attempt(dynamodb: Any, plan: RestorePlan) -> StartedRestore | None:
+def started_by_a_lost_attempt(dynamodb: Any, plan: RestorePlan) -> StartedRestore | None:
     """The restore an earlier attempt of this very call started, if that is what is there.
 
     When AWS starts a restore but its answer is lost (a timeout, a dropped connection),
@@ -225,8 +225,8 @@ def recent_jobs(state: StateStore, *, limit: int = 100) -> list[RestoreJob]:
 
 
 def running_jobs(state: StateStore) -> list[RestoreJob]:
-    """Restore jobs still in progress."""
-    return [job for job in recent_jobs(state, limit=200) if job.status == IN_PROGRESS]
+    """Restore jobs in progress or about to start."""
+    return [job for job in recent_jobs(state, limit=200) if job.status in RUNNING]
 
 
 # ---- the watch queue -----------------------------------------------------------------------

@@ -45,11 +45,13 @@ NOT_INHERITED = (
 COPYABLE = ("TTL", "tags", "point-in-time recovery", "deletion protection")
 
 
+STARTING = "starting"  # confirmed; the restore function has not started it yet
 IN_PROGRESS = "restoring"
 COMPLETED = "completed"
 FAILED = "failed"
 GAVE_UP = "gave-up"
 TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
+RUNNING = frozenset({STARTING, IN_PROGRESS})
 
 
 @frozen
@@ -257,8 +259,8 @@ def _plan_point_in_time(
 
 
 def count_in_progress(jobs: list[RestoreJob]) -> int:
-    """How many of these restores are still running."""
-    return sum(1 for job in jobs if job.status == IN_PROGRESS)
+    """How many of these restores are running or about to start."""
+    return sum(1 for job in jobs if job.status in RUNNING)
 
 
 # ---- the watcher --------------------------------------------------------------------------
@@ -298,13 +300,9 @@ class RestoreJob:
         """Whether the watcher is done with this restore."""
         return self.status in TERMINAL
 
-    def elapsed(self, now: datetime) -> timedelta:
-        """How long the restore has run (until it finished)."""
-        return (self.finished_at or now) - self.started_at
-
     @property
-    def point(self) -> str:
-        """What was restored, in words."""
+    def plan(self) -> RestorePlan:
+        """The confirmed restore this job carries out."""
         return RestorePlan(
             self.source_table,
             self.region,
@@ -314,7 +312,16 @@ class RestoreJob:
             latest=self.latest,
             backup_arn=self.backup_arn,
             backup_name=self.backup_name,
-        ).point
+        )
+
+    def elapsed(self, now: datetime) -> timedelta:
+        """How long the restore has run (until it finished)."""
+        return (self.finished_at or now) - self.started_at
+
+    @property
+    def point(self) -> str:
+        """What was restored, in words."""
+        return self.plan.point
 
     def to_record(self) -> dict[str, Any]:
         """The job as state-table attributes (without keys)."""

@@ -73,7 +73,8 @@ press LABEL               press the button LABEL (its text or action id, e.g. Co
 replay PATH               deliver an event file (SNS, EventBridge or SQS) to its handler
 alarm NAME STATE          make alarm NAME go to OK, ALARM or INSUFFICIENT_DATA (through SNS)
 run prune                 the nightly prune, now
-run restore-watch         one round of the restore watcher
+run restore-watch         one round of the restore function (starts confirmed restores,
+                          checks running ones)
 home                      open the App Home tab (as USER_ID home: as another user)
 help                      this list;  # starts a comment;  Ctrl-D quits"""
 
@@ -382,7 +383,7 @@ class LocalSession:
         self.pump()
 
     def run_job(self, job: str) -> None:
-        """`prune`: the scheduled prune now; `restore-watch`: one round of the restore watcher."""
+        """`prune`: the scheduled prune now; `restore-watch`: one round of the restore function."""
         self._need_embedded(f"run {job}")
         if job == "prune":
             event = {

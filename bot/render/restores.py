@@ -12,6 +12,8 @@ from bot.domain.restores import (
     IN_PROGRESS,
     NOT_INHERITED,
     PITR_MIN_DURATION,
+    RUNNING,
+    STARTING,
     RestoreJob,
     RestorePlan,
     describe_window,
@@ -36,6 +38,7 @@ from bot.render.units import human_bytes
 
 COPY_SETTINGS_ACTION = "restore_copy_settings"
 _STATUS_EMOJI = {
+    STARTING: ":hourglass_flowing_sand:",
     IN_PROGRESS: ":hourglass_flowing_sand:",
     COMPLETED: ":white_check_mark:",
     FAILED: ":x:",
@@ -218,14 +221,24 @@ def render_restore_failed(
     )
 
 
-def render_watch_not_started(job: RestoreJob) -> Message:
-    """The restore started but the watcher could not be scheduled."""
+def render_restore_not_started(
+    job: RestoreJob, reason: str, *, account_label: str | None = None
+) -> Message:
+    """The confirmed restore was not started: what the check at start found, or AWS said."""
     text = (
-        f":warning: The restore to {code(job.target)} is running, but I could not schedule "
-        "myself to follow it. Check it with `/ddb status "
-        f"{escape(job.target)}@{escape(job.region)}`."
+        f":x: The restore of {code(job.source_table)} to {code(job.target)} in "
+        f"{_where(job.region, account_label)} did not start: {escape(reason)}"
     )
-    return Message(text=text, blocks=(section(text),))
+    return Message(
+        text=text,
+        blocks=(
+            section(text),
+            context(
+                f"Nothing was changed. `/ddb restore {escape(job.source_table)} ...` can "
+                "try again; existing tables are never touched."
+            ),
+        ),
+    )
 
 
 def render_settings_copied(
@@ -256,8 +269,8 @@ def render_restores_list(
     ``account_labels`` (account id -> alias, when accounts are configured) names each job's
     account next to its region.
     """
-    running = [j for j in jobs if j.status == IN_PROGRESS]
-    recent = [j for j in jobs if j.status != IN_PROGRESS]
+    running = [j for j in jobs if j.status in RUNNING]
+    recent = [j for j in jobs if j.status not in RUNNING]
     if not jobs:
         text = "No restores started by opsbot in the last 30 days."
         return Message(text=text, blocks=(section(text),), ephemeral=True)
@@ -276,7 +289,9 @@ def _job_line(
     job: RestoreJob, now: datetime, account_labels: Mapping[str, str] | None = None
 ) -> str:
     emoji = _STATUS_EMOJI.get(job.status, ":grey_question:")
-    if job.status == IN_PROGRESS:
+    if job.status == STARTING:
+        state = "starting"
+    elif job.status == IN_PROGRESS:
         state = f"running {format_duration(job.elapsed(now))}"
     elif job.status == COMPLETED:
         state = f"done in {format_duration(job.elapsed(now))}"

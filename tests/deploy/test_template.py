@@ -116,16 +116,13 @@ FUNCTIONS = [
             "sqs:SendMessage",
             # `/ddb alarms recommend` creates the recommended alarms
             "cloudwatch:PutMetricAlarm",
-            # `/ddb restore` (with the item actions on the new table), `/ddb pitr`, Copy settings
-            "dynamodb:RestoreTableToPointInTime",
-            "dynamodb:RestoreTableFromBackup",
+            # `/ddb restore` checks (restoreWatcher starts it), `/ddb pitr`, Copy settings
             "dynamodb:DescribeBackup",
             "dynamodb:UpdateContinuousBackups",
             "dynamodb:DescribeTimeToLive",
             "dynamodb:UpdateTimeToLive",
             "dynamodb:TagResource",
             "dynamodb:UpdateTable",
-            "dynamodb:Scan",
             # `/ddb who-changed` before the history covers the window (and its attribution)
             "cloudtrail:LookupEvents",
             "dynamodb:BatchGetItem",
@@ -196,10 +193,20 @@ FUNCTIONS = [
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
+            "dynamodb:Query",  # restores in progress, counted against AWS's limit
             "dynamodb:DescribeTable",
             "sqs:SendMessage",  # the next check
             "secretsmanager:GetSecretValue",
             "sts:AssumeRole",  # restores in member accounts
+            # check 0 re-validates and starts the restore (with the item actions AWS asks
+            # for on the new table)
+            "dynamodb:DescribeContinuousBackups",
+            "dynamodb:DescribeBackup",
+            "dynamodb:ListBackups",
+            "dynamodb:RestoreTableToPointInTime",
+            "dynamodb:RestoreTableFromBackup",
+            "dynamodb:Scan",
+            "dynamodb:BatchWriteItem",
         },
     ),
 ]
@@ -419,6 +426,38 @@ def test_resource_star_only_where_aws_requires_it(resources: dict[str, dict[str,
         if action not in RESOURCE_STAR_OK
     ]
     assert offenders == []
+
+
+ITEM_ACTIONS = frozenset(
+    {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+    }
+)
+STATE_TABLE = [{"Fn::GetAtt": ["StateTable", "Arn"]}, {"Fn::Sub": "${StateTable.Arn}/index/*"}]
+
+
+def test_only_the_restore_function_may_touch_items_of_tables_other_than_the_state_table(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """AWS asks a restore's caller for item actions on the new table, any name the user
+    picks: only the function that starts restores, which reads nothing but its own queue,
+    holds them. The Slack worker, which runs what users type, does not."""
+    holders = {
+        rid
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow"
+        and ITEM_ACTIONS & set(as_list(stmt["Action"]))
+        and [r for r in as_list(stmt["Resource"]) if r not in STATE_TABLE]
+    }
+    assert holders == {"RestoreWatcherIamRoleLambdaExecution"}
 
 
 def test_resource_star_allowlist_is_honest() -> None:

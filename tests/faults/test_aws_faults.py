@@ -157,7 +157,8 @@ def slack_request(body: str) -> None:
 
 
 def confirm_restore(runtime: Runtime, slack: SlackSink) -> str:
-    """Ask for a restore of orders-1d to orders-copy, press Confirm; returns the thread ts."""
+    """Ask for a restore of orders-1d to orders-copy, press Confirm, let check 0 start it;
+    returns the thread ts."""
     slack_request(slash_body("restore orders --backup orders-1d --to orders-copy", user=ADMIN))
     drain_work(runtime)
     ((_, ts), message) = next(
@@ -171,6 +172,7 @@ def confirm_restore(runtime: Runtime, slack: SlackSink) -> str:
     )
     slack_request(block_action_body("confirm", value, user=ADMIN, ts=ts))
     drain_work(runtime)
+    assert restore_watcher.run_round(runtime) == 1
     return ts
 
 

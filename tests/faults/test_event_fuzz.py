@@ -397,8 +397,8 @@ def test_a_mention_whose_thread_is_gone_is_dropped_not_retried(
 
 @pytest.mark.parametrize(
     "body",
-    [{"job": "", "check": 1}, {"job": "j", "check": 0}, {"job": "j", "check": True}, {"job": 7}],
-    ids=["empty-job", "check-zero", "check-a-bool", "job-a-number"],
+    [{"job": "", "check": 1}, {"job": "j", "check": -1}, {"job": "j", "check": True}, {"job": 7}],
+    ids=["empty-job", "check-negative", "check-a-bool", "job-a-number"],
 )
 def test_a_restore_check_that_names_no_check_is_dropped(
     world: Runtime, body: dict[str, Any], caplog: pytest.LogCaptureFixture

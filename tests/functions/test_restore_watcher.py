@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bot.aws.restores import load_job, save_job
+from bot.aws.restores import load_job, recent_jobs, save_job, update_job
 from bot.aws.state import request_pk
 from bot.domain.restores import COMPLETED, FAILED, IN_PROGRESS, RestoreJob
 from bot.local.slack_sink import SlackSink
@@ -127,15 +127,21 @@ def test_restore_from_backup_end_to_end_confirm_watch_and_copy_settings(
 
     press("confirm", value, user=ADMIN, ts=ts)
     assert drain_work(runtime) == 1
+    # The worker checked and handed the job over; nothing is started yet.
+    assert slack.thread(CHANNEL, ts) == []
+    assert "orders-copy" not in dynamodb.list_tables()["TableNames"]
+    assert watch == [0]  # check 0 (the start) right away
+
+    assert restore_watcher.run_round(runtime) == 1
     (started,) = slack.thread(CHANNEL, ts)
     assert "Restore started by <@U0ADMIN01>" in started["text"]
-    assert watch == [0]  # the first check right away: a round sees it at once
+    assert watch == [0, 0]  # and the first check right away: the next round sees it
 
     assert restore_watcher.run_round(runtime) == 1
     _, done = slack.thread(CHANNEL, ts)
     assert done["text"].startswith(":white_check_mark: Restore done: `orders-copy` is ACTIVE")
     assert "(3 items" in done["text"]
-    assert watch == [0]  # finished: no further check was scheduled
+    assert watch == [0, 0]  # finished: no further check was scheduled
     assert restore_watcher.run_round(runtime) == 0
 
     press(
@@ -175,10 +181,73 @@ def test_restore_is_attributed_to_the_slack_user(
     )
     press("confirm", value, user=ADMIN, ts=ts)
     drain_work(runtime)
+    restore_watcher.run_round(runtime)
     (request_id,) = request_ids
     record = runtime.state.get(request_pk(request_id), "REQ")
     assert record is not None
     assert record["slack_user"] == ADMIN
+
+
+def confirmed_restore(runtime: Runtime, slack: SlackSink) -> tuple[Any, str]:
+    """orders with a backup, `/ddb restore orders --backup nightly --to orders-copy`
+    confirmed by its requester: the job waits for check 0. (DynamoDB client, thread ts)."""
+    dynamodb = make_table()
+    dynamodb.create_backup(TableName="orders", BackupName="nightly")
+    command("restore orders --backup nightly --to orders-copy")
+    drain_work(runtime)
+    value, ts = confirmation(slack)
+    press("confirm", value, user=ADMIN, ts=ts)
+    assert drain_work(runtime) == 1
+    return dynamodb, ts
+
+
+def test_a_target_created_after_the_press_is_refused_at_the_start_in_the_thread(
+    runtime: Runtime, slack: SlackSink, watch: list[int]
+) -> None:
+    dynamodb, ts = confirmed_restore(runtime, slack)
+    make_table("orders-copy")  # someone else's table, in the second before the start
+    before = dynamodb.scan(TableName="orders-copy")["Items"]
+    assert restore_watcher.run_round(runtime) == 1
+    (refused,) = slack.thread(CHANNEL, ts)
+    assert refused["text"].startswith(
+        ":x: The restore of `orders` to `orders-copy` in us-west-2 did not start: "
+        "A table named `orders-copy` already exists"
+    )
+    (job,) = recent_jobs(runtime.state)
+    assert (job.status, job.checks) == ("failed", 0)
+    assert dynamodb.scan(TableName="orders-copy")["Items"] == before  # untouched
+    assert watch == [0]  # nothing more to check
+    assert restore_watcher.run_round(runtime) == 0
+
+
+def test_check_0_delivered_twice_starts_one_restore(
+    runtime: Runtime, slack: SlackSink, watch: list[int]
+) -> None:
+    _, ts = confirmed_restore(runtime, slack)
+    restores: list[str] = []
+    runtime.clients.on_event(
+        "before-call.dynamodb.RestoreTableFromBackup", lambda **_: restores.append("call")
+    )
+    (job,) = recent_jobs(runtime.state)
+    assert restore_watcher.handle(check_event(job.id, 0), runtime)["batchItemFailures"] == []
+    assert restore_watcher.handle(check_event(job.id, 0), runtime)["batchItemFailures"] == []
+    assert restores == ["call"]
+    assert [m["text"][:30] for m in slack.thread(CHANNEL, ts)] == [":arrow_forward: Restore starte"]
+
+
+def test_check_0_after_a_crash_before_check_1_was_sent_sends_it(
+    runtime: Runtime, slack: SlackSink, watch: list[int]
+) -> None:
+    confirmed_restore(runtime, slack)
+    (job,) = recent_jobs(runtime.state)
+    update_job(runtime.state, replace(job, status="restoring"))  # started, then the crash
+    assert restore_watcher.handle(check_event(job.id, 0), runtime)["batchItemFailures"] == []
+    assert watch == [0, 0]  # check 1 was sent
+
+
+def check_event(job_id: str, check: int) -> dict[str, Any]:
+    body = json.dumps({"job": job_id, "check": check})
+    return {"Records": [{"messageId": f"m-{job_id}-{check}", "body": body}]}
 
 
 def test_restore_to_an_existing_table_is_refused_before_confirming(
@@ -483,6 +552,12 @@ def test_pitr_restore_to_a_time_is_confirmed_then_started_with_that_time(
     clock.advance(60)
     stubbed.add_response("describe_continuous_backups", window_response(clock()))
     not_found(stubbed, "orders-copy")
+    press("confirm", value, user=ADMIN, ts=ts)
+    drain_work(runtime)  # checked at the press
+    assert watch == [0]
+    # ...and checked again by check 0, which starts it
+    stubbed.add_response("describe_continuous_backups", window_response(clock()))
+    not_found(stubbed, "orders-copy")
     stubbed.add_response(
         "restore_table_to_point_in_time",
         {"TableDescription": describe("CREATING", in_progress=True)["Table"]},
@@ -492,11 +567,10 @@ def test_pitr_restore_to_a_time_is_confirmed_then_started_with_that_time(
             "RestoreDateTime": target_time,
         },
     )
-    press("confirm", value, user=ADMIN, ts=ts)
-    drain_work(runtime)
+    assert restore_watcher.run_round(runtime) == 1
     (started,) = slack.thread(CHANNEL, ts)
     assert "(2026-11-22 08:42 UTC) → new table `orders-copy` in us-east-1" in started["text"]
-    assert watch == [0]
+    assert watch == [0, 0]
 
 
 def test_pitr_window_moved_past_the_time_before_the_press_is_refused(
@@ -514,4 +588,66 @@ def test_pitr_window_moved_past_the_time_before_the_press_is_refused(
     press("confirm", value, user=ADMIN, ts=ts, response_url=response_url)
     drain_work(runtime)
     assert "outside the restorable window" in slack.responses("moved")[-1]["text"]
+    assert watch == []
+
+
+def test_check_0_retried_after_aws_accepted_the_restore_follows_it_instead_of_refusing(
+    runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
+) -> None:
+    root = runtime.notifier.post(CHANNEL, _text("confirmation"))
+    job = RestoreJob(
+        id="20261122T100000Z-job0",
+        source_table="orders",
+        region=OTHER_REGION,
+        target="orders-copy",
+        kind="pitr",
+        requester=ADMIN,
+        channel=CHANNEL,
+        thread_ts=root.ts,
+        started_at=runtime.now(),
+        latest=True,
+        status="starting",
+    )
+    save_job(runtime.state, job, now=runtime.epoch())
+    # The first attempt crashed after AWS accepted the restore: the target now exists,
+    # being restored from orders. No second RestoreTableToPointInTime is stubbed (or made).
+    stubbed.add_response("describe_continuous_backups", window_response(clock()))
+    stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
+    stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
+    assert restore_watcher.handle(check_event(job.id, 0), runtime)["batchItemFailures"] == []
+    (started,) = replies(slack, job)
+    assert started.startswith(":arrow_forward: Restore started by <@U0ADMIN01>")
+    followed = load_job(runtime.state, job.id)
+    assert followed is not None
+    assert followed.status == IN_PROGRESS
+    assert watch == [0]  # check 1, right away
+
+
+def test_check_0_of_a_target_someone_else_is_restoring_is_refused(
+    runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
+) -> None:
+    root = runtime.notifier.post(CHANNEL, _text("confirmation"))
+    job = RestoreJob(
+        id="20261122T100000Z-job9",
+        source_table="payments",  # not the source of the restore already running
+        region=OTHER_REGION,
+        target="orders-copy",
+        kind="pitr",
+        requester=ADMIN,
+        channel=CHANNEL,
+        thread_ts=root.ts,
+        started_at=runtime.now(),
+        latest=True,
+        status="starting",
+    )
+    save_job(runtime.state, job, now=runtime.epoch())
+    stubbed.add_response("describe_continuous_backups", window_response(clock()))
+    stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
+    stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
+    assert restore_watcher.handle(check_event(job.id, 0), runtime)["batchItemFailures"] == []
+    (refused,) = replies(slack, job)
+    assert "did not start: A table named `orders-copy` already exists" in refused
+    failed = load_job(runtime.state, job.id)
+    assert failed is not None
+    assert failed.status == FAILED
     assert watch == []

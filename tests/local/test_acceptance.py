@@ -51,6 +51,7 @@ replay {EVENTS}/sns-cloudtrail-log-delivery.json
 /ddb restore orders --latest --to orders-copy
 press Confirm
 run restore-watch
+run restore-watch
 press Copy settings
 /ddb status orders-copy
 # issue 8: replicas on the embedded AWS

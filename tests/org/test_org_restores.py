@@ -39,6 +39,7 @@ def test_restore_from_a_backup_in_a_member_account_runs_and_is_watched_there(
 
     press("confirm", value, ts=ts)
     assert drain_work(org) == 1
+    assert restore_watcher.run_round(org) == 1  # check 0 starts it, in that account
     (started,) = slack.thread(CHANNEL, ts)
     assert f"new table `orders-copy` in payments-prod/{REGION}" in started["text"]
     (job,) = recent_jobs(org.state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -108,6 +109,15 @@ def test_restores_list_links_each_thread() -> None:
     message = render_restores_list([JOB, done], NOW)
     assert_golden("restores", "list", message.as_args())
     assert render_restores_list([], NOW).text.startswith("No restores")
+
+
+def test_a_confirmed_restore_not_yet_started_is_listed_in_progress_as_starting() -> None:
+    starting = replace(
+        JOB, target="orders-b", status="starting", started_at=NOW - timedelta(minutes=1)
+    )
+    text = json.dumps(render_restores_list([starting, JOB], NOW).as_args(), ensure_ascii=False)
+    assert "*In progress* (2)" in text
+    assert "`orders` → `orders-b` (us-west-2) · starting · started 1 min ago" in text
 
 
 def test_pitr_messages() -> None:

@@ -431,7 +431,9 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "restores.render_restore_failed": lambda t: restores.render_restore_failed(
         _job(t, status_="FAILED"), NOW
     ),
-    "restores.render_watch_not_started": lambda t: restores.render_watch_not_started(_job(t)),
+    "restores.render_restore_not_started": lambda t: restores.render_restore_not_started(
+        _job(t), t, account_label=t
+    ),
     "restores.render_settings_copied": lambda t: restores.render_settings_copied(
         _job(t), [t], [t], REQUESTER
     ),

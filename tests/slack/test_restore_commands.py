@@ -98,6 +98,7 @@ def test_latest_restore_starts_and_the_watcher_reports_completion(
     value, ts = confirmation(slack)
     press("confirm", value, user=ADMIN, ts=ts)
     drain_work(runtime)
+    assert restore_watcher.run_round(runtime) == 1  # check 0 starts it
     clock.advance(60)
     assert restore_watcher.run_round(runtime) == 1
     texts = [m["text"] for m in slack.thread(CHANNEL, ts)]

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
 
 from bot.aws.restores import (
     copy_settings,
     enqueue_check,
-    find_backup,
     load_job,
     read_pitr,
     recent_jobs,
-    running_jobs,
     save_job,
     set_pitr,
-    start_restore,
-    table_exists,
     update_job,
 )
 from bot.domain.accounts import Account
@@ -27,13 +22,12 @@ from bot.domain.confirmations import Plan
 from bot.domain.errors import Conflict, OpsbotError, TableNotFound
 from bot.domain.restores import (
     COMPLETED,
+    FAILED,
+    STARTING,
     RestoreJob,
     RestorePlan,
     RestoreRequest,
-    count_in_progress,
-    default_target,
     job_id_for,
-    plan_restore,
 )
 from bot.domain.tables import PitrWindow
 from bot.render.restores import (
@@ -42,17 +36,14 @@ from bot.render.restores import (
     render_pitr_off_confirmation,
     render_pitr_status,
     render_restore_confirmation,
-    render_restore_started,
     render_restores_list,
     render_settings_copied,
-    render_watch_not_started,
 )
-from bot.runtime import Runtime
 from bot.slack.capabilities import Request, action, command, plan_executor
 from bot.slack.confirmations import attach_message
 from bot.slack.places import clients_in
 from bot.slack.resolve import resolve_table
-from bot.slack.restore_watch import job_account_label
+from bot.slack.restore_watch import job_account_label, validate_restore
 
 log = logging.getLogger(__name__)
 
@@ -93,49 +84,18 @@ def restore(cmd: Restore, request: Request) -> None:
     attach_message(runtime.state, stored.id, posted.ts)
 
 
-def validate_restore(
-    runtime: Runtime, wanted: RestoreRequest, now: datetime, *, account: str = ""
-) -> RestorePlan:
-    """Read what the checks need from AWS and the job records, then plan (or refuse).
-
-    ``account`` is a member account's id ('' : opsbot's own); the limit of restores in
-    progress is counted per account, as AWS counts it.
-    """
-    dynamodb = clients_in(runtime, account or None)("dynamodb", wanted.region)
-    target = wanted.to
-    window: PitrWindow | None = None
-    backup = None
-    if wanted.backup is None:
-        window = read_pitr(dynamodb, wanted.table, wanted.region)
-    else:
-        backup = find_backup(dynamodb, wanted.table, wanted.backup)
-    target_exists = table_exists(dynamodb, target or default_target(wanted.table, now))
-    in_progress = count_in_progress(
-        [job for job in running_jobs(runtime.state) if job.account == account]
-    )
-    return plan_restore(
-        wanted,
-        now=now,
-        window=window,
-        target_exists=target_exists,
-        backup=backup,
-        in_progress=in_progress,
-    )
-
-
 @plan_executor("restore")
 def run_restore(plan: Plan, request: Request) -> None:
-    """Re-validate at press time, start the restore, open the job and schedule its first check."""
+    """Re-validate at press time, then hand the job to the restore function, whose check 0
+    validates once more and starts it (see bot/slack/restore_watch.py)."""
     runtime, now = request.runtime, request.now
     confirmed = RestorePlan.from_payload(plan.payload)
     account = str(plan.payload.get("account") or "")
     checked = validate_restore(runtime, confirmed.as_request(), now, account=account)
-    started = start_restore(
-        clients_in(runtime, account or None)("dynamodb", checked.region), checked
-    )
-    if started.request_id:  # none when a retry found the restore its lost attempt started
-        request.record_action(
-            started.request_id, f"/ddb restore {checked.source_table} --to {checked.target}"
+    if not runtime.settings.restore_queue_url:
+        raise OpsbotError(
+            "opsbot has no restore queue configured (`OPSBOT_RESTORE_QUEUE_URL`), so it cannot "
+            "start restores. Nothing was started."
         )
     job = RestoreJob(
         id=job_id_for(now, plan.id[:8]),
@@ -152,24 +112,18 @@ def run_restore(plan: Plan, request: Request) -> None:
         backup_arn=checked.backup_arn,
         backup_name=checked.backup_name,
         account=account,
+        status=STARTING,
     )
-    posted = runtime.notifier.post(
-        job.channel,
-        render_restore_started(job, account_label=job_account_label(runtime, account)),
-        thread_ts=job.thread_ts or None,
-    )
-    if not job.thread_ts:
-        job = replace(job, thread_ts=posted.ts)
     save_job(runtime.state, job, now=runtime.epoch())
     try:
-        if not runtime.settings.restore_queue_url:
-            raise RuntimeError("no restore queue is configured (OPSBOT_RESTORE_QUEUE_URL)")
         enqueue_check(
-            runtime.client("sqs"), runtime.settings.restore_queue_url, job.id, 1, delay_s=0
+            runtime.client("sqs"), runtime.settings.restore_queue_url, job.id, 0, delay_s=0
         )
-    except Exception:
-        log.exception("could not schedule the watcher of restore job %s", job.id)
-        runtime.notifier.post(job.channel, render_watch_not_started(job), thread_ts=job.thread_ts)
+    except Exception as exc:
+        log.exception("could not hand restore job %s to the restore function", job.id)
+        reason = "the restore function could not be reached; nothing was started"
+        update_job(runtime.state, replace(job, status=FAILED, finished_at=now, reason=reason))
+        raise OpsbotError(f"Could not start the restore: {reason}. Try again.") from exc
 
 
 # ---- /ddb restores --------------------------------------------------------------------------
