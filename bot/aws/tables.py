@@ -3,17 +3,31 @@ ListBackups, DescribeAlarms), mapping ClientError to domain errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import translate
+from bot.domain.replicas import AlarmInfo, firing_on
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 
 
-def describe_status(dynamodb: Any, cloudwatch: Any, table: str, region: str) -> TableStatus:
-    """Everything `/ddb status` shows, in four calls (more only when lists span pages)."""
+def describe_status(
+    dynamodb: Any,
+    cloudwatch: Any,
+    table: str,
+    region: str,
+    *,
+    alarms: Callable[[], Sequence[AlarmInfo]] | None = None,
+) -> TableStatus:
+    """Everything `/ddb status` shows, in four calls (more only when lists span pages).
+
+    ``alarms`` returns the region's metric alarms when the caller scans them anyway; the
+    alarms firing then come from that scan, after the table is found, instead of their own
+    DescribeAlarms call.
+    """
     try:
         description = dynamodb.describe_table(TableName=table)["Table"]
         continuous = dynamodb.describe_continuous_backups(TableName=table)
@@ -37,7 +51,9 @@ def describe_status(dynamodb: Any, cloudwatch: Any, table: str, region: str) -> 
         deletion_protection=bool(description.get("DeletionProtectionEnabled", False)),
         pitr=pitr_window(continuous),
         newest_backup=newest_backup(dynamodb, table),
-        alarms_firing=alarms_firing(cloudwatch, table),
+        alarms_firing=(
+            alarms_firing(cloudwatch, table) if alarms is None else firing_on(alarms(), table)
+        ),
         replica_regions=tuple(r.get("RegionName", "") for r in description.get("Replicas", [])),
         table_class=(description.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         stream=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,

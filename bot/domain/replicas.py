@@ -217,6 +217,11 @@ def alarm_from_description(alarm: Mapping[str, Any]) -> AlarmInfo:
     )
 
 
+def firing_on(alarms: Iterable[AlarmInfo], table: str) -> tuple[str, ...]:
+    """Names of the alarms in ALARM on ``table``, sorted."""
+    return tuple(sorted(a.name for a in alarms if a.state == "ALARM" and a.table == table))
+
+
 def throttle_alarm_gaps(alarms: Iterable[AlarmInfo], table: str) -> frozenset[str]:
     """The throttling metrics of ``table`` that no alarm watches (empty when covered)."""
     covered: set[str] = set()

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status, newest_backup, pitr_window
 from bot.domain.errors import TableNotFound
 from tests.conftest import REGION
@@ -70,6 +71,17 @@ def test_describe_status_of_a_protected_table_with_pitr_backup_and_alarm(aws: No
     )
 
     status = describe_status(dynamodb, cloudwatch, "orders", REGION)
+    # The same alarms firing from a scan the caller makes anyway (`/ddb status` scans the
+    # region's alarms once for both): no DescribeAlarms call of its own.
+    calls: list[str] = []
+    cloudwatch.meta.events.register(
+        "before-call.*.*", lambda event_name, **_: calls.append(event_name)
+    )
+    scanned = scan_alarms(cloudwatch)
+    assert calls == ["before-call.cloudwatch.DescribeAlarms"]
+    from_scan = describe_status(dynamodb, cloudwatch, "orders", REGION, alarms=lambda: scanned)
+    assert from_scan == status
+    assert calls == ["before-call.cloudwatch.DescribeAlarms"]
 
     assert (status.name, status.region, status.status) == ("orders", REGION, "ACTIVE")
     assert status.account == "123456789012"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.aws.replicas import ClientFactory, describe_replicas, scan_alarms
 from bot.domain.commands import Replicas
-from bot.domain.replicas import health_risks, throttle_alarm_gaps
+from bot.domain.replicas import AlarmInfo, health_risks, throttle_alarm_gaps
 from bot.domain.tables import TableStatus
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
@@ -34,15 +35,18 @@ def status_health_risks(
     now: datetime,
     *,
     clients: ClientFactory | None = None,
+    alarms: Sequence[AlarmInfo] | None = None,
 ) -> tuple[str, ...]:
     """Replicas not ACTIVE or lagging, and missing throttling alarms, for `/ddb status`.
 
-    Costs one DescribeAlarms scan, plus for a global table one DescribeTable and one
-    GetMetricData per replica region. Legacy (2017.11.29) tables are not looked up here.
-    ``clients`` reaches the table's account (default: opsbot's own).
+    Costs one DescribeAlarms scan (none when ``alarms`` has the region's alarms already),
+    plus for a global table one DescribeTable and one GetMetricData per replica region.
+    Legacy (2017.11.29) tables are not looked up here. ``clients`` reaches the table's
+    account (default: opsbot's own).
     """
     client = clients or runtime.client
-    alarms = scan_alarms(client("cloudwatch", status.region))
+    if alarms is None:
+        alarms = scan_alarms(client("cloudwatch", status.region))
     replication = None
     if status.replica_regions:
         replication = describe_replicas(client, status.name, status.region, now, check_legacy=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status
 from bot.domain.commands import Status
 from bot.render.status import render_status
@@ -17,13 +20,14 @@ def status(cmd: Status, request: Request) -> None:
     runtime, settings = request.runtime, request.runtime.settings
     table = resolve_table(runtime, cmd.table)
     client = clients_in(runtime, table.account)
+    cloudwatch = client("cloudwatch", table.region)
+    # One scan of the region's alarms, once the table is found, serves both the alarms
+    # firing and the throttling alarms missing.
+    alarms = cache(lambda: scan_alarms(cloudwatch))
     result = describe_status(
-        client("dynamodb", table.region),
-        client("cloudwatch", table.region),
-        table.name,
-        table.region,
+        client("dynamodb", table.region), cloudwatch, table.name, table.region, alarms=alarms
     )
-    extra = status_health_risks(runtime, result, request.now, clients=client)
+    extra = status_health_risks(runtime, result, request.now, clients=client, alarms=alarms())
     request.reply(
         render_status(
             result,
