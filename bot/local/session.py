@@ -234,6 +234,7 @@ class LocalSession:
     _originals: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     _response_channels: dict[str, str] = field(default_factory=dict)
     _modules: dict[str, ModuleType | None] = field(default_factory=dict)
+    _restore_checks: int = 0  # waiting on the restore queue when last told
     _closed: bool = False
 
     # --- lines -----------------------------------------------------------------------------
@@ -420,6 +421,7 @@ class LocalSession:
                 checks = self._drain(queue, "sqs", "restore_watcher")
             self.output.note(f"restore watcher: {checks} check(s)")
             self._flush()
+            self._restore_checks = 0  # what this round left waiting is news again
             self.pump()
         else:
             raise LineError(f"unknown job {job!r}: run prune or run restore-watch")
@@ -439,7 +441,26 @@ class LocalSession:
         else:
             self.problems.append(f"the queues were still busy after {_PUMP_ROUNDS} rounds")
         self._flush()
+        self._tell_restore_checks()
         return total
+
+    def _tell_restore_checks(self) -> None:
+        """Say when restore checks start waiting: unlike the other queues, the restore queue
+        runs only on `run restore-watch` (its checks are minutes apart on AWS)."""
+        sqs = self.embedded.client("sqs", self.resources.region)
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=self.resources.restore_watch_queue.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
+        )["Attributes"]
+        waiting = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+            attributes.get("ApproximateNumberOfMessagesDelayed", 0)
+        )
+        if waiting and waiting != self._restore_checks:
+            self.output.note(
+                f"the restore function has {waiting} check(s) waiting: "
+                "`run restore-watch` runs them"
+            )
+        self._restore_checks = waiting
 
     def _routes(self) -> list[tuple[Any, Kind, str]]:
         r = self.resources

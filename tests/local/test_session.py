@@ -120,6 +120,23 @@ def test_press_confirm_runs_the_plan_only_for_its_requester(
         session.execute("press Confirm")  # the plan's message no longer has the buttons
 
 
+def test_a_confirmed_restore_says_the_restore_function_has_a_check_waiting(
+    session: LocalSession, output: Recorder
+) -> None:
+    session.execute("/ddb restore orders --latest --to orders-copy")
+    session.execute("press Confirm")
+    waiting = "the restore function has 1 check(s) waiting: `run restore-watch` runs them"
+    assert output.notes.count(waiting) == 1
+    session.execute("/ddb restores")  # nothing new waiting: said once
+    assert output.notes.count(waiting) == 1
+    session.execute("run restore-watch")  # starts it, and check 1 waits
+    assert output.notes.count(waiting) == 2
+    session.execute("run restore-watch")  # done: nothing waits
+    assert output.notes.count(waiting) == 2
+    done = [m for m in output.sent("chat.postMessage") if "Restore done" in str(m.get("text"))]
+    assert len(done) == 1
+
+
 def test_a_viewer_is_denied_a_backup_and_nothing_is_taken(
     session: LocalSession, output: Recorder
 ) -> None:
