@@ -52,6 +52,10 @@ FAILED = "failed"
 GAVE_UP = "gave-up"
 TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
 RUNNING = frozenset({STARTING, IN_PROGRESS})
+# A confirmed restore the restore function has not started after this long never will by
+# itself: its check 0 failed every attempt (5 receives, 360 s apart: deploy/resources/
+# restores.yml) and sits in the restore queue's DLQ.
+START_GRACE = timedelta(minutes=35)
 
 
 @frozen
@@ -258,9 +262,9 @@ def _plan_point_in_time(
     )
 
 
-def count_in_progress(jobs: list[RestoreJob]) -> int:
+def count_in_progress(jobs: list[RestoreJob], now: datetime) -> int:
     """How many of these restores are running or about to start."""
-    return sum(1 for job in jobs if job.status in RUNNING)
+    return sum(1 for job in jobs if job.running(now))
 
 
 # ---- the watcher --------------------------------------------------------------------------
@@ -299,6 +303,12 @@ class RestoreJob:
     def finished(self) -> bool:
         """Whether the watcher is done with this restore."""
         return self.status in TERMINAL
+
+    def running(self, now: datetime) -> bool:
+        """Restoring, or confirmed and about to start (not stuck before its start)."""
+        return self.status == IN_PROGRESS or (
+            self.status == STARTING and now - self.started_at <= START_GRACE
+        )
 
     @property
     def plan(self) -> RestorePlan:

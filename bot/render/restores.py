@@ -12,7 +12,6 @@ from bot.domain.restores import (
     IN_PROGRESS,
     NOT_INHERITED,
     PITR_MIN_DURATION,
-    RUNNING,
     STARTING,
     RestoreJob,
     RestorePlan,
@@ -269,8 +268,8 @@ def render_restores_list(
     ``account_labels`` (account id -> alias, when accounts are configured) names each job's
     account next to its region.
     """
-    running = [j for j in jobs if j.status in RUNNING]
-    recent = [j for j in jobs if j.status not in RUNNING]
+    running = [j for j in jobs if j.running(now)]
+    recent = [j for j in jobs if not j.running(now)]
     if not jobs:
         text = "No restores started by opsbot in the last 30 days."
         return Message(text=text, blocks=(section(text),), ephemeral=True)
@@ -289,8 +288,13 @@ def _job_line(
     job: RestoreJob, now: datetime, account_labels: Mapping[str, str] | None = None
 ) -> str:
     emoji = _STATUS_EMOJI.get(job.status, ":grey_question:")
-    if job.status == STARTING:
+    if job.status == STARTING and job.running(now):
         state = "starting"
+    elif job.status == STARTING:
+        state = (
+            ":warning: not started: the restore function failed to start it (its logs say "
+            "why; the restore queue's DLQ holds the start)"
+        )
     elif job.status == IN_PROGRESS:
         state = f"running {format_duration(job.elapsed(now))}"
     elif job.status == COMPLETED:

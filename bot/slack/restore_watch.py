@@ -91,7 +91,7 @@ def validate_restore(
         window=window,
         target_exists=target_exists,
         backup=backup,
-        in_progress=count_in_progress(others),
+        in_progress=count_in_progress(others, now),
     )
 
 

@@ -460,6 +460,18 @@ def test_only_the_restore_function_may_touch_items_of_tables_other_than_the_stat
     assert holders == {"RestoreWatcherIamRoleLambdaExecution"}
 
 
+def test_a_restore_start_reaches_the_dlq_before_restores_call_it_stuck(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """`/ddb restores` stops counting a confirmed restore as about to start after
+    START_GRACE: by then the queue must have given up on its check 0."""
+    from bot.domain.restores import START_GRACE
+
+    queue = resources["RestoreWatchQueue"]["Properties"]
+    attempts = queue["RedrivePolicy"]["maxReceiveCount"]
+    assert attempts * queue["VisibilityTimeout"] < START_GRACE.total_seconds()
+
+
 def test_resource_star_allowlist_is_honest() -> None:
     """Each allowlisted action exists, and AWS really lists no resource type for it."""
     policies = json.loads(

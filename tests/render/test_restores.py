@@ -12,6 +12,7 @@ from bot.domain.restores import (
     FAILED,
     RestoreJob,
     RestoreRequest,
+    count_in_progress,
     plan_restore,
 )
 from bot.domain.tables import PitrWindow
@@ -138,3 +139,12 @@ def test_pitr_messages() -> None:
         "pitr_turned_on",
         render_pitr_changed("orders", "us-west-2", True, "U1").as_args(),
     )
+
+
+def test_a_confirmed_restore_that_never_started_is_not_listed_in_progress() -> None:
+    stuck = replace(JOB, status="starting", started_at=NOW - timedelta(minutes=40))
+    text = json.dumps(render_restores_list([stuck], NOW).as_args(), ensure_ascii=False)
+    assert "*Recent* (1)" in text
+    assert "not started: the restore function failed to start it" in text
+    assert count_in_progress([stuck], NOW) == 0
+    assert count_in_progress([replace(stuck, started_at=NOW - timedelta(minutes=5))], NOW) == 1
