@@ -8,13 +8,21 @@ redelivers that record alone and, after maxReceiveCount, moves it to its DLQ.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.domain.errors import OpsbotError
 
 T = TypeVar("T")
 
 MALFORMED = (OpsbotError, KeyError, TypeError, ValueError)
+
+
+class BatchLog(Protocol):
+    """What run_batch logs through: a logging.Logger or a Powertools Logger."""
+
+    def error(self, msg: str, *, extra: dict[str, Any]) -> None: ...
+
+    def exception(self, msg: str, *, extra: dict[str, Any]) -> None: ...
 
 
 def run_batch(
@@ -24,7 +32,7 @@ def run_batch(
     parse: Callable[[Mapping[str, Any]], T],
     run: Callable[[T], object],
     log_fields: Callable[[T], dict[str, Any]],
-    log: Any,
+    log: BatchLog,
 ) -> dict[str, list[dict[str, str]]]:
     """Parse and run each record; the answer names the records the queue should retry.
 

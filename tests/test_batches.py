@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -11,7 +13,7 @@ from bot.batches import run_batch
 from bot.domain.errors import InvalidValue
 
 
-def _parse(record: dict[str, str]) -> int:
+def _parse(record: Mapping[str, Any]) -> int:
     value = json.loads(record["body"])["n"]
     if value < 0:
         raise InvalidValue(f"n must not be negative, not {value}")
