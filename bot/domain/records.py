@@ -151,6 +151,10 @@ _METHODS: dict[str, Any] = {
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def frozen(cls: T) -> T:
     """Make ``cls`` a frozen dataclass (compared, hashed and shown by its fields)."""
+    if "__slots__" in cls.__dict__:
+        raise TypeError(
+            f"{cls.__name__}: @frozen keeps fields in the instance dict; drop __slots__"
+        )
     if not cls.__dict__.get("__doc__"):
         # dataclasses would otherwise build one from inspect.signature, which is slow
         cls.__doc__ = f"{cls.__name__}({', '.join(inspect.get_annotations(cls))})"

@@ -167,3 +167,12 @@ def test_methods_the_class_defines_itself_are_kept() -> None:
 
             def __setattr__(self, name: str, value: Any) -> None:
                 object.__setattr__(self, name, value)
+
+
+def test_a_class_with_slots_is_refused_with_the_reason() -> None:
+    with pytest.raises(TypeError, match="Slotted: @frozen keeps fields in the instance dict"):
+
+        @frozen
+        class Slotted:
+            __slots__ = ("name",)
+            name: str
