@@ -1,8 +1,10 @@
-"""The restore watcher: one check of a running restore per SQS message.
+"""The restore function: one check of a restore job per SQS message.
 
-Each message is `{"job": id, "check": n}`; a check that is not finished sends check n+1 with
-DelaySeconds, so the loop lives in the queue and survives restarts. Checks are idempotent per
-(job, n): a message delivered twice posts once.
+Each message is `{"job": id, "check": n}`. Check 0, sent by the Slack worker when a restore
+is confirmed, checks the plan once more and starts the restore; every later check looks at
+the new table. A check that is not finished sends check n+1 with DelaySeconds, so the loop
+lives in the queue and survives restarts. Checks are idempotent per (job, n): a message
+delivered twice starts or posts once.
 """
 
 from __future__ import annotations
