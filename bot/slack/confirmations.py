@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.aws.state import StateStore, plan_pk
 from bot.domain.confirmations import Plan, check_press
-from bot.domain.errors import ConfirmationInvalid
+from bot.domain.errors import ConfirmationInvalid, OpsbotError
 
 # Plans stay readable for a day after they expire, so a late press gets a clear answer.
 _KEEP_S = 86400
+# The payload is kept as compressed JSON (`payload_z`): a prune of many tables lists every
+# backup it may delete (~90 bytes an ARN, ~12 compressed), and DynamoDB holds at most
+# 400 KB per item. What is left of that is for the plan's other attributes.
+PAYLOAD_LIMIT = 350_000
+
+
+def _packed(payload: Mapping[str, Any]) -> bytes:
+    packed = zlib.compress(json.dumps(payload, separators=(",", ":")).encode())
+    if len(packed) > PAYLOAD_LIMIT:
+        raise OpsbotError(
+            f"This plan is too large to keep for confirmation ({len(packed) // 1024} KB "
+            f"compressed; a plan holds {PAYLOAD_LIMIT // 1024} KB). Nothing was changed: "
+            "plan less at once, for example one table at a time."
+        )
+    return packed
+
+
+def _unpacked(item: Mapping[str, Any]) -> dict[str, Any]:
+    packed = item.get("payload_z")
+    if packed is None:  # stored before payloads were compressed
+        return dict(item.get("payload", {}))
+    raw = packed.value if hasattr(packed, "value") else bytes(packed)
+    return dict(json.loads(zlib.decompress(raw)))
 
 
 def create_plan(
@@ -28,6 +53,7 @@ def create_plan(
     payload: Mapping[str, Any],
 ) -> Plan:
     """Store a pending plan; its id is unguessable and is all a button carries."""
+    packed = _packed(payload)
     plan = Plan(
         id=uuid.uuid4().hex,
         kind=kind,
@@ -51,7 +77,7 @@ def create_plan(
             "valid_until": plan.valid_until.isoformat(),
             "status": "pending",
             "summary": summary,
-            "payload": dict(payload),
+            "payload_z": packed,
             "expires_at": int(now.timestamp() + ttl_s + _KEEP_S),
         }
     )
@@ -73,7 +99,7 @@ def load_plan(state: StateStore, plan_id: str) -> Plan | None:
         valid_until=datetime.fromisoformat(item["valid_until"]),
         status=item.get("status", "pending"),
         summary=item.get("summary", ""),
-        payload=item.get("payload", {}),
+        payload=_unpacked(item),
         message_ts=item.get("message_ts", ""),
     )
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from bot.aws.state import plan_pk
 from bot.domain.confirmations import Plan, button_value, split_button_value
-from bot.domain.errors import ConfirmationInvalid
+from bot.domain.errors import ConfirmationInvalid, OpsbotError
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.slack import capabilities
 from bot.slack.capabilities import Request
-from bot.slack.confirmations import claim_plan, create_plan, load_plan
+from bot.slack.confirmations import PAYLOAD_LIMIT, claim_plan, create_plan, load_plan
 from functions import slack_http
 from tests.conftest import (
     ADMIN,
@@ -47,6 +50,74 @@ def test_a_stored_plan_reads_back_as_created(runtime: Runtime) -> None:
     plan = make_plan(runtime)
     assert load_plan(runtime.state, plan.id) == plan
     assert len(plan.id) == 32
+
+
+def big_plan(runtime: Runtime, payload: dict[str, Any]) -> Plan:
+    return create_plan(
+        runtime.state,
+        kind="prune",
+        action="prune:apply",
+        requester=ADMIN,
+        channel="C0OPSBOT1",
+        now=runtime.now(),
+        ttl_s=TTL_S,
+        summary="prune every table",
+        payload=payload,
+    )
+
+
+def test_a_plan_listing_thousands_of_backups_is_kept_under_dynamodbs_item_limit(
+    runtime: Runtime,
+) -> None:
+    # 200 tables x 40 backups: ~720 KB of ARNs, which DynamoDB (and moto) refuse as a
+    # plain item; compressed it is ~100 KB.
+    tasks = [
+        {
+            "table": f"orders-{t}",
+            "arns": [
+                f"arn:aws:dynamodb:us-west-2:123456789012:table/orders-{t}/backup/"
+                f"0{1700000000000 + b * 86400000}-{secrets.token_hex(4)}"
+                for b in range(40)
+            ],
+        }
+        for t in range(200)
+    ]
+    assert len(json.dumps(tasks)) > 400_000
+    plan = big_plan(runtime, {"all": True, "tasks": tasks})
+    loaded = load_plan(runtime.state, plan.id)
+    assert loaded is not None
+    assert loaded.payload == {"all": True, "tasks": tasks}
+
+
+def test_a_plan_too_large_to_keep_is_refused_plainly_and_nothing_is_stored(
+    runtime: Runtime,
+) -> None:
+    noise = secrets.token_hex(PAYLOAD_LIMIT)  # incompressible: twice the limit in hex
+    with pytest.raises(OpsbotError, match="This plan is too large to keep for confirmation"):
+        big_plan(runtime, {"noise": noise})
+    table = runtime.settings.state_table
+    stored = runtime.client("dynamodb").scan(TableName=table)["Items"]
+    assert not [i for i in stored if i["pk"]["S"].startswith(plan_pk(""))]
+
+
+def test_a_plan_stored_before_payloads_were_compressed_still_loads(runtime: Runtime) -> None:
+    runtime.state.put(
+        {
+            "pk": plan_pk("old"),
+            "sk": "PLAN",
+            "kind": "prune",
+            "action": "prune:apply",
+            "requester": ADMIN,
+            "channel": "C0OPSBOT1",
+            "created_at": runtime.now().isoformat(),
+            "valid_until": runtime.now().isoformat(),
+            "summary": "delete 1 backup of `orders`",
+            "payload": {"table": "orders", "arns": ["b1"]},
+        }
+    )
+    plan = load_plan(runtime.state, "old")
+    assert plan is not None
+    assert plan.payload == {"table": "orders", "arns": ["b1"]}
 
 
 def test_the_requester_claims_a_plan_once(runtime: Runtime) -> None:
