@@ -32,7 +32,13 @@ from tests.conftest import (
 TTL_S = 15 * 60
 
 
-def make_plan(runtime: Runtime, *, kind: str = "test-kind", requester: str = ADMIN) -> Plan:
+def make_plan(
+    runtime: Runtime,
+    *,
+    kind: str = "test-kind",
+    requester: str = ADMIN,
+    payload: dict[str, Any] | None = None,
+) -> Plan:
     return create_plan(
         runtime.state,
         kind=kind,
@@ -42,7 +48,7 @@ def make_plan(runtime: Runtime, *, kind: str = "test-kind", requester: str = ADM
         now=runtime.now(),
         ttl_s=TTL_S,
         summary="delete 3 backups of `orders`",
-        payload={"table": "orders", "delete": ["b1", "b2", "b3"], "ratio": 0.5},
+        payload=payload or {"table": "orders", "delete": ["b1", "b2", "b3"], "ratio": 0.5},
     )
 
 
@@ -50,20 +56,6 @@ def test_a_stored_plan_reads_back_as_created(runtime: Runtime) -> None:
     plan = make_plan(runtime)
     assert load_plan(runtime.state, plan.id) == plan
     assert len(plan.id) == 32
-
-
-def big_plan(runtime: Runtime, payload: dict[str, Any]) -> Plan:
-    return create_plan(
-        runtime.state,
-        kind="prune",
-        action="prune:apply",
-        requester=ADMIN,
-        channel="C0OPSBOT1",
-        now=runtime.now(),
-        ttl_s=TTL_S,
-        summary="prune every table",
-        payload=payload,
-    )
 
 
 def test_a_plan_listing_thousands_of_backups_is_kept_under_dynamodbs_item_limit(
@@ -83,7 +75,7 @@ def test_a_plan_listing_thousands_of_backups_is_kept_under_dynamodbs_item_limit(
         for t in range(200)
     ]
     assert len(json.dumps(tasks)) > 400_000
-    plan = big_plan(runtime, {"all": True, "tasks": tasks})
+    plan = make_plan(runtime, payload={"all": True, "tasks": tasks})
     loaded = load_plan(runtime.state, plan.id)
     assert loaded is not None
     assert loaded.payload == {"all": True, "tasks": tasks}
@@ -94,7 +86,7 @@ def test_a_plan_too_large_to_keep_is_refused_plainly_and_nothing_is_stored(
 ) -> None:
     noise = secrets.token_hex(PAYLOAD_LIMIT)  # incompressible: twice the limit in hex
     with pytest.raises(OpsbotError, match="This plan is too large to keep for confirmation"):
-        big_plan(runtime, {"noise": noise})
+        make_plan(runtime, payload={"noise": noise})
     table = runtime.settings.state_table
     stored = runtime.client("dynamodb").scan(TableName=table)["Items"]
     assert not [i for i in stored if i["pk"]["S"].startswith(plan_pk(""))]
