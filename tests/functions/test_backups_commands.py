@@ -346,6 +346,22 @@ def test_prune_all_dry_run_summarises_every_table_with_a_policy(
     assert backup_names() == set(AGES)
 
 
+def test_prune_all_that_runs_out_of_time_names_the_tables_it_did_not_plan(
+    orders: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    create_table("events", tag="keep-last=1")
+    create_table("users", tag="keep-last=1")
+    # Every ListBackups takes 100 s here: after events and orders the 3 min budget is spent.
+    orders.clients.on_event("before-call.dynamodb.ListBackups", lambda **_: clock.advance(100))
+    post_command("prune --all", response_url=slack.response_url("all"))
+    drain_work(orders)
+    (reply,) = slack.responses("all")
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "2 tables checked · *5 backups would be deleted (dry run)*" in text
+    assert "1 more table not planned: planning every table ran past 3 min" in text
+    assert reply["text"].endswith("(1 more not planned)")
+
+
 def test_an_operator_through_a_user_group_can_apply_and_confirm(
     orders: Runtime, slack: SlackSink
 ) -> None:

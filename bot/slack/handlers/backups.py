@@ -8,7 +8,7 @@ policy, and deletes only backups that are in the stored plan AND still planned n
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,6 +31,7 @@ from bot.domain.policy import RetentionPolicy, parse_policy, short_duration
 from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
 from bot.domain.refs import TableRef
 from bot.domain.retention import PruneOutcome, PrunePlan, plan_prune
+from bot.domain.times import format_duration
 from bot.render.backups import (
     render_backup_created,
     render_backup_list,
@@ -296,11 +297,18 @@ def _show(request: Request, channel: str, ts: str, message: Message) -> None:
 # --- /ddb prune --all --------------------------------------------------------------------
 
 
+# Planning every table in the Slack worker must end well before its 300 s timeout
+# (ListBackups allows 5 calls a second): tables left when this runs out are named as not
+# planned, rather than the whole command timing out and being retried too late to run.
+PLAN_ALL_BUDGET = timedelta(minutes=3)
+
+
 def _prune_all(cmd: Prune, request: Request) -> None:
     runtime, now = request.runtime, request.now
     settings, pace = runtime.settings, pace_for(runtime)
     outcomes: list[PruneOutcome] = []
     tasks: list[dict[str, Any]] = []
+    unplanned = 0
     for listed in managed_tables(runtime):
         region, member, client = listed.region, listed.member, listed.dynamodb
         if listed.error:
@@ -308,6 +316,9 @@ def _prune_all(cmd: Prune, request: Request) -> None:
             outcomes.append(PruneOutcome(f"{where} (every table)", planned=0, error=listed.error))
             continue
         for name in listed.names:
+            if unplanned or runtime.now() - now > PLAN_ALL_BUDGET:
+                unplanned += 1
+                continue
             shown = _shown(_member_ref(name, region, member, runtime), runtime)
             try:
                 tag = retention_tag(client, listed.arn(name), pace=pace)
@@ -335,6 +346,16 @@ def _prune_all(cmd: Prune, request: Request) -> None:
                 )
     price = settings.backup_price_per_gb_month
     summary = render_prune_digest(outcomes, now, "dry-run", price_per_gb_month=price)
+    if unplanned:
+        note = (
+            f":warning: {unplanned} more table{'s' if unplanned != 1 else ''} not planned: "
+            f"planning every table ran past {format_duration(PLAN_ALL_BUDGET)}. The nightly "
+            "prune covers every table; `/ddb prune <table>` plans one."
+        )
+        summary = Message(
+            text=f"{summary.text} ({unplanned} more not planned)",
+            blocks=(*summary.blocks, context(note)),
+        )
     if not cmd.apply or not tasks:
         request.reply(summary)
         return
