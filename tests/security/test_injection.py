@@ -339,7 +339,10 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "alarm_list.render_recommendation_done": lambda t: alarm_list.render_recommendation_done(
         "orders", "us-west-2", [_spec(t)], [(_spec(t), t)]
     ),
-    "alarms.render_silenced": lambda t: alarms.render_silenced(t, NOW, t),
+    # The silencer is the presser's user id from Slack's signed payload (a mention, trusted);
+    # anything else there is escaped, which the second entry fuzzes.
+    "alarms.render_silenced": lambda t: alarms.render_silenced(t, NOW, REQUESTER),
+    "alarms.render_silenced(by name)": lambda t: alarms.render_silenced(t, NOW, f"ops {t}"),
     "backups.render_backup_list": lambda t: backups.render_backup_list(
         "orders",
         [_backup(t, h) for h in range(1, 30)],
