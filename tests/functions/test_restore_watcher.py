@@ -201,6 +201,34 @@ def confirmed_restore(runtime: Runtime, slack: SlackSink) -> tuple[Any, str]:
     return dynamodb, ts
 
 
+def test_a_hand_off_that_fails_starts_nothing_and_says_so(
+    runtime: Runtime, slack: SlackSink, watch: list[int]
+) -> None:
+    dynamodb = make_table()
+    dynamodb.create_backup(TableName="orders", BackupName="nightly")
+    command("restore orders --backup nightly --to orders-copy")
+    drain_work(runtime)
+    value, ts = confirmation(slack)
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if params.get("QueueUrl") == runtime.settings.restore_queue_url:
+            raise ConnectionError("the restore queue is unreachable")
+
+    runtime.clients.on_event("provide-client-params.sqs.SendMessage", refuse)
+    press("confirm", value, user=ADMIN, ts=ts, response_url=slack.response_url("lost"))
+    drain_work(runtime)
+    confirmed, failed = slack.responses("lost")
+    assert confirmed["text"].startswith(":gear: Confirmed by <@U0ADMIN01>")
+    assert failed["text"].startswith(
+        ":x: Could not start the restore: the restore function could not be reached; "
+        "nothing was started."
+    )
+    (job,) = recent_jobs(runtime.state)
+    assert job.status == FAILED
+    assert restore_watcher.run_round(runtime) == 0
+    assert "orders-copy" not in dynamodb.list_tables()["TableNames"]
+
+
 def test_a_target_created_after_the_press_is_refused_at_the_start_in_the_thread(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:

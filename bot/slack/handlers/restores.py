@@ -123,7 +123,9 @@ def run_restore(plan: Plan, request: Request) -> None:
         log.exception("could not hand restore job %s to the restore function", job.id)
         reason = "the restore function could not be reached; nothing was started"
         update_job(runtime.state, replace(job, status=FAILED, finished_at=now, reason=reason))
-        raise OpsbotError(f"Could not start the restore: {reason}. Try again.") from exc
+        raise OpsbotError(
+            f"Could not start the restore: {reason}. Run `/ddb restore` again to retry."
+        ) from exc
 
 
 # ---- /ddb restores --------------------------------------------------------------------------
