@@ -166,14 +166,21 @@ def test_restore_from_backup_end_to_end_confirm_watch_and_copy_settings(
     )
 
 
-def test_restore_is_attributed_to_the_slack_user(
-    runtime: Runtime, slack: SlackSink, watch: list[int]
-) -> None:
+def asked_restore(runtime: Runtime, slack: SlackSink) -> tuple[Any, str, str]:
+    """orders with a backup and `/ddb restore orders --backup nightly --to orders-copy`
+    asked for: (DynamoDB client, Confirm button value, the confirmation's ts)."""
     dynamodb = make_table()
     dynamodb.create_backup(TableName="orders", BackupName="nightly")
     command("restore orders --backup nightly --to orders-copy")
     drain_work(runtime)
     value, ts = confirmation(slack)
+    return dynamodb, value, ts
+
+
+def test_restore_is_attributed_to_the_slack_user(
+    runtime: Runtime, slack: SlackSink, watch: list[int]
+) -> None:
+    _, value, ts = asked_restore(runtime, slack)
     request_ids: list[str] = []
     runtime.clients.on_event(
         "after-call.dynamodb.RestoreTableFromBackup",
@@ -189,13 +196,9 @@ def test_restore_is_attributed_to_the_slack_user(
 
 
 def confirmed_restore(runtime: Runtime, slack: SlackSink) -> tuple[Any, str]:
-    """orders with a backup, `/ddb restore orders --backup nightly --to orders-copy`
-    confirmed by its requester: the job waits for check 0. (DynamoDB client, thread ts)."""
-    dynamodb = make_table()
-    dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    command("restore orders --backup nightly --to orders-copy")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
+    """asked_restore, confirmed by its requester: the job waits for check 0.
+    (DynamoDB client, thread ts)."""
+    dynamodb, value, ts = asked_restore(runtime, slack)
     press("confirm", value, user=ADMIN, ts=ts)
     assert drain_work(runtime) == 1
     return dynamodb, ts
@@ -204,11 +207,7 @@ def confirmed_restore(runtime: Runtime, slack: SlackSink) -> tuple[Any, str]:
 def test_a_hand_off_that_fails_starts_nothing_and_says_so(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:
-    dynamodb = make_table()
-    dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    command("restore orders --backup nightly --to orders-copy")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
+    dynamodb, value, ts = asked_restore(runtime, slack)
 
     def refuse(params: dict[str, Any], **_: Any) -> None:
         if params.get("QueueUrl") == runtime.settings.restore_queue_url:
@@ -294,11 +293,7 @@ def test_restore_to_an_existing_table_is_refused_before_confirming(
 def test_a_press_by_someone_else_starts_nothing(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:
-    dynamodb = make_table()
-    dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    command("restore orders --backup nightly --to orders-copy")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
+    dynamodb, value, ts = asked_restore(runtime, slack)
     response_url = slack.response_url("other")
     press("confirm", value, user=OPERATOR, ts=ts, response_url=response_url)
     drain_work(runtime)
@@ -312,11 +307,7 @@ def test_a_press_by_someone_else_starts_nothing(
 def test_target_created_between_confirmation_and_press_is_refused_at_press_time(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:
-    dynamodb = make_table()
-    dynamodb.create_backup(TableName="orders", BackupName="nightly")
-    command("restore orders --backup nightly --to orders-copy")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
+    _, value, ts = asked_restore(runtime, slack)
     make_table("orders-copy")
     response_url = slack.response_url("late-conflict")
     press("confirm", value, user=ADMIN, ts=ts, response_url=response_url)
