@@ -27,7 +27,7 @@ from bot.runtime import Runtime
 from bot.settings import parse_settings
 from bot.slack.work import WorkItem
 from functions import slack_worker
-from tests.conftest import create_state_table
+from tests.conftest import create_state_table, table_alarm
 
 REGION = "us-west-2"
 STATE_TABLE = "opsbot-state"
@@ -58,17 +58,7 @@ def measure() -> dict[str, float | int]:
         create_state_table(dynamodb)
         _orders(dynamodb)
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-        cloudwatch.put_metric_alarm(
-            AlarmName="orders-read-throttle",
-            Namespace="AWS/DynamoDB",
-            MetricName="ReadThrottleEvents",
-            Dimensions=[{"Name": "TableName", "Value": "orders"}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+        table_alarm(cloudwatch, "orders-read-throttle", "orders", "ReadThrottleEvents")
         settings = parse_settings(
             {
                 "aws": {"regions": [REGION]},

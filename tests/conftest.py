@@ -94,6 +94,34 @@ def base_settings(**overrides: Any) -> Settings:
     return replace(parse_settings(raw), **overrides)
 
 
+def table_alarm(
+    cloudwatch: Any,
+    name: str,
+    table: str,
+    metric: str,
+    *,
+    threshold: float = 1,
+    comparison: str = "GreaterThanOrEqualToThreshold",
+    state: str = "",
+    reason: str = "test",
+) -> None:
+    """A CloudWatch alarm on one metric of a DynamoDB table (Sum over 60 s), put in ``state``
+    when one is given."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/DynamoDB",
+        MetricName=metric,
+        Dimensions=[{"Name": "TableName", "Value": table}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=threshold,
+        ComparisonOperator=comparison,
+    )
+    if state:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
 def create_state_table(client: Any, name: str = "opsbot-state") -> None:
     """The state table as serverless.yml creates it."""
     client.create_table(

@@ -28,7 +28,7 @@ from bot.domain.alarm_set import ExistingAlarm
 from bot.domain.alarms import AlarmState, Incident, parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.errors import TableNotFound
 from bot.runtime import Runtime
-from tests.conftest import REGION
+from tests.conftest import REGION, table_alarm
 from tests.domain.test_alarms import (
     anomaly_band_message,
     composite_sns_message,
@@ -187,16 +187,8 @@ def test_eventbridge_alarm_fetches_with_the_metric_period() -> None:
 
 def test_existing_alarms_know_what_series_they_watch(aws: None) -> None:
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName="by-hand",
-        Namespace="AWS/DynamoDB",
-        MetricName="WriteThrottleEvents",
-        Dimensions=[{"Name": "TableName", "Value": "orders"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
+    table_alarm(
+        cloudwatch, "by-hand", "orders", "WriteThrottleEvents", comparison="GreaterThanThreshold"
     )
     cloudwatch.put_metric_alarm(
         AlarmName="ec2",

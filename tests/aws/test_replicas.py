@@ -26,6 +26,7 @@ from tests.aws.replica_stubs import (
     stubbed,
     table_description,
 )
+from tests.conftest import table_alarm
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -302,17 +303,7 @@ def test_configured_tables_win_over_tags_and_get_the_default_region(aws: None) -
 def test_scan_alarms_reads_every_state_and_the_table_dimension(aws: None) -> None:
     cloudwatch = _moto_clients("cloudwatch")
     for name, metric in (("orders-read", "ReadThrottleEvents"), ("orders-errors", "SystemErrors")):
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            Namespace="AWS/DynamoDB",
-            MetricName=metric,
-            Dimensions=[{"Name": "TableName", "Value": "orders"}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+        table_alarm(cloudwatch, name, "orders", metric)
     cloudwatch.set_alarm_state(AlarmName="orders-errors", StateValue="ALARM", StateReason="x")
     alarms = {a.name: a for a in scan_alarms(cloudwatch)}
     assert alarms["orders-read"].metrics == frozenset({"ReadThrottleEvents"})

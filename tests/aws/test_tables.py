@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status, newest_backup, pitr_window
 from bot.domain.errors import TableNotFound
-from tests.conftest import REGION
+from tests.conftest import REGION, table_alarm
 
 TABLE_ARN = "arn:aws:dynamodb:us-west-2:123456789012:table/orders"
 
@@ -33,18 +33,7 @@ def create_orders(dynamodb: Any, *, provisioned: bool) -> None:
 
 
 def firing_alarm(cloudwatch: Any, name: str, table: str) -> None:
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/DynamoDB",
-        MetricName="ReadThrottleEvents",
-        Dimensions=[{"Name": "TableName", "Value": table}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    table_alarm(cloudwatch, name, table, "ReadThrottleEvents", state="ALARM")
 
 
 def test_describe_status_of_a_protected_table_with_pitr_backup_and_alarm(aws: None) -> None:
@@ -58,17 +47,7 @@ def test_describe_status_of_a_protected_table_with_pitr_backup_and_alarm(aws: No
     dynamodb.create_backup(TableName="orders", BackupName="orders-before-migration")
     firing_alarm(cloudwatch, "orders-read-throttles", "orders")
     firing_alarm(cloudwatch, "other-read-throttles", "other")
-    cloudwatch.put_metric_alarm(
-        AlarmName="orders-quiet",
-        Namespace="AWS/DynamoDB",
-        MetricName="SystemErrors",
-        Dimensions=[{"Name": "TableName", "Value": "orders"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    table_alarm(cloudwatch, "orders-quiet", "orders", "SystemErrors")
 
     status = describe_status(dynamodb, cloudwatch, "orders", REGION)
     # The same alarms firing from a scan the caller makes anyway (`/ddb status` scans the

@@ -13,7 +13,7 @@ from bot.domain.accounts import Account
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from functions import alarms
-from tests.conftest import REGION, Clock, drain_work, load_event
+from tests.conftest import REGION, Clock, drain_work, load_event, table_alarm
 from tests.org.conftest import (
     CHANNEL,
     HOME,
@@ -125,19 +125,15 @@ def test_ddb_alarms_lists_every_account_and_region_and_names_an_unreachable_one(
     org: Runtime, slack: SlackSink
 ) -> None:
     for account, region in ((HOME, REGION), (PROD, OTHER_REGION), (STAGING, REGION)):
-        client(org, "cloudwatch", account, region).put_metric_alarm(
-            AlarmName=NAME,
-            Namespace="AWS/DynamoDB",
-            MetricName="WriteThrottleEvents",
-            Dimensions=[{"Name": "TableName", "Value": "orders"}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        client(org, "cloudwatch", account, region).set_alarm_state(
-            AlarmName=NAME, StateValue="ALARM", StateReason="Threshold Crossed"
+        table_alarm(
+            client(org, "cloudwatch", account, region),
+            NAME,
+            "orders",
+            "WriteThrottleEvents",
+            threshold=0,
+            comparison="GreaterThanThreshold",
+            state="ALARM",
+            reason="Threshold Crossed",
         )
     post_command("alarms", response_url=slack.response_url("all"))
     drain_work(org)

@@ -31,6 +31,7 @@ from tests.conftest import (
     lambda_context,
     sign,
     slash_body,
+    table_alarm,
 )
 
 
@@ -95,17 +96,8 @@ def test_status_risks_line_drops_the_throttling_risk_once_an_alarm_exists(
     runtime: Runtime, slack: SlackSink
 ) -> None:
     create_table("orders")
-    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
-        AlarmName="orders-throttled",
-        Namespace="AWS/DynamoDB",
-        MetricName="ThrottledRequests",
-        Dimensions=[{"Name": "TableName", "Value": "orders"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    table_alarm(cloudwatch, "orders-throttled", "orders", "ThrottledRequests")
     reply = run_command(runtime, slack, "status orders", "st2")
     assert "throttling" not in json.dumps(reply)
 
