@@ -610,13 +610,13 @@ def test_pitr_window_moved_past_the_time_before_the_press_is_refused(
     assert watch == []
 
 
-def test_check_0_retried_after_aws_accepted_the_restore_follows_it_instead_of_refusing(
-    runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
-) -> None:
+def starting_job(runtime: Runtime, source: str) -> RestoreJob:
+    """A confirmed `--latest` restore of ``source`` to orders-copy in us-east-1, waiting for
+    its check 0, with its confirmation message as the thread."""
     root = runtime.notifier.post(CHANNEL, _text("confirmation"))
     job = RestoreJob(
-        id="20261122T100000Z-job0",
-        source_table="orders",
+        id=f"20261122T100000Z-{source}",
+        source_table=source,
         region=OTHER_REGION,
         target="orders-copy",
         kind="pitr",
@@ -628,6 +628,13 @@ def test_check_0_retried_after_aws_accepted_the_restore_follows_it_instead_of_re
         status="starting",
     )
     save_job(runtime.state, job, now=runtime.epoch())
+    return job
+
+
+def test_check_0_retried_after_aws_accepted_the_restore_follows_it_instead_of_refusing(
+    runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
+) -> None:
+    job = starting_job(runtime, "orders")
     # The first attempt crashed after AWS accepted the restore: the target now exists,
     # being restored from orders. No second RestoreTableToPointInTime is stubbed (or made).
     stubbed.add_response("describe_continuous_backups", window_response(clock()))
@@ -645,21 +652,7 @@ def test_check_0_retried_after_aws_accepted_the_restore_follows_it_instead_of_re
 def test_check_0_of_a_target_someone_else_is_restoring_is_refused(
     runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
 ) -> None:
-    root = runtime.notifier.post(CHANNEL, _text("confirmation"))
-    job = RestoreJob(
-        id="20261122T100000Z-job9",
-        source_table="payments",  # not the source of the restore already running
-        region=OTHER_REGION,
-        target="orders-copy",
-        kind="pitr",
-        requester=ADMIN,
-        channel=CHANNEL,
-        thread_ts=root.ts,
-        started_at=runtime.now(),
-        latest=True,
-        status="starting",
-    )
-    save_job(runtime.state, job, now=runtime.epoch())
+    job = starting_job(runtime, "payments")  # not the source of the restore running
     stubbed.add_response("describe_continuous_backups", window_response(clock()))
     stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
     stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
