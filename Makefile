@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NPM_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: demo test setup lint typecheck unit package deploy-tests tour bench clean
+.PHONY: demo test setup lint typecheck unit package deploy-tests tour clock bench clean
 
 demo: $(STAMP)
 	$(BIN)/opsbot local
 
-test: lint typecheck package unit tour
+test: lint typecheck package unit tour clock
 	@echo "make test: all checks passed"
 
 setup: $(STAMP) $(NPM_STAMP)
@@ -43,6 +43,20 @@ unit: $(STAMP)
 
 tour: $(STAMP)
 	@if [ -f examples/tour.opsbot ]; then $(BIN)/opsbot local --script examples/tour.opsbot > /dev/null; fi
+
+# The answers do not depend on the date or the time of day: the pure and local tests and the
+# tour again, with the wall clock of every Python process (subprocesses too) moved months
+# ahead to a few minutes before midnight UTC (tests/clock/sitecustomize.py), once across a
+# daylight-saving change in a zone that has one.
+CLOCKS := 2027-07-14T23:56:00Z@UTC 2027-03-28T23:57:00Z@Europe/Berlin
+CLOCK_TESTS := tests/local tests/domain tests/render tests/test_readme.py
+clock: $(STAMP)
+	@set -e; for at in $(CLOCKS); do \
+		echo "clock: the wall clock at $${at%@*}, TZ=$${at#*@}"; \
+		export PYTHONPATH=tests/clock OPSBOT_WALL_CLOCK=$${at%@*} TZ=$${at#*@}; \
+		$(BIN)/python -m pytest $(CLOCK_TESTS) -W ignore::pytest.PytestAssertRewriteWarning; \
+		$(BIN)/opsbot local --script examples/tour.opsbot > /dev/null; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

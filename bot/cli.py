@@ -1,7 +1,7 @@
 """The `opsbot` command: the embedded runtime (`local`), event replay and a config check.
 
-opsbot local [--script FILE] [--json] [--aws [--allow-writes]]
-opsbot replay EVENT.json [EVENT2.json ...]
+opsbot local [--script FILE] [--json] [--now TIME] [--aws [--allow-writes]]
+opsbot replay [--at-event-time] EVENT.json [EVENT2.json ...]
 opsbot check-config [PATH]
 """
 
@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -52,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --aws: allow commands and buttons that change AWS",
     )
+    local.add_argument(
+        "--now",
+        metavar="TIME",
+        help="start the embedded clock at TIME (ISO 8601 with a zone) instead of the real time; "
+        "a script whose first line is `clock TIME` does the same",
+    )
     local.add_argument("-v", "--verbose", action="store_true", help="log handler details")
 
     replay = commands.add_parser(
@@ -60,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs each event, in order, through the handler for its source in one "
         "embedded session and prints what Slack would receive as JSON lines. Exit code 2 "
         "when an event's shape is not recognised.",
+    )
+    replay.add_argument(
+        "--at-event-time",
+        action="store_true",
+        help="run the embedded clock from each event's own time, so a post reads as it did "
+        "when the event arrived (default: now, so an old event is a late delivery)",
     )
     replay.add_argument("events", nargs="+", type=Path, metavar="EVENT.json")
     replay.add_argument("-v", "--verbose", action="store_true", help="log handler details")
@@ -76,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_config(args.path)
     _configure_logging(args.verbose)
     if args.command == "replay":
-        return replay(args.events)
+        return replay(args.events, at_event_time=args.at_event_time)
     if args.allow_writes and not args.aws:
         print("opsbot: --allow-writes only applies with --aws", file=sys.stderr)
         return EXIT_FAILED
@@ -96,17 +109,25 @@ def check_config(path: Path | None) -> int:
 
 def local(args: argparse.Namespace) -> int:
     """`opsbot local`: script, Socket Mode or the interactive console."""
+    from bot.local.clock import ClockError, parse_clock, start_of_script
     from bot.local.session import Output, open_session, serve_socket_mode
 
     tokens = _slack_tokens()
     serve = tokens is not None and args.script is None
     script_lines: list[str] | None = None
-    if args.script is not None:
-        try:
+    start: datetime | None = None
+    try:
+        if args.now:
+            start = parse_clock(args.now, datetime.now().astimezone())
+        if args.script is not None:
             script_lines = args.script.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            print(f"opsbot: cannot read {args.script}: {exc.strerror}", file=sys.stderr)
-            return EXIT_FAILED
+            start = start_of_script(script_lines) or start
+    except OSError as exc:
+        print(f"opsbot: cannot read {args.script}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    except ClockError as exc:
+        print(f"opsbot: --now: {exc}" if args.now else f"opsbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     output = Output(
         json_lines=args.json, color=_wants_color(args), width=_terminal_width(args.json)
     )
@@ -117,8 +138,9 @@ def local(args: argparse.Namespace) -> int:
             allow_writes=args.allow_writes,
             slack_tokens=tokens if serve else None,
             verbose=args.verbose,
+            start=start,
         )
-    except ConfigError as exc:
+    except (ConfigError, ClockError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED
     with session:
@@ -132,12 +154,19 @@ def local(args: argparse.Namespace) -> int:
 
 
 def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
-    """Run every line; a line that fails is named on stderr and the exit code is 1."""
+    """Run every line; a line that fails is named on stderr and the exit code is 1. A leading
+    `clock TIME` line started the session (open_session) and is not run again."""
     from bot.local.session import LineError, LocalSession
 
     assert isinstance(session, LocalSession)
     failed = 0
+    leading = True
     for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if leading and text and not text.startswith("#"):
+            leading = False
+            if text.startswith("clock ") and not text[6:].strip().startswith("+"):
+                continue
         session.problems.clear()
         try:
             session.execute(line)
@@ -190,12 +219,25 @@ def console(session: object, stdin: TextIO | None = None) -> int:
     return EXIT_OK
 
 
-def replay(paths: Sequence[Path]) -> int:
-    """`opsbot replay`: every event through its handler in one session, JSON lines out."""
-    from bot.local.session import LineError, Output, UnknownEvent, open_session
+def replay(paths: Sequence[Path], *, at_event_time: bool = False) -> int:
+    """`opsbot replay`: every event through its handler in one session, JSON lines out; with
+    ``at_event_time`` the session starts at the earliest event's time and the clock moves to
+    each event's time before it is delivered."""
+    from bot.local.clock import event_time
+    from bot.local.session import LineError, Output, UnknownEvent, open_session, read_event
 
+    start: datetime | None = None
+    if at_event_time:
+        times = []
+        for path in paths:
+            with contextlib.suppress(LineError):
+                times.append(event_time(read_event(path)))
+        earliest = min((t for t in times if t is not None), default=None)
+        # A minute early: setting up the session takes seconds, and the first event should
+        # still move the clock to its own time.
+        start = earliest - timedelta(minutes=1) if earliest is not None else None
     try:
-        session = open_session(Output(json_lines=True), sample_data=True)
+        session = open_session(Output(json_lines=True), sample_data=True, start=start)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED
@@ -204,7 +246,7 @@ def replay(paths: Sequence[Path]) -> int:
         for path in paths:
             session.problems.clear()
             try:
-                session.replay(path)
+                session.replay(path, at_event_time=at_event_time)
             except UnknownEvent as exc:
                 print(f"opsbot replay: {exc}", file=sys.stderr)
                 code = EXIT_UNKNOWN_EVENT

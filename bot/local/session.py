@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 from bot.aws.secrets import SlackCredentials
 from bot.domain.authz import Grants, Role
 from bot.domain.records import frozen
+from bot.local.clock import ClockError, EmbeddedClock, event_time
 from bot.local.console import render_for_terminal
 from bot.local.slack_requests import (
     LOCAL_TEAM,
@@ -70,7 +71,11 @@ as USER_ID /ddb COMMAND   run a command as another Slack user (unknown users get
 as USER_ID press LABEL    press a button as another user
 press LABEL               press the button LABEL (its text or action id, e.g. Confirm) on the
                           newest message that has one, as the user of the last command
-replay PATH               deliver an event file (SNS, EventBridge or SQS) to its handler
+replay PATH               deliver an event file (SNS, EventBridge or SQS) to its handler, now
+replay --at-event-time PATH  the same, with the clock first moved to the event's own time
+                          (so it reads as it did when it arrived)
+clock [TIME|+DURATION]    show the embedded clock, or move it forward (+20m, or an ISO time);
+                          as a script's first line, `clock TIME` starts the session at TIME
 alarm NAME STATE          make alarm NAME go to OK, ALARM or INSUFFICIENT_DATA (through SNS)
 run prune                 the nightly prune, now
 run restore-watch         one round of the restore function (starts confirmed restores,
@@ -220,6 +225,7 @@ class LocalSession:
     sink: Any  # SlackSink, or None when a real workspace is served
     embedded: Any  # EmbeddedAws
     resources: Any  # LocalResources
+    clock: EmbeddedClock = field(default_factory=EmbeddedClock)
     real_aws: bool = False
     allow_writes: bool = False
     last_user: str = LOCAL_ADMIN
@@ -262,9 +268,13 @@ class LocalSession:
         elif verb == "press":
             self.press(_unquote(rest), user=user)
         elif verb == "replay":
+            at_event_time = rest.startswith("--at-event-time")
+            rest = rest.removeprefix("--at-event-time").strip()
             if not rest:
                 raise LineError("replay needs the path of an event file")
-            self.replay(Path(_unquote(rest)))
+            self.replay(Path(_unquote(rest)), at_event_time=at_event_time)
+        elif verb == "clock":
+            self.set_clock(rest)
         elif verb == "alarm":
             parts = rest.split()
             if len(parts) != 2:
@@ -335,17 +345,15 @@ class LocalSession:
         self._dispatch(body, content_type="application/json")
         self.pump()
 
-    def replay(self, path: Path) -> None:
-        """Deliver one event file to the handler for its source, then pump the queues."""
-        try:
-            event = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LineError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise UnknownEvent(f"{path}: not a JSON event ({exc})") from None
+    def replay(self, path: Path, *, at_event_time: bool = False) -> None:
+        """Deliver one event file to the handler for its source, then pump the queues; with
+        ``at_event_time``, the clock first moves forward to the event's own time."""
+        event = read_event(path)
         source, module = detect_source(event)
         if source is None:
             raise UnknownEvent(f"{path}: {module}")
+        if at_event_time:
+            self._move_clock_to_event(path, event)
         self.output.note(f"replay {path} -> functions.{module} ({source})")
         calls_before = len(self.sink.calls) if self.sink is not None else 0
         try:
@@ -359,6 +367,34 @@ class LocalSession:
             answer = json.dumps(result, default=str) if result is not None else "nothing"
             self.output.note(
                 f"replay {path}: nothing for Slack; functions.{module} answered {answer}"
+            )
+
+    def set_clock(self, text: str) -> None:
+        """`clock`: say what time it is; `clock +20m` / `clock TIME`: move the clock forward."""
+        if text:
+            self._need_own_clock("clock")
+            try:
+                self.clock.set(text)
+            except ClockError as exc:
+                raise LineError(str(exc)) from None
+        self.output.note(f"clock: {self.clock.now().strftime('%Y-%m-%d %H:%M:%S UTC')}")
+
+    def _move_clock_to_event(self, path: Path, event: Any) -> None:
+        self._need_own_clock("replay --at-event-time")
+        when = event_time(event)
+        if when is None:
+            self.output.note(f"replay {path}: the event carries no time; the clock stays")
+        elif not self.clock.advance_to(when) and self.clock.now() - when > timedelta(minutes=1):
+            self.output.note(
+                f"replay {path}: the event's time ({when:%Y-%m-%d %H:%M:%S} UTC) is not later "
+                "than the embedded clock, which only moves forward; it is delivered now"
+            )
+
+    def _need_own_clock(self, verb: str) -> None:
+        if self.real_aws:
+            raise LineError(
+                f"`{verb}` moves the clock, which --aws cannot: AWS refuses requests signed "
+                "at another time"
             )
 
     def alarm(self, name: str, state: str) -> None:
@@ -737,6 +773,16 @@ def import_function(name: str) -> ModuleType | None:
         raise
 
 
+def read_event(path: Path) -> Any:
+    """The JSON of an event file; LineError/UnknownEvent when it cannot be read as JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LineError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UnknownEvent(f"{path}: not a JSON event ({exc})") from None
+
+
 def _unquote(text: str) -> str:
     try:
         parts = shlex.split(text)
@@ -875,8 +921,11 @@ def open_session(
     settings: Settings | None = None,
     sample_data: bool = True,
     verbose: bool = False,
+    start: datetime | None = None,
 ) -> LocalSession:
-    """Start moto, the local Slack (unless ``slack_tokens``), resources and the runtime."""
+    """Start moto, the local Slack (unless ``slack_tokens``), resources and the runtime; with
+    ``start``, the process's clock starts at that time (the sample data is made relative to it).
+    """
     import boto3
     from botocore.config import Config
 
@@ -889,6 +938,12 @@ def open_session(
 
     base = local_settings(settings or load_settings())
     cleanups: list[Callable[[], None]] = []
+    if start is not None and real_aws:
+        raise ClockError(
+            "--now moves the clock, which --aws cannot: AWS refuses requests signed at another time"
+        )
+    clock = EmbeddedClock(start)
+    cleanups.append(clock.stop)
     try:
         embedded = start_moto(region=SAMPLE_REGION)
         cleanups.append(embedded.stop)
@@ -900,13 +955,14 @@ def open_session(
         )
         if sample_data and not real_aws:
             from bot.local.sample_data import create_trail_log
-            from bot.runtime import utc_now
 
             create_sample_data(
-                embedded.client_factory, now=utc_now(), alarms_topic_arn=resources.alarms_topic_arn
+                embedded.client_factory,
+                now=clock.now(),
+                alarms_topic_arn=resources.alarms_topic_arn,
             )
             create_trail_log(
-                embedded.client_factory, now=utc_now(), account_id=resources.account_id
+                embedded.client_factory, now=clock.now(), account_id=resources.account_id
             )
         sink = None
         if slack_tokens is None:
@@ -949,6 +1005,7 @@ def open_session(
             sink=sink,
             embedded=embedded,
             resources=resources,
+            clock=clock,
             real_aws=real_aws,
             allow_writes=allow_writes,
         )

@@ -25,6 +25,7 @@ EVENTS = ROOT / "tests" / "events"
 VIEWER = "U0VIEWER"
 
 SCRIPT = f"""
+clock 2026-11-22T09:00:00Z
 # issue 3 and 8: the embedded AWS answers; orders lacks a read-throttle alarm (a risk)
 /ddb status orders
 home
@@ -41,9 +42,9 @@ as {VIEWER} /ddb prune orders --apply
 alarm orders-write-throttle ALARM
 alarm orders-write-throttle OK
 # issue 5: change events (EventBridge, and a log file from S3), then who-changed
-replay {EVENTS}/eventbridge-cloudtrail-pitr-disabled.json
-replay {EVENTS}/eventbridge-cloudtrail-delete-backup.json
-replay {EVENTS}/sns-cloudtrail-log-delivery.json
+replay --at-event-time {EVENTS}/eventbridge-cloudtrail-pitr-disabled.json
+replay --at-event-time {EVENTS}/eventbridge-cloudtrail-delete-backup.json
+replay --at-event-time {EVENTS}/sns-cloudtrail-log-delivery.json
 /ddb who-changed orders
 # issue 7: outside the window, onto an existing table, then a real restore followed through
 /ddb restore orders --at 2h ago

@@ -209,7 +209,8 @@ def test_orders_backups_are_back_dated_from_hours_to_over_a_year(
     assert sum(a >= timedelta(days=60) for a in ages) >= 6
     # The name carries the creation minute, so name and recorded time agree.
     for backup in backups:
-        assert f"{backup['BackupCreationDateTime']:%Y%m%d-%H%M}" in backup["BackupName"]
+        created = backup["BackupCreationDateTime"].astimezone(UTC)  # botocore: local time
+        assert f"{created:%Y%m%d-%H%M}" in backup["BackupName"]
 
 
 def test_alarms_watch_orders_and_notify_the_alarms_topic(
