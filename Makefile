@@ -30,6 +30,7 @@ $(NPM_STAMP): package-lock.json
 lint: $(STAMP)
 	$(BIN)/ruff check bot functions tests benchmarks
 	$(BIN)/ruff format --check bot functions tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

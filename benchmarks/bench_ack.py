@@ -26,11 +26,11 @@ from slack_bolt.adapter.aws_lambda.handler import to_aws_response, to_bolt_reque
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.aws.secrets import SlackCredentials
+from bot.flows.catalog import AVAILABLE_COMMANDS
 from bot.local.slack_sink import SlackSink
 from bot.render.help import render_help
 from bot.runtime import Runtime
 from bot.settings import parse_settings
-from bot.slack.handlers import AVAILABLE_COMMANDS
 from bot.slack.listeners.commands import ack_body
 from functions import slack_http
 

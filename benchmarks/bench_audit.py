@@ -51,7 +51,7 @@ def _record(name: str) -> dict[str, Any]:
 def _who_changed_100() -> dict[str, int]:
     from bot.aws.audit import mark_installed, store_events
     from bot.domain.audit import normalize
-    from bot.slack.handlers.audit import Cursor, who_changed_page
+    from bot.flows.audit.commands import Cursor, who_changed_page
 
     runtime = _runtime()
     base = normalize(_record("eventbridge-cloudtrail-pitr-disabled.json"))
@@ -111,7 +111,7 @@ def _ingest_log_file_5000() -> dict[str, float | int]:
     import boto3
 
     from bot.domain.sns_inbox import LogFileNotice
-    from bot.slack.audit_ingest import ingest_log_files
+    from bot.flows.audit.ingest import ingest_log_files
 
     runtime = _runtime()
     s3 = boto3.client("s3", region_name=REGION)

@@ -175,7 +175,7 @@ def _run_on_moto(function: str) -> None:
 
 def _event_for(function: str, runtime: Any, dynamodb: Any) -> dict[str, Any]:
     if function == "slack_worker":
-        from bot.slack.work import WorkItem
+        from bot.aws.work_queue import WorkItem
 
         dynamodb.create_table(
             TableName="orders",

@@ -22,10 +22,10 @@ import boto3
 from moto import mock_aws
 
 from bot.aws.secrets import SlackCredentials
+from bot.aws.work_queue import WorkItem
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import parse_settings
-from bot.slack.work import WorkItem
 from functions import slack_worker
 from tests.conftest import create_state_table, table_alarm
 

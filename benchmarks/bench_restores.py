@@ -15,10 +15,10 @@ from moto import mock_aws
 from bot.aws.restores import enqueue_check, save_job
 from bot.aws.secrets import SlackCredentials
 from bot.domain.restores import RestoreJob, RestoreRequest, TargetState, decide_check
+from bot.flows.restores.watch import validate_restore, watch_restore
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.restore_watch import validate_restore, watch_restore
 
 REGION = "us-west-2"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it runs
     from bot.aws.secrets import SlackCredentials
     from bot.aws.state import StateStore
+    from bot.aws.work_queue import WorkQueue
     from bot.slack.notifier import Notifier
-    from bot.slack.work import WorkQueue
 
 
 def utc_now() -> datetime:
@@ -91,7 +91,7 @@ class Runtime:
     @cached_property
     def work_queue(self) -> WorkQueue:
         """Where the ack path hands off slow work."""
-        from bot.slack.work import WorkQueue
+        from bot.aws.work_queue import WorkQueue
 
         return WorkQueue(lambda: self.client("sqs"), self.settings.work_queue_url)
 

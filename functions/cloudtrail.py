@@ -10,8 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from bot.flows.audit.ingest import ingest_event
 from bot.runtime import Runtime, default_runtime
-from bot.slack.audit_ingest import ingest_event
 
 logger = Logger(service="opsbot")
 

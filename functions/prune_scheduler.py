@@ -12,8 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from bot.flows.backups.prune_runs import schedule_prune
 from bot.runtime import Runtime, default_runtime
-from bot.slack.prune_runs import schedule_prune
 
 logger = Logger(service="opsbot")
 

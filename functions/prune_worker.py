@@ -11,10 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.batches import run_batch
-from bot.domain.prune_jobs import PruneTask
+from bot.flows.backups.prune_runs import parse_prune_record, run_prune_task
+from bot.flows.batches import run_batch
 from bot.runtime import Runtime, default_runtime
-from bot.slack.prune_runs import run_prune_task
 
 logger = Logger(service="opsbot")
 
@@ -24,7 +23,7 @@ def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return run_batch(
         event,
         what="prune task",
-        parse=lambda record: PruneTask.from_json(str(record.get("body", ""))),
+        parse=parse_prune_record,
         run=lambda task: run_prune_task(runtime, task),
         log_fields=lambda task: {"key": task.key},
         log=logger,

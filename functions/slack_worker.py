@@ -1,27 +1,20 @@
 """The work queue's consumer: runs commands and button presses after the ack.
 
-Each SQS record is one WorkItem; failures are reported per record so one bad item does
-not redeliver the others (ReportBatchItemFailures).
+Each SQS record is one WorkItem (bot/flows/worker.py); failures are reported per record so
+one bad item does not redeliver the others (ReportBatchItemFailures).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.batches import run_batch
+from bot.flows.batches import run_batch
+from bot.flows.worker import parse_work_record, run_work_item
 from bot.runtime import Runtime, default_runtime
-from bot.slack.work import WorkItem
-from bot.slack.worker import run_work_item
 
 logger = Logger(service="opsbot")
-
-
-def _parse(record: Mapping[str, Any]) -> tuple[WorkItem, int]:
-    attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-    return WorkItem.from_json(record["body"]), attempt
 
 
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
@@ -29,7 +22,7 @@ def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return run_batch(
         event,
         what="work item",
-        parse=_parse,
+        parse=parse_work_record,
         run=lambda parsed: run_work_item(parsed[0], runtime, attempt=parsed[1]),
         log_fields=lambda parsed: {"id": parsed[0].id},
         log=logger,

@@ -36,13 +36,11 @@ from bot.domain.accounts import Account, AccountUnavailable, find_account, role_
 
 if TYPE_CHECKING:
     from bot.domain.locations import ResolvedTable  # named in a signature only
-    from bot.runtime import Runtime
 
 SESSION_NAME = "opsbot"
 REFRESH_BEFORE = timedelta(minutes=5)
 MUST_REFRESH_BEFORE = timedelta(minutes=1)
 ROLE_DURATION_S = 3600
-EXTRAS_KEY = "account_clients"
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId"})
 
 
@@ -204,12 +202,3 @@ class _Fixed(CredentialProvider):
 
     def load(self) -> RefreshableCredentials:
         return self._credentials
-
-
-def account_clients(runtime: Runtime) -> AccountClients:
-    """The runtime's account-aware client factory (built once, kept in runtime.extras)."""
-    found = runtime.extras.get(EXTRAS_KEY)
-    if found is None:
-        found = AccountClients(runtime.clients, runtime.settings.accounts, clock=runtime.clock)
-        runtime.extras[EXTRAS_KEY] = found
-    return found

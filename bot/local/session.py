@@ -44,7 +44,7 @@ from bot.local.slack_requests import (
     signed_headers,
     slash_command_body,
 )
-from bot.local.sqs_pump import Kind
+from bot.local.sqs_pump import Kind, restore_round
 from bot.runtime import Runtime, set_default_runtime
 from bot.settings import Settings, load_settings
 
@@ -450,11 +450,8 @@ class LocalSession:
                 self.output.note(f"the restore watcher is {_NOT_AVAILABLE}")
                 return
             queue = self.resources.restore_watch_queue
-            if hasattr(watcher, "run_round"):
-                with self._failures_count("functions.restore_watcher"):
-                    checks = watcher.run_round(self.runtime, queue_url=queue.url)
-            else:  # one receive of whatever is visible now, as Lambda's SQS trigger would
-                checks = self._drain(queue, "sqs", "restore_watcher")
+            with self._failures_count("functions.restore_watcher"):
+                checks = restore_round(self.runtime, queue_url=queue.url)
             self.output.note(f"restore watcher: {checks} check(s)")
             self._flush()
             self._restore_checks = 0  # what this round left waiting is news again
@@ -1068,7 +1065,7 @@ def _export_env(embedded: Any) -> Callable[[], None]:
 def _keep_bot_state_local(runtime: Runtime, embedded: Any, resources: Any) -> None:
     """With real AWS, keep the bot's own state table and work queue in moto."""
     from bot.aws.state import StateStore
-    from bot.slack.work import WorkQueue
+    from bot.aws.work_queue import WorkQueue
 
     # cached_property values live in the instance dict: setting them replaces the lazy build.
     region = resources.region

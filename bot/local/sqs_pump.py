@@ -208,3 +208,46 @@ def release_messages(
                 for i, h in enumerate(chunk)
             ],
         )
+
+
+def restore_round(runtime: Any, *, queue_url: str | None = None) -> int:
+    """One local round of the restore function: one check per job from what is visible now;
+    returns how many ran.
+
+    A check this round schedules is left for the next round even when the queue shows it at
+    once (a local queue may ignore DelaySeconds), so a round always ends.
+    """
+    from functions import restore_watcher
+
+    sqs = runtime.client("sqs")
+    url = queue_url or runtime.settings.restore_queue_url
+    handled, jobs_seen, later = 0, set(), []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            job = _job_of(message["Body"])
+            if job in jobs_seen:
+                later.append(message["ReceiptHandle"])
+                continue
+            jobs_seen.add(job)
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "eventSource": "aws:sqs",
+            }
+            if not restore_watcher.handle({"Records": [record]}, runtime)["batchItemFailures"]:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            handled += 1
+    for receipt in later:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    return handled
+
+
+def _job_of(body: str) -> str:
+    try:
+        return str(json.loads(body)["job"])
+    except (KeyError, TypeError, ValueError):
+        return ""

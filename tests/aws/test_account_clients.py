@@ -12,11 +12,12 @@ import time_machine
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from bot.aws.accounts import AccountClients, account_clients
+from bot.aws.accounts import AccountClients
 from bot.aws.clients import AwsClients
 from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.locations import resolve_or_raise
 from bot.domain.refs import TableRef
+from bot.flows.places import account_clients
 from bot.runtime import Runtime
 from tests.conftest import Clock, base_settings
 

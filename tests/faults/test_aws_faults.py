@@ -21,6 +21,7 @@ from bot.aws.backups import DELETE_ATTEMPTS
 from bot.aws.restores import load_job
 from bot.domain.restores import COMPLETED
 from bot.local.slack_sink import SlackSink
+from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
 from functions import prune_scheduler, prune_worker, restore_watcher, slack_http
 from tests.conftest import (
@@ -172,7 +173,7 @@ def confirm_restore(runtime: Runtime, slack: SlackSink) -> str:
     )
     slack_request(block_action_body("confirm", value, user=ADMIN, ts=ts))
     drain_work(runtime)
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     return ts
 
 

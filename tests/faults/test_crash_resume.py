@@ -119,7 +119,7 @@ def test_a_worker_crash_mid_command_is_resumed_by_the_queue_and_replies_once(
 ) -> None:
     # A `/ddb alarms` work item whose first run dies in the AWS call: the claim is released,
     # attempt 2 answers, and the user gets one reply.
-    from bot.slack.work import WorkItem
+    from bot.aws.work_queue import WorkItem
     from tests.conftest import ADMIN
 
     item = WorkItem(kind="command", user=ADMIN, channel="C0OPSBOT1", text="alarms")

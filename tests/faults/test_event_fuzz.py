@@ -27,10 +27,10 @@ from moto import mock_aws
 
 from bot.aws.restores import save_job
 from bot.aws.secrets import SlackCredentials
+from bot.aws.work_queue import WorkItem
 from bot.domain.restores import RestoreJob
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.slack.work import WorkItem
 from functions import alarms, cloudtrail, prune_worker, restore_watcher, slack_worker, sns_inbox
 from tests.conftest import (
     ADMIN,

@@ -19,15 +19,15 @@ from typing import Any
 import boto3
 import pytest
 
+from bot.aws.plans import claim_plan, create_plan, load_plan
 from bot.aws.state import StateStore
+from bot.aws.work_queue import WorkItem
 from bot.domain.confirmations import Plan, button_value
 from bot.domain.errors import ConfirmationInvalid
+from bot.flows import registry
+from bot.flows.registry import Request
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.slack import capabilities
-from bot.slack.capabilities import Request
-from bot.slack.confirmations import claim_plan, create_plan, load_plan
-from bot.slack.work import WorkItem
 from functions import prune_scheduler, prune_worker, slack_worker
 from tests.conftest import ADMIN, BOT_TOKEN, REGION, SIGNING_SECRET, Clock
 from tests.faults.conftest import create_table, sqs_records
@@ -148,12 +148,12 @@ def test_two_presses_of_confirm_claimed_at_once_run_the_plan_once(runtime: Runti
 def plan_runs() -> Iterator[list[str]]:
     runs: list[str] = []
 
-    @capabilities.plan_executor("race-kind")
+    @registry.plan_executor("race-kind")
     def run_race_plan(plan: Plan, request: Request) -> None:
         runs.append(plan.id)
 
     yield runs
-    capabilities.PLANS.pop("race-kind", None)
+    registry.PLANS.pop("race-kind", None)
 
 
 def second_container(runtime: Runtime, clock: Clock) -> Runtime:

@@ -16,6 +16,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.incidents import load_incident, save_silence
+from bot.flows.alarms.incidents import deliver_alarm_message
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import Route
@@ -382,9 +383,9 @@ def test_handle_alarm_message_takes_a_decoded_message_for_the_sns_inbox(
     runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
 ) -> None:
     sns = load_event("sns-alarm-write-throttle.json")["Records"][0]["Sns"]
-    outcome = alarms.handle_alarm_message(json.loads(sns["Message"]), sns["MessageId"], runtime)
+    outcome = deliver_alarm_message(json.loads(sns["Message"]), sns["MessageId"], runtime)
     assert outcome == "post_root"
-    again = alarms.handle_alarm_message(json.loads(sns["Message"]), sns["MessageId"], runtime)
+    again = deliver_alarm_message(json.loads(sns["Message"]), sns["MessageId"], runtime)
     assert again == "duplicate"
     assert method_names(slack) == ["chat.postMessage"]
 

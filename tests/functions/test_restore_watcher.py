@@ -17,6 +17,7 @@ from bot.aws.restores import load_job, recent_jobs, save_job, update_job
 from bot.aws.state import request_pk
 from bot.domain.restores import COMPLETED, FAILED, IN_PROGRESS, RestoreJob
 from bot.local.slack_sink import SlackSink
+from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
 from functions import restore_watcher, slack_http
 from tests.conftest import (
@@ -132,17 +133,17 @@ def test_restore_from_backup_end_to_end_confirm_watch_and_copy_settings(
     assert "orders-copy" not in dynamodb.list_tables()["TableNames"]
     assert watch == [0]  # check 0 (the start) right away
 
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     (started,) = slack.thread(CHANNEL, ts)
     assert "Restore started by <@U0ADMIN01>" in started["text"]
     assert watch == [0, 0]  # and the first check right away: the next round sees it
 
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     _, done = slack.thread(CHANNEL, ts)
     assert done["text"].startswith(":white_check_mark: Restore done: `orders-copy` is ACTIVE")
     assert "(3 items" in done["text"]
     assert watch == [0, 0]  # finished: no further check was scheduled
-    assert restore_watcher.run_round(runtime) == 0
+    assert restore_round(runtime) == 0
 
     press(
         "restore_copy_settings", button_value(done, "restore_copy_settings"), user=OPERATOR, ts=ts
@@ -188,7 +189,7 @@ def test_restore_is_attributed_to_the_slack_user(
     )
     press("confirm", value, user=ADMIN, ts=ts)
     drain_work(runtime)
-    restore_watcher.run_round(runtime)
+    restore_round(runtime)
     (request_id,) = request_ids
     record = runtime.state.get(request_pk(request_id), "REQ")
     assert record is not None
@@ -224,7 +225,7 @@ def test_a_hand_off_that_fails_starts_nothing_and_says_so(
     )
     (job,) = recent_jobs(runtime.state)
     assert job.status == FAILED
-    assert restore_watcher.run_round(runtime) == 0
+    assert restore_round(runtime) == 0
     assert "orders-copy" not in dynamodb.list_tables()["TableNames"]
 
 
@@ -234,7 +235,7 @@ def test_a_target_created_after_the_press_is_refused_at_the_start_in_the_thread(
     dynamodb, ts = confirmed_restore(runtime, slack)
     make_table("orders-copy")  # someone else's table, in the second before the start
     before = dynamodb.scan(TableName="orders-copy")["Items"]
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     (refused,) = slack.thread(CHANNEL, ts)
     assert refused["text"].startswith(
         ":x: The restore of `orders` to `orders-copy` in us-west-2 did not start: "
@@ -244,7 +245,7 @@ def test_a_target_created_after_the_press_is_refused_at_the_start_in_the_thread(
     assert (job.status, job.checks) == ("failed", 0)
     assert dynamodb.scan(TableName="orders-copy")["Items"] == before  # untouched
     assert watch == [0]  # nothing more to check
-    assert restore_watcher.run_round(runtime) == 0
+    assert restore_round(runtime) == 0
 
 
 def test_check_0_delivered_twice_starts_one_restore(
@@ -395,7 +396,7 @@ def test_watcher_follows_creating_to_active_with_progress_at_a_steady_pace(
         "describe_table", describe("ACTIVE", in_progress=False, items=1200, size=3 * 2**20)
     )
     for _ in range(7):
-        assert restore_watcher.run_round(runtime) == 1
+        assert restore_round(runtime) == 1
         clock.advance(5 * 60)
     assert replies(slack, job) == [
         ":hourglass_flowing_sand: Still restoring `orders-copy`, 15 min so far.",
@@ -409,7 +410,7 @@ def test_watcher_follows_creating_to_active_with_progress_at_a_steady_pace(
     assert finished.checks == 7
     done = slack.thread(CHANNEL, job.thread_ts)[-1]
     assert button_value(done, "restore_copy_settings") == job.id
-    assert restore_watcher.run_round(runtime) == 0
+    assert restore_round(runtime) == 0
 
 
 def test_watcher_reports_a_failed_restore_with_the_reason(
@@ -422,9 +423,9 @@ def test_watcher_reports_a_failed_restore_with_the_reason(
         service_error_code="ResourceNotFoundException",
         service_message="Requested resource not found: Table: orders-copy not found",
     )
-    restore_watcher.run_round(runtime)
+    restore_round(runtime)
     clock.advance(20 * 60)
-    restore_watcher.run_round(runtime)
+    restore_round(runtime)
     (failed,) = replies(slack, job)
     assert failed.startswith(
         ":x: The restore of `orders` to `orders-copy` failed after 20 min: the new table "
@@ -444,7 +445,7 @@ def test_watcher_warns_once_when_a_restore_is_slow(
     for _ in range(5):  # at 0, 20, 40, 60, 80 min
         stubbed.add_response("describe_table", describe("CREATING", in_progress=True))
     for _ in range(5):
-        restore_watcher.run_round(runtime)
+        restore_round(runtime)
         clock.advance(20 * 60)
     texts = replies(slack, job)
     slow = [t for t in texts if t.startswith(":warning:")]
@@ -586,7 +587,7 @@ def test_pitr_restore_to_a_time_is_confirmed_then_started_with_that_time(
             "RestoreDateTime": target_time,
         },
     )
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     (started,) = slack.thread(CHANNEL, ts)
     assert "(2026-11-22 08:42 UTC) → new table `orders-copy` in us-east-1" in started["text"]
     assert watch == [0, 0]

@@ -17,8 +17,8 @@ import pytest
 import time_machine
 from botocore.stub import Stubber
 
-from bot.aws.accounts import account_clients
 from bot.domain.accounts import Account
+from bot.flows.places import account_clients
 from bot.runtime import Runtime
 from functions import slack_http
 from tests.conftest import (

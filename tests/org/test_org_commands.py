@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from bot.aws.work_queue import WorkItem
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.slack.work import WorkItem
 from tests.conftest import REGION, VIEWER, drain_work
 from tests.org.conftest import (
     HOME,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.aws.restores import recent_jobs
 from bot.local.slack_sink import SlackSink
+from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
-from functions import restore_watcher
 from tests.conftest import REGION, drain_work
 from tests.functions.test_restore_watcher import confirmation, restore_queue
 from tests.org.conftest import (
@@ -39,13 +39,13 @@ def test_restore_from_a_backup_in_a_member_account_runs_and_is_watched_there(
 
     press("confirm", value, ts=ts)
     assert drain_work(org) == 1
-    assert restore_watcher.run_round(org) == 1  # check 0 starts it, in that account
+    assert restore_round(org) == 1  # check 0 starts it, in that account
     (started,) = slack.thread(CHANNEL, ts)
     assert f"new table `orders-copy` in payments-prod/{REGION}" in started["text"]
     (job,) = recent_jobs(org.state)
     assert job.account == PROD.id
 
-    assert restore_watcher.run_round(org) == 1
+    assert restore_round(org) == 1
     _, done = slack.thread(CHANNEL, ts)
     assert done["text"].startswith(":white_check_mark: Restore done: `orders-copy` is ACTIVE")
     assert f"in payments-prod/{REGION}" in dumped(done)

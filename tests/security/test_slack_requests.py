@@ -24,14 +24,14 @@ from typing import Any
 
 import pytest
 
+from bot.aws.plans import create_plan, load_plan
 from bot.domain.authz import AccessPolicy, Grants, Role
 from bot.domain.confirmations import Plan, button_value
+from bot.flows import registry
+from bot.flows.registry import Request
 from bot.local.slack_sink import SlackSink
 from bot.render.message import Message
 from bot.runtime import Runtime
-from bot.slack import capabilities
-from bot.slack.capabilities import Request
-from bot.slack.confirmations import create_plan, load_plan
 from functions import slack_http
 from tests.conftest import (
     ADMIN,
@@ -230,12 +230,12 @@ def executed() -> Iterator[list[str]]:
     """Runs of the `security-test` plan executor, by presser."""
     runs: list[str] = []
 
-    @capabilities.plan_executor("security-test")
+    @registry.plan_executor("security-test")
     def run(plan: Plan, request: Request) -> None:
         runs.append(request.user)
 
     yield runs
-    capabilities.PLANS.pop("security-test", None)
+    registry.PLANS.pop("security-test", None)
 
 
 def _plan(runtime: Runtime, *, requester: str, action: str = "prune:apply") -> Plan:

@@ -13,9 +13,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.aws.work_queue import SubmitFailed, WorkItem
 from bot.render.help import render_not_started
 from bot.runtime import Runtime
-from bot.slack.work import SubmitFailed, WorkItem
 
 log = logging.getLogger(__name__)
 

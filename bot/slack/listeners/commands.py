@@ -13,8 +13,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.aws.work_queue import SubmitFailed, WorkItem
 from bot.domain.commands import Help, command_name, describe, parse_command
 from bot.domain.errors import NotAllowed, UsageError
+from bot.flows.catalog import AVAILABLE_COMMANDS
 from bot.render.help import (
     render_denied,
     render_help,
@@ -25,8 +27,6 @@ from bot.render.help import (
 )
 from bot.render.message import Message
 from bot.runtime import Runtime
-from bot.slack.handlers import AVAILABLE_COMMANDS
-from bot.slack.work import SubmitFailed, WorkItem
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")

@@ -3,7 +3,7 @@
 At-least-once safe: history items have deterministic keys (a redelivery rewrites the same
 item) and each notice is claimed once per CloudTrail eventID, so an event that comes both
 from EventBridge and from a log file is posted once. `/ddb who-changed` reads what this
-writes (bot/slack/handlers/audit.py); the ingest functions do not load the command side.
+writes (bot/flows/audit/commands.py); the ingest functions do not load the command side.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from bot.aws.audit import (
 from bot.aws.errors import error_code
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.errors import InvalidValue
+from bot.flows.places import label_of
+from bot.flows.routing import route
 from bot.render.audit import render_audit_notice
 from bot.runtime import Runtime
-from bot.slack.places import label_of
-from bot.slack.routing import route
 
 if TYPE_CHECKING:  # the SNS inbox parses notices; the EventBridge path never sees one
     from bot.domain.sns_inbox import LogFileNotice

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
+from bot.aws.plans import PAYLOAD_LIMIT, claim_plan, create_plan, load_plan
 from bot.aws.state import plan_pk
 from bot.domain.confirmations import Plan, button_value, split_button_value
 from bot.domain.errors import ConfirmationInvalid, OpsbotError
+from bot.flows import registry
+from bot.flows.registry import Request
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.slack import capabilities
-from bot.slack.capabilities import Request
-from bot.slack.confirmations import PAYLOAD_LIMIT, claim_plan, create_plan, load_plan
 from functions import slack_http
 from tests.conftest import (
     ADMIN,
@@ -177,12 +177,12 @@ def test_button_value_round_trips() -> None:
 def executor_runs() -> Iterator[list[str]]:
     runs: list[str] = []
 
-    @capabilities.plan_executor("test-kind")
+    @registry.plan_executor("test-kind")
     def run_test_plan(plan: Plan, request: Request) -> None:
         runs.append(request.user)
 
     yield runs
-    capabilities.PLANS.pop("test-kind", None)
+    registry.PLANS.pop("test-kind", None)
 
 
 def press(action_id: str, plan: Plan, *, user: str, response_url: str = "") -> dict[str, Any]:

@@ -10,11 +10,11 @@ import boto3
 import pytest
 
 from bot.aws.tables import describe_status
+from bot.aws.work_queue import WorkItem
+from bot.flows.tables.replicas import status_health_risks
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import ConfigError, parse_settings
-from bot.slack.handlers.replicas import status_health_risks
-from bot.slack.work import WorkItem
 from functions import slack_http
 from tests.aws.replica_stubs import (
     expect_metric_data,

@@ -1,9 +1,8 @@
 """The registry of what the worker can run: command handlers, button handlers, plan executors.
 
-Each capability lives in its own module under `bot/slack/handlers/` and registers itself
-with the decorators here; `load_handlers()` imports every module listed in
-`bot.slack.handlers.CAPABILITIES`. A command without a handler is answered in the ack as
-"not available in this version".
+Each capability's flow module registers its handlers with the decorators here;
+`load_handlers()` imports every module listed in `bot.flows.catalog.CAPABILITIES`. A command
+without a handler is answered in the ack as "not available in this version".
 """
 
 from __future__ import annotations
@@ -14,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.aws.plans import create_plan
 from bot.aws.state import record_bot_action
+from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
 from bot.domain.confirmations import Plan
 from bot.domain.records import frozen
 from bot.render.message import Message
 from bot.runtime import Runtime
-from bot.slack.confirmations import create_plan
 from bot.slack.notifier import Posted
-from bot.slack.work import WorkItem
 
 
 @dataclass
@@ -164,8 +163,8 @@ def load_handlers() -> None:
     global _LOADED
     if _LOADED:
         return
-    from bot.slack.handlers import CAPABILITIES
+    from bot.flows.catalog import CAPABILITIES
 
     for name in CAPABILITIES:
-        importlib.import_module(f"bot.slack.handlers.{name}")
+        importlib.import_module(name)
     _LOADED = True

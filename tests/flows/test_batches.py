@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.batches import run_batch
 from bot.domain.errors import InvalidValue
+from bot.flows.batches import run_batch
 
 
 def _parse(record: Mapping[str, Any]) -> int:

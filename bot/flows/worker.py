@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.aws.plans import claim_plan, finish_plan
+from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
 from bot.domain.commands import Help, describe, parse_command
 from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only
+from bot.flows import registry
+from bot.flows.catalog import AVAILABLE_COMMANDS
+from bot.flows.registry import Request
 from bot.render.confirm import render_cancelled, render_confirmed
 from bot.render.help import (
     render_denied,
@@ -28,11 +35,6 @@ from bot.render.help import (
 )
 from bot.render.message import code
 from bot.runtime import Runtime
-from bot.slack import capabilities
-from bot.slack.capabilities import Request
-from bot.slack.confirmations import claim_plan, finish_plan
-from bot.slack.handlers import AVAILABLE_COMMANDS
-from bot.slack.work import WorkItem
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,13 @@ _LEASE_S = 900
 _KEEP_S = 7 * 86400
 
 
+def parse_work_record(record: Mapping[str, Any]) -> tuple[WorkItem, int]:
+    """The work item of an SQS record and its delivery attempt; ValueError/KeyError when the
+    body is not a work item (it never will be)."""
+    attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+    return WorkItem.from_json(record["body"]), attempt
+
+
 def role_of(runtime: Runtime, user: str, channel: str) -> Role:
     """The user's role, looking up user-group members when groups grant roles."""
     access = runtime.settings.access
@@ -62,7 +71,7 @@ def role_of(runtime: Runtime, user: str, channel: str) -> Role:
 
 def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None:
     """Run one work item at most once; raises only to ask the platform for a retry."""
-    capabilities.load_handlers()
+    registry.load_handlers()
     if not runtime.state.claim_once(
         "work", item.id, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
     ):
@@ -130,7 +139,7 @@ def _dispatch(request: Request) -> None:
     elif item.kind == "action":
         _run_action(request)
     elif item.kind == "home":
-        for publish in capabilities.HOME:
+        for publish in registry.HOME:
             publish(request)
     else:
         log.warning("unknown work item kind %r dropped", item.kind)
@@ -141,13 +150,13 @@ def _run_command(request: Request) -> None:
     if isinstance(cmd, Help):
         request.reply(render_help(cmd.topic, available=AVAILABLE_COMMANDS))
         return
-    handler = capabilities.COMMANDS.get(type(cmd))
+    handler = registry.COMMANDS.get(type(cmd))
     if handler is None:
         request.reply(render_not_available(describe(cmd)))
         return
     request.runtime.settings.access.check(cmd.action, request.role, what=f"`{describe(cmd)}`")
     table = getattr(cmd, "table", None)
-    if table is not None and type(cmd) not in capabilities.ACCOUNT_AWARE:
+    if table is not None and type(cmd) not in registry.ACCOUNT_AWARE:
         home_table = home_only(table, request.runtime.settings.accounts)
         cmd = dataclasses.replace(cmd, table=home_table)  # type: ignore[arg-type]
     handler(cmd, request)
@@ -158,7 +167,7 @@ def _run_action(request: Request) -> None:
     if item.action_id in ("confirm", "cancel"):
         _run_confirmation(request)
         return
-    spec = capabilities.ACTIONS.get(item.action_id)
+    spec = registry.ACTIONS.get(item.action_id)
     if spec is None:
         log.warning("no handler for button %r", item.action_id)
         request.reply(render_error("That button is not available in this version of opsbot."))
@@ -177,7 +186,7 @@ def _run_confirmation(request: Request) -> None:
     plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="running")
     try:
         runtime.settings.access.check(plan.action, request.role, what="Confirming this")
-        executor = capabilities.PLANS.get(plan.kind)
+        executor = registry.PLANS.get(plan.kind)
         if executor is None:
             raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")
         request.reply(render_confirmed(plan.summary, item.user), replace_original=True)

@@ -1,7 +1,7 @@
 """Which table a command means: a typed reference resolved against the configured accounts.
 
 Only the handlers that take a table from a user need this (notification paths know their
-account from the event), so it is kept apart from bot/slack/places.py.
+account from the event), so it is kept apart from bot/flows/places.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 (account, region) opsbot manages.
 
 The adoption pattern of account-aware handlers: ``table = resolve_table(runtime, cmd.table)``
-(bot/slack/resolve.py) then ``clients_in(runtime, table.account)``.
+(bot/flows/resolve.py) then ``clients_in(runtime, table.account)``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.aws.accounts import account_clients
+from bot.aws.accounts import AccountClients
 from bot.domain.accounts import Account, account_label, managed_places
 from bot.runtime import Runtime
 
 ClientFactory = Callable[..., Any]
+EXTRAS_KEY = "account_clients"
+
+
+def account_clients(runtime: Runtime) -> AccountClients:
+    """The runtime's account-aware client factory (built once, kept in runtime.extras)."""
+    found = runtime.extras.get(EXTRAS_KEY)
+    if found is None:
+        found = AccountClients(runtime.clients, runtime.settings.accounts, clock=runtime.clock)
+        runtime.extras[EXTRAS_KEY] = found
+    return found
 
 
 def clients_in(runtime: Runtime, account: Account | str | None) -> ClientFactory:

@@ -15,11 +15,11 @@ from bot.domain.replicas import (
     home_capacity,
     home_order,
 )
+from bot.flows.places import clients_in, label_of, places
+from bot.flows.registry import Request, home_renderer
+from bot.flows.resolve import resolve_table
 from bot.render.home import render_home, render_home_error
 from bot.runtime import Runtime
-from bot.slack.capabilities import Request, home_renderer
-from bot.slack.places import clients_in, label_of, places
-from bot.slack.resolve import resolve_table
 
 
 @home_renderer

@@ -9,11 +9,11 @@ from bot.aws.replicas import ClientFactory, describe_replicas, scan_alarms
 from bot.domain.commands import Replicas
 from bot.domain.replicas import AlarmInfo, health_risks, throttle_alarm_gaps
 from bot.domain.tables import TableStatus
+from bot.flows.places import clients_in, label_of
+from bot.flows.registry import Request, command
+from bot.flows.resolve import resolve_table
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
-from bot.slack.capabilities import Request, command
-from bot.slack.places import clients_in, label_of
-from bot.slack.resolve import resolve_table
 
 
 @command(Replicas, account_aware=True)

@@ -1,5 +1,5 @@
 """`/ddb who-changed <table> [--since 7d] [--limit N]` (with a "More" button): the audit
-history that bot/slack/audit_ingest.py writes, or CloudTrail LookupEvents where the history
+history that bot/flows/audit/ingest.py writes, or CloudTrail LookupEvents where the history
 does not cover the window.
 """
 
@@ -29,12 +29,12 @@ from bot.domain.commands import WhoChanged
 from bot.domain.errors import InvalidValue, OpsbotError
 from bot.domain.locations import TableLocation
 from bot.domain.records import frozen
+from bot.flows.audit.ingest import marker_cache, normalize_record
+from bot.flows.places import clients_in, label_of
+from bot.flows.registry import Request, action, command
+from bot.flows.resolve import resolve_table
 from bot.render.audit import MORE_ACTION_ID, render_who_changed
 from bot.runtime import Runtime
-from bot.slack.audit_ingest import marker_cache, normalize_record
-from bot.slack.capabilities import Request, action, command
-from bot.slack.places import clients_in, label_of
-from bot.slack.resolve import resolve_table
 
 log = logging.getLogger(__name__)
 

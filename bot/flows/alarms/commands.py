@@ -21,6 +21,10 @@ from bot.domain.alarm_set import (
 from bot.domain.commands import Alarms, Status, parse_command
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError, UsageError
+from bot.flows.places import clients_in, label_of, places
+from bot.flows.registry import Request, action, command, plan_executor
+from bot.flows.resolve import resolve_table
+from bot.flows.tables.status import status
 from bot.render.alarm_list import (
     render_alarm_list,
     render_recommendation,
@@ -29,10 +33,6 @@ from bot.render.alarm_list import (
 from bot.render.alarms import render_silenced
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.handlers.status import status
-from bot.slack.places import clients_in, label_of, places
-from bot.slack.resolve import resolve_table
 
 PLAN_KIND = "alarms-recommend"
 

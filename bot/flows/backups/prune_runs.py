@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -38,10 +38,10 @@ from bot.domain.policy import parse_policy
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
 from bot.domain.records import frozen
 from bot.domain.retention import PruneOutcome, plan_prune
+from bot.flows.places import clients_in, label_of, places
+from bot.flows.routing import route
 from bot.render.backups import render_prune_digest
 from bot.runtime import Runtime
-from bot.slack.places import clients_in, label_of, places
-from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,11 @@ def start_manual_run(
     send_tasks(runtime, tasks)
     if not tasks:
         post_digest_when_complete(runtime, run_id)
+
+
+def parse_prune_record(record: Mapping[str, Any]) -> PruneTask:
+    """The prune task of an SQS record; ValueError when the body is not one."""
+    return PruneTask.from_json(str(record.get("body", "")))
 
 
 def run_prune_task(runtime: Runtime, task: PruneTask) -> bool:

@@ -7,11 +7,11 @@ from functools import cache
 from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status
 from bot.domain.commands import Status
+from bot.flows.places import clients_in, label_of
+from bot.flows.registry import Request, command
+from bot.flows.resolve import resolve_table
+from bot.flows.tables.replicas import status_health_risks
 from bot.render.status import render_status
-from bot.slack.capabilities import Request, command
-from bot.slack.handlers.replicas import status_health_risks
-from bot.slack.places import clients_in, label_of
-from bot.slack.resolve import resolve_table
 
 
 @command(Status, account_aware=True)

@@ -1,11 +1,12 @@
 """`/ddb restore`, `/ddb restores`, `/ddb pitr`, their confirmations and the Copy settings
-button; bot/slack/restore_watch.py follows a started restore to its end."""
+button; bot/flows/restores/watch.py follows a started restore to its end."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
 
+from bot.aws.plans import attach_message
 from bot.aws.restores import (
     copy_settings,
     enqueue_check,
@@ -30,6 +31,10 @@ from bot.domain.restores import (
     job_id_for,
 )
 from bot.domain.tables import PitrWindow
+from bot.flows.places import clients_in
+from bot.flows.registry import Request, action, command, plan_executor
+from bot.flows.resolve import resolve_table
+from bot.flows.restores.watch import job_account_label, validate_restore
 from bot.render.restores import (
     COPY_SETTINGS_ACTION,
     render_pitr_changed,
@@ -39,11 +44,6 @@ from bot.render.restores import (
     render_restores_list,
     render_settings_copied,
 )
-from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.confirmations import attach_message
-from bot.slack.places import clients_in
-from bot.slack.resolve import resolve_table
-from bot.slack.restore_watch import job_account_label, validate_restore
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def restore(cmd: Restore, request: Request) -> None:
 @plan_executor("restore")
 def run_restore(plan: Plan, request: Request) -> None:
     """Re-validate at press time, then hand the job to the restore function, whose check 0
-    validates once more and starts it (see bot/slack/restore_watch.py)."""
+    validates once more and starts it (see bot/flows/restores/watch.py)."""
     runtime, now = request.runtime, request.now
     confirmed = RestorePlan.from_payload(plan.payload)
     account = str(plan.payload.get("account") or "")

@@ -44,11 +44,11 @@ def test_member_account_table_is_refused_by_a_command_that_is_not_account_aware(
         BillingMode="PAY_PER_REQUEST",
     )
     from bot.domain.commands import Status
-    from bot.slack import capabilities
+    from bot.flows import registry
 
-    capabilities.load_handlers()
-    aware = Status in capabilities.ACCOUNT_AWARE
-    capabilities.ACCOUNT_AWARE.discard(Status)
+    registry.load_handlers()
+    aware = Status in registry.ACCOUNT_AWARE
+    registry.ACCOUNT_AWARE.discard(Status)
     try:
         body = slash_body(
             f"status orders@payments-prod/{REGION}",
@@ -59,7 +59,7 @@ def test_member_account_table_is_refused_by_a_command_that_is_not_account_aware(
         drain_work(runtime)
     finally:
         if aware:
-            capabilities.ACCOUNT_AWARE.add(Status)
+            registry.ACCOUNT_AWARE.add(Status)
     (reply,) = slack.responses("guard")
     assert "payments-prod (210987654321)" in reply["text"]
     assert "ACTIVE" not in reply["text"]  # the home account's `orders` was not described

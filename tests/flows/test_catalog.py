@@ -1,31 +1,40 @@
-"""The capability manifest the ack path reads instead of importing the capability modules."""
+"""The capability catalog the ack path reads instead of importing the capability modules."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
+import bot.flows
 from bot.domain.commands import COMMAND_TYPES
-from bot.slack import capabilities, handlers
-from bot.slack.handlers import AVAILABLE_COMMANDS, CAPABILITIES
+from bot.flows import registry
+from bot.flows.catalog import AVAILABLE_COMMANDS, CAPABILITIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_capability_module_is_listed() -> None:
-    modules = {m.name for m in pkgutil.iter_modules(handlers.__path__)}
-    assert modules == set(CAPABILITIES)
+def test_every_flow_module_that_registers_a_handler_is_listed() -> None:
+    for module in pkgutil.walk_packages(bot.flows.__path__, "bot.flows."):
+        importlib.import_module(module.name)
+    handlers = [
+        *registry.COMMANDS.values(),
+        *(spec.handler for spec in registry.ACTIONS.values()),
+        *registry.PLANS.values(),
+        *registry.HOME,
+    ]
+    assert {handler.__module__ for handler in handlers} == set(CAPABILITIES)
 
 
 def test_the_manifest_names_exactly_the_commands_each_module_registers() -> None:
-    capabilities.load_handlers()
+    registry.load_handlers()
     registered: dict[str, set[str]] = {name: set() for name in CAPABILITIES}
     names = {kind: name for name, kind in COMMAND_TYPES.items()}
-    for kind, handler in capabilities.COMMANDS.items():
-        registered[handler.__module__.rsplit(".", 1)[-1]].add(names[kind])
+    for kind, handler in registry.COMMANDS.items():
+        registered[handler.__module__].add(names[kind])
     assert registered == {name: set(commands) for name, commands in CAPABILITIES.items()}
     assert set(COMMAND_TYPES) - AVAILABLE_COMMANDS == {"help"}
 
@@ -51,12 +60,13 @@ def test_a_cold_ack_loads_no_capability_module() -> None:
         [sys.executable, "-c", _COLD_ACK], cwd=ROOT, capture_output=True, text=True, check=True
     )
     loaded = set(json.loads(result.stdout))
-    assert not {m for m in loaded if m.startswith("bot.slack.handlers.")}
+    assert not loaded & set(CAPABILITIES)
     # Nor the worker's side: capability registry, confirmations, AWS adapters beyond the
     # client factory and the state table.
-    assert not loaded & {"bot.slack.capabilities", "bot.slack.worker", "bot.slack.confirmations"}
+    assert not loaded & {"bot.flows.registry", "bot.flows.worker", "bot.aws.plans"}
     assert not {m for m in loaded if m.startswith("bot.aws.")} - {
         "bot.aws.clients",
         "bot.aws.errors",
         "bot.aws.state",
+        "bot.aws.work_queue",
     }

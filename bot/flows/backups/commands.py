@@ -22,6 +22,7 @@ from bot.aws.backups import (
     retention_tag,
 )
 from bot.aws.errors import translate
+from bot.aws.plans import attach_message
 from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
 from bot.domain.commands import Backup, Backups, Prune, parse_command
@@ -32,6 +33,10 @@ from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
 from bot.domain.refs import TableRef
 from bot.domain.retention import PruneOutcome, PrunePlan, plan_prune
 from bot.domain.times import format_duration
+from bot.flows.backups.prune_runs import managed_tables, pace_for, start_manual_run
+from bot.flows.places import clients_in, label_of
+from bot.flows.registry import Request, action, command, plan_executor
+from bot.flows.resolve import resolve_table
 from bot.render.backups import (
     render_backup_created,
     render_backup_list,
@@ -43,11 +48,6 @@ from bot.render.backups import (
 from bot.render.confirm import confirmation_actions
 from bot.render.message import Message, context, section
 from bot.runtime import Runtime
-from bot.slack.capabilities import Request, action, command, plan_executor
-from bot.slack.confirmations import attach_message
-from bot.slack.places import clients_in, label_of
-from bot.slack.prune_runs import managed_tables, pace_for, start_manual_run
-from bot.slack.resolve import resolve_table
 
 log = logging.getLogger(__name__)
 

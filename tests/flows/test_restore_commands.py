@@ -9,8 +9,8 @@ import pytest
 
 from bot.aws.restores import find_backup, recent_jobs
 from bot.local.slack_sink import SlackSink
+from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
-from functions import restore_watcher
 from tests.conftest import ADMIN, OPERATOR, REGION, VIEWER, Clock, drain_work
 from tests.functions.test_restore_watcher import (
     CHANNEL,
@@ -98,9 +98,9 @@ def test_latest_restore_starts_and_the_watcher_reports_completion(
     value, ts = confirmation(slack)
     press("confirm", value, user=ADMIN, ts=ts)
     drain_work(runtime)
-    assert restore_watcher.run_round(runtime) == 1  # check 0 starts it
+    assert restore_round(runtime) == 1  # check 0 starts it
     clock.advance(60)
-    assert restore_watcher.run_round(runtime) == 1
+    assert restore_round(runtime) == 1
     texts = [m["text"] for m in slack.thread(CHANNEL, ts)]
     assert texts[0].startswith(":arrow_forward: Restore started")
     assert "the latest restorable time" in texts[0]

@@ -8,13 +8,13 @@ retry posts only the copies that are missing.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.aws.accounts import account_clients
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
@@ -33,6 +33,8 @@ from bot.domain.alarms import (
     state_change_key,
 )
 from bot.domain.errors import InvalidValue
+from bot.flows.places import account_clients, label_of
+from bot.flows.routing import route
 from bot.render.alarms import (
     render_alarm,
     render_resolved,
@@ -40,8 +42,6 @@ from bot.render.alarms import (
     render_thread_repeat,
 )
 from bot.runtime import Runtime
-from bot.slack.places import label_of
-from bot.slack.routing import route
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,27 @@ def alarm_fields(event: AlarmEvent) -> dict[str, Any]:
         "state": event.state.value,
         "name": event.name,
     }
+
+
+def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
+    """Each alarm of an SNS or EventBridge event, handled once; malformed records are logged
+    and dropped. What was done, per alarm."""
+    if event.get("detail-type") == "CloudWatch Alarm State Change":
+        return [deliver_alarm_message(event, str(event.get("id") or ""), runtime)]
+    outcomes = []
+    records = event.get("Records")
+    for record in records if isinstance(records, list) and records else [{}]:
+        try:
+            sns = record["Sns"]
+            message = json.loads(sns["Message"])
+            if not isinstance(message, dict):
+                raise ValueError("the Message is not a JSON object")
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("dropping a record that is not an SNS alarm", extra={"reason": repr(exc)})
+            outcomes.append(DROPPED)
+            continue
+        outcomes.append(deliver_alarm_message(message, str(sns.get("MessageId") or ""), runtime))
+    return outcomes
 
 
 def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: Runtime) -> str:
