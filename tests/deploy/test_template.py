@@ -731,6 +731,10 @@ def test_bundle_contents(bundle: zipfile.ZipFile) -> None:
     # Bytecode for the Lambda runtime's Python only (a developer's 3.11 caches stay out).
     stray = [n for n in own if n.endswith(".pyc") and not n.endswith(".cpython-312.pyc")]
     assert stray == []
+    # The embedded runtime (moto, time-machine) and the `opsbot` command stay on laptops.
+    assert [
+        n for n in own if n.startswith(("bot/local/", "bot/cli.", "bot/__pycache__/cli."))
+    ] == []
 
 
 def lambda_python() -> str:
