@@ -1,16 +1,55 @@
-"""The bolt app factory: no network at construction or in the ack path, listeners by kind."""
+"""Slack's HTTPS entry: the gate, then the bolt app (no network at construction or in the ack
+path, listeners by kind)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.adapter.aws_lambda.handler import to_aws_response, to_bolt_request
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.runtime import Runtime
+from bot.slack.gate import Refusal, check_request
 from bot.slack.listeners import actions, commands
+
+log = logging.getLogger(__name__)
+
+
+def answer_http_request(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """One HTTP request (API Gateway HTTP API or Function URL, payload 2.0) to one response:
+    refused by the gate (401 unsigned or stale, 400 malformed) or answered by bolt."""
+    method = (event.get("requestContext") or {}).get("http", {}).get("method") or event.get(
+        "httpMethod"
+    )
+    if method != "POST":
+        return {"statusCode": 405, "body": "Slack sends POST requests here."}
+    # The wall clock, as Slack's signature and bolt's own check use it.
+    refusal = check_request(event, runtime.credentials.signing_secret, now=time.time())
+    if refusal is None:
+        event.setdefault("isBase64Encoded", False)
+        try:
+            request = to_bolt_request(event)
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
+            refusal = Refusal(400, "The request is not one Slack sends.")
+            log.warning("refused a signed Slack request bolt cannot read: %s", type(exc).__name__)
+        else:
+            return to_aws_response(app_for(runtime).dispatch(request))
+    log.warning("refused a Slack request: %s %s", refusal.status, refusal.reason)
+    return refusal.as_response()
+
+
+def app_for(runtime: Runtime) -> App:
+    """The bolt app of a runtime, kept on it and rebuilt when the signing secret rotates."""
+    secret = runtime.credentials.signing_secret
+    app = runtime.extras.get("bolt_app")
+    if app is None or runtime.extras.get("bolt_app_secret") != secret:
+        app = runtime.extras["bolt_app"] = build_app(runtime)
+        runtime.extras["bolt_app_secret"] = secret
+    return app
 
 
 def build_app(runtime: Runtime) -> App:

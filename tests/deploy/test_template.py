@@ -701,6 +701,22 @@ def test_slack_route(resources: dict[str, dict[str, Any]]) -> None:
     assert routes == ["POST /slack/events"]
 
 
+def test_the_public_endpoint_is_throttled_capped_and_logged(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    (stage,) = of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+    throttle = stage["Properties"]["DefaultRouteSettings"]
+    assert 0 < throttle["ThrottlingRateLimit"] <= 50
+    assert throttle["ThrottlingRateLimit"] <= throttle["ThrottlingBurstLimit"] <= 100
+    access = stage["Properties"]["AccessLogSettings"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["HttpApiLogGroup", "Arn"]}
+    fields = json.loads(access["Format"])
+    assert {"ip", "status", "route", "requestId"} <= set(fields)
+    assert resources["HttpApiLogGroup"]["Properties"]["RetentionInDays"] == 30
+    reserved = resources["SlackHttpLambdaFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert 0 < reserved <= 50
+
+
 # --- source and bundle ----------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import bot.runtime
 from bot.cli import main
 from bot.local.session import (
     LOCAL_ADMIN,
@@ -198,7 +197,7 @@ def test_a_missing_capability_is_reported_not_available(
 
 
 def test_closing_a_session_restores_the_process(output: Recorder) -> None:
-    import functions.slack_http
+    import bot.slack.app
 
     assert "AWS_ENDPOINT_URL" not in os.environ
     running = open_session(output)
@@ -206,7 +205,7 @@ def test_closing_a_session_restores_the_process(output: Recorder) -> None:
     assert os.environ["AWS_ENDPOINT_URL"] == running.embedded.endpoint_url
     assert bot.runtime.default_runtime() is runtime
     running.command("help")
-    assert functions.slack_http.app_for(runtime) is runtime.extras["bolt_app"]
+    assert bot.slack.app.app_for(runtime) is runtime.extras["bolt_app"]
 
     running.close()
 
