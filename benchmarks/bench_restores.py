@@ -14,7 +14,8 @@ from moto import mock_aws
 
 from bot.aws.restores import enqueue_check, save_job
 from bot.aws.secrets import SlackCredentials
-from bot.domain.restores import RestoreJob, RestoreRequest, TargetState, decide_check
+from bot.domain.restore_jobs import RestoreJob, TargetState, decide_check
+from bot.domain.restores import RestoreRequest
 from bot.flows.restores.watch import validate_restore, watch_restore
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime

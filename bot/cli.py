@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.settings import ConfigError, load_settings
+from bot.config_sections import ConfigError
+from bot.settings import load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1

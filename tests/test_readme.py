@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config_sections import ConfigError
 from bot.domain.commands import parse_command
-from bot.settings import ConfigError, parse_settings
+from bot.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config_sections import ConfigError
 from bot.domain.authz import Role
-from bot.settings import DEFAULT_CONFIG, ConfigError, load_settings, parse_settings
+from bot.settings import DEFAULT_CONFIG, load_settings, parse_settings
 
 
 def test_the_repository_config_loads() -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from bot.config_sections import ConfigError
 from bot.domain.accounts import Account
-from bot.settings import DEFAULT_CONFIG, ConfigError, load_settings, parse_settings
+from bot.settings import DEFAULT_CONFIG, load_settings, parse_settings
 
 ROLE = "arn:aws:iam::210987654321:role/opsbot-member"
 

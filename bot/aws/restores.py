@@ -15,7 +15,8 @@ from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, from_summary
 from bot.domain.errors import OpsbotError
 from bot.domain.records import frozen
-from bot.domain.restores import RUNNING, RestoreJob, RestorePlan, TargetState
+from bot.domain.restore_jobs import RUNNING, RestoreJob, TargetState
+from bot.domain.restores import RestorePlan
 from bot.domain.tables import PitrWindow
 from bot.render.message import escape
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.errors import InvalidValue
 
@@ -107,3 +108,13 @@ def parse_aws_time(text: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def stored_time(value: Any) -> datetime | None:
+    """A time as a record stores it (ISO text or a datetime); None when empty, UTC when naive."""
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

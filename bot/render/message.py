@@ -49,6 +49,11 @@ def link(url: str, label: str) -> str:
     return f"<{url}|{safe_label}>"
 
 
+def account_region(region: str, account_label: str | None) -> str:
+    """`us-west-2`, or `payments-prod/us-west-2` when an account is named (escaped)."""
+    return escape(f"{account_label}/{region}" if account_label else region)
+
+
 def header(text: str) -> Block:
     """A header block (plain text, at most 150 characters)."""
     return {

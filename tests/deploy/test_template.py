@@ -465,7 +465,7 @@ def test_a_restore_start_reaches_the_dlq_before_restores_call_it_stuck(
 ) -> None:
     """`/ddb restores` stops counting a confirmed restore as about to start after
     START_GRACE: by then the queue must have given up on its check 0."""
-    from bot.domain.restores import START_GRACE
+    from bot.domain.restore_jobs import START_GRACE
 
     queue = resources["RestoreWatchQueue"]["Properties"]
     attempts = queue["RedrivePolicy"]["maxReceiveCount"]

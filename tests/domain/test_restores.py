@@ -9,16 +9,18 @@ import pytest
 
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.errors import Conflict, LimitReached, UsageError
-from bot.domain.restores import (
+from bot.domain.restore_jobs import (
     COMPLETED,
     FAILED,
     GAVE_UP,
     IN_PROGRESS,
     RestoreJob,
-    RestorePlan,
-    RestoreRequest,
     TargetState,
     decide_check,
+)
+from bot.domain.restores import (
+    RestorePlan,
+    RestoreRequest,
     default_target,
     describe_window,
     plan_restore,

@@ -19,7 +19,7 @@ import pytest
 from bot.aws import prune_runs
 from bot.aws.backups import DELETE_ATTEMPTS
 from bot.aws.restores import load_job
-from bot.domain.restores import COMPLETED
+from bot.domain.restore_jobs import COMPLETED
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime

@@ -28,7 +28,7 @@ from moto import mock_aws
 from bot.aws.restores import save_job
 from bot.aws.secrets import SlackCredentials
 from bot.aws.work_queue import WorkItem
-from bot.domain.restores import RestoreJob
+from bot.domain.restore_jobs import RestoreJob
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from functions import alarms, cloudtrail, prune_worker, restore_watcher, slack_worker, sns_inbox

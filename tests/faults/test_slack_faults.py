@@ -16,9 +16,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.incidents import load_incident
+from bot.config_sections import Route
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.settings import Route
 from functions import alarms, slack_http, slack_worker
 from tests.conftest import (
     ADMIN,

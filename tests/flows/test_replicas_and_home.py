@@ -11,10 +11,11 @@ import pytest
 
 from bot.aws.tables import describe_status
 from bot.aws.work_queue import WorkItem
+from bot.config_sections import ConfigError
 from bot.flows.tables.replicas import status_health_risks
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.settings import ConfigError, parse_settings
+from bot.settings import parse_settings
 from functions import slack_http
 from tests.aws.replica_stubs import (
     expect_metric_data,

@@ -16,10 +16,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.incidents import load_incident, save_silence
+from bot.config_sections import Route
 from bot.flows.alarms.incidents import deliver_alarm_message
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.settings import Route
 from bot.slack.notifier import Notifier, build_web_client
 from functions import alarms
 from tests.conftest import BOT_TOKEN, Clock, lambda_context, load_event

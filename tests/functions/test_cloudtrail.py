@@ -11,9 +11,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.state import audit_pk, record_bot_action
+from bot.config_sections import Route
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
-from bot.settings import Route
 from functions import cloudtrail
 from tests.conftest import ADMIN, load_event
 

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from bot.aws.restores import load_job, recent_jobs, save_job, update_job
 from bot.aws.state import request_pk
-from bot.domain.restores import COMPLETED, FAILED, IN_PROGRESS, RestoreJob
+from bot.domain.restore_jobs import COMPLETED, FAILED, IN_PROGRESS, RestoreJob
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime

@@ -11,7 +11,7 @@ import pytest
 from bot.domain.errors import InvalidValue
 from bot.domain.prune_jobs import PruneTask
 from bot.domain.refs import TableRef, parse_watched_table
-from bot.domain.restores import RestoreJob
+from bot.domain.restore_jobs import RestoreJob
 
 
 def test_prune_tasks_of_two_accounts_have_different_keys_and_round_trip() -> None:

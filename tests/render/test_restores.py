@@ -7,27 +7,23 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.backups import BackupInfo, BackupType
-from bot.domain.restores import (
-    COMPLETED,
-    FAILED,
-    RestoreJob,
-    RestoreRequest,
-    count_in_progress,
-    plan_restore,
-)
+from bot.domain.restore_jobs import COMPLETED, FAILED, RestoreJob, count_in_progress
+from bot.domain.restores import RestoreRequest, plan_restore
 from bot.domain.tables import PitrWindow
-from bot.render.restores import (
-    render_pitr_changed,
-    render_pitr_off_confirmation,
-    render_pitr_status,
+from bot.render.restore_jobs import (
     render_restore_completed,
-    render_restore_confirmation,
     render_restore_failed,
     render_restore_progress,
     render_restore_slow,
     render_restore_started,
     render_restores_list,
     render_settings_copied,
+)
+from bot.render.restores import (
+    render_pitr_changed,
+    render_pitr_off_confirmation,
+    render_pitr_status,
+    render_restore_confirmation,
 )
 from tests.golden import assert_golden
 

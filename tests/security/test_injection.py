@@ -41,7 +41,8 @@ from bot.domain.replicas import (
     ReplicationLag,
     TableHealth,
 )
-from bot.domain.restores import RestoreJob, RestorePlan
+from bot.domain.restore_jobs import RestoreJob
+from bot.domain.restores import RestorePlan
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
@@ -55,6 +56,7 @@ from bot.render import (
     home,
     notices,
     replicas,
+    restore_jobs,
     restores,
     status,
 )
@@ -423,24 +425,26 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         NOW,
         expires_in=timedelta(minutes=15),
     ),
-    "restores.render_restore_started": lambda t: restores.render_restore_started(_job(t)),
-    "restores.render_restore_progress": lambda t: restores.render_restore_progress(_job(t), NOW),
-    "restores.render_restore_slow": lambda t: restores.render_restore_slow(
+    "restore_jobs.render_restore_started": lambda t: restore_jobs.render_restore_started(_job(t)),
+    "restore_jobs.render_restore_progress": lambda t: restore_jobs.render_restore_progress(
+        _job(t), NOW
+    ),
+    "restore_jobs.render_restore_slow": lambda t: restore_jobs.render_restore_slow(
         _job(t), NOW, slow_after=timedelta(minutes=20)
     ),
-    "restores.render_restore_completed": lambda t: restores.render_restore_completed(
+    "restore_jobs.render_restore_completed": lambda t: restore_jobs.render_restore_completed(
         _job(t, status_="COMPLETED")
     ),
-    "restores.render_restore_failed": lambda t: restores.render_restore_failed(
+    "restore_jobs.render_restore_failed": lambda t: restore_jobs.render_restore_failed(
         _job(t, status_="FAILED"), NOW
     ),
-    "restores.render_restore_not_started": lambda t: restores.render_restore_not_started(
+    "restore_jobs.render_restore_not_started": lambda t: restore_jobs.render_restore_not_started(
         _job(t), t, account_label=t
     ),
-    "restores.render_settings_copied": lambda t: restores.render_settings_copied(
+    "restore_jobs.render_settings_copied": lambda t: restore_jobs.render_settings_copied(
         _job(t), [t], [t], REQUESTER
     ),
-    "restores.render_restores_list": lambda t: restores.render_restores_list(
+    "restore_jobs.render_restores_list": lambda t: restore_jobs.render_restores_list(
         [_job(t), _job(t, status_="COMPLETED"), _job(t, status_="FAILED")], NOW
     ),
     "restores.render_pitr_status": lambda t: restores.render_pitr_status(

@@ -21,28 +21,23 @@ from bot.domain.accounts import Account
 from bot.domain.commands import Pitr, Restore, Restores
 from bot.domain.confirmations import Plan
 from bot.domain.errors import Conflict, OpsbotError, TableNotFound
-from bot.domain.restores import (
-    COMPLETED,
-    FAILED,
-    STARTING,
-    RestoreJob,
-    RestorePlan,
-    RestoreRequest,
-    job_id_for,
-)
+from bot.domain.restore_jobs import COMPLETED, FAILED, STARTING, RestoreJob, job_id_for
+from bot.domain.restores import RestorePlan, RestoreRequest
 from bot.domain.tables import PitrWindow
 from bot.flows.places import clients_in
 from bot.flows.registry import Request, action, command, plan_executor
 from bot.flows.resolve import resolve_table
 from bot.flows.restores.watch import job_account_label, validate_restore
-from bot.render.restores import (
+from bot.render.restore_jobs import (
     COPY_SETTINGS_ACTION,
+    render_restores_list,
+    render_settings_copied,
+)
+from bot.render.restores import (
     render_pitr_changed,
     render_pitr_off_confirmation,
     render_pitr_status,
     render_restore_confirmation,
-    render_restores_list,
-    render_settings_copied,
 )
 
 log = logging.getLogger(__name__)

@@ -29,22 +29,19 @@ from bot.aws.restores import (
 )
 from bot.aws.state import record_bot_action
 from bot.domain.errors import Conflict, OpsbotError
-from bot.domain.restores import (
+from bot.domain.restore_jobs import (
     COMPLETED,
     FAILED,
     IN_PROGRESS,
     STARTING,
     RestoreJob,
-    RestorePlan,
-    RestoreRequest,
     count_in_progress,
     decide_check,
-    default_target,
-    plan_restore,
 )
+from bot.domain.restores import RestorePlan, RestoreRequest, default_target, plan_restore
 from bot.domain.tables import PitrWindow
 from bot.flows.places import clients_in, label_of
-from bot.render.restores import (
+from bot.render.restore_jobs import (
     render_restore_completed,
     render_restore_failed,
     render_restore_not_started,
