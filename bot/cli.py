@@ -111,7 +111,9 @@ def check_config(path: Path | None) -> int:
 def local(args: argparse.Namespace) -> int:
     """`opsbot local`: script, Socket Mode or the interactive console."""
     from bot.local.clock import ClockError, parse_clock, start_of_script
-    from bot.local.session import Output, open_session, serve_socket_mode
+    from bot.local.output import Output
+    from bot.local.session import serve_socket_mode
+    from bot.local.startup import open_session
 
     tokens = _slack_tokens()
     serve = tokens is not None and args.script is None
@@ -157,7 +159,8 @@ def local(args: argparse.Namespace) -> int:
 def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
     """Run every line; a line that fails is named on stderr and the exit code is 1. A leading
     `clock TIME` line started the session (open_session) and is not run again."""
-    from bot.local.session import LineError, LocalSession
+    from bot.local.session import LocalSession
+    from bot.local.verbs import LineError
 
     assert isinstance(session, LocalSession)
     failed = 0
@@ -187,7 +190,8 @@ def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
 
 def console(session: object, stdin: TextIO | None = None) -> int:
     """The interactive console: read lines until end of input (Ctrl-D)."""
-    from bot.local.session import LineError, LocalSession
+    from bot.local.session import LocalSession
+    from bot.local.verbs import LineError
 
     assert isinstance(session, LocalSession)
     source = stdin or sys.stdin
@@ -225,7 +229,10 @@ def replay(paths: Sequence[Path], *, at_event_time: bool = False) -> int:
     ``at_event_time`` the session starts at the earliest event's time and the clock moves to
     each event's time before it is delivered."""
     from bot.local.clock import event_time
-    from bot.local.session import LineError, Output, UnknownEvent, open_session, read_event
+    from bot.local.event_files import UnknownEvent, read_event
+    from bot.local.output import Output
+    from bot.local.startup import open_session
+    from bot.local.verbs import LineError
 
     start: datetime | None = None
     if at_event_time:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from bot.local.buttons import Button
 
 LOCAL_TEAM = "T0LOCAL"
 
@@ -45,5 +49,58 @@ def slash_command_body(text: str, *, user: str, channel: str, response_url: str)
             "text": text,
             "response_url": response_url,
             "trigger_id": uuid.uuid4().hex,
+        }
+    )
+
+
+def button_press_body(button: Button, *, user: str, response_url: str) -> str:
+    """The form body Slack posts when ``button`` is pressed."""
+    message: dict[str, Any] = {"ts": button.ts, "blocks": button.blocks}
+    if button.thread_ts:
+        message["thread_ts"] = button.thread_ts
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": LOCAL_TEAM},
+        "channel": {"id": button.channel},
+        "container": {
+            "type": "message",
+            "channel_id": button.channel,
+            "message_ts": button.ts,
+            "is_ephemeral": button.ephemeral,
+        },
+        "message": message,
+        "response_url": response_url,
+        "trigger_id": uuid.uuid4().hex,
+        "actions": [
+            {
+                "action_id": button.action_id,
+                "value": button.value,
+                "block_id": button.block_id,
+                "type": "button",
+                **({"url": button.url} if button.url else {}),
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def app_home_opened_body(user: str) -> str:
+    """The JSON body of the app_home_opened event Slack posts when ``user`` opens App Home."""
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "token": "unused",
+            "team_id": LOCAL_TEAM,
+            "api_app_id": "A0LOCAL",
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D0LOCALHOME",
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
         }
     )

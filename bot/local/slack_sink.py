@@ -1,10 +1,10 @@
-"""A local stand-in for Slack's Web API: records every call and keeps the channel state.
+"""A local stand-in for Slack's Web API: serves HTTP on 127.0.0.1 and records every call.
 
 Point ``slack_sdk.WebClient(base_url=sink.base_url)`` at it. It answers the methods opsbot
-uses the way Slack does (``ok``, ``ts``, ``message``, errors as ``ok: false``), keeps the
-current state of each posted message (updates applied, deletes removed, thread replies
-indexed by ``thread_ts``), accepts ``response_url`` posts, and can be told to fail the next
-calls with 429 + Retry-After or 500 so retries can be tested. stdlib only.
+uses from a :class:`~bot.local.slack_workspace.SlackWorkspace`, which keeps what Slack
+holds (each posted message's current state, threads, usergroups, users, channels), accepts
+``response_url`` posts, and can be told to fail the next calls with 429 + Retry-After or 500
+so retries can be tested. stdlib only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,15 +20,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bot.local.slack_workspace import SlackWorkspace
+
 Call = dict[str, Any]
 
 logger = logging.getLogger(__name__)
 
 # Form-encoded arguments that Slack expects as JSON strings.
 _JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
-BOT_USER_ID = "U0OPSBOT"
-BOT_ID = "B0OPSBOT"
-TEAM_ID = "T0LOCAL"
 
 
 class _Server(ThreadingHTTPServer):
@@ -63,21 +61,18 @@ class SlackSink:
     ) -> None:
         """Start serving at once; ``on_call`` gets each answered call plus its ``result``."""
         self.token = token
-        self.usergroups = dict(usergroups or {})
-        self.users = {k: dict(v) for k, v in (users or {}).items()}
-        # channel id -> name
-        self.channels = dict(channels or {})
-        self.response_url_max_uses = response_url_max_uses
+        self.workspace = SlackWorkspace(
+            usergroups=usergroups,
+            users=users,
+            channels=channels,
+            start_ts=start_ts,
+            response_url_max_uses=response_url_max_uses,
+        )
         self.on_call = on_call
-        self.home_views: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._requests: list[Call] = []
-        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
-        self._responses: dict[str, list[dict[str, Any]]] = {}
-        self._response_targets: dict[str, tuple[str, str]] = {}
         self._faults: list[_Fault] = []
-        self._ts_micros = int(time.time() if start_ts is None else start_ts) * 1_000_000
 
         self._server = _Server((host, port), _handler_for(self))
         bound_host, bound_port = self._server.server_address[:2]
@@ -100,7 +95,7 @@ class SlackSink:
         """A response_url; bound to (channel, ts) it applies replace/delete_original there."""
         if channel and ts:
             with self._lock:
-                self._response_targets[response_id] = (channel, ts)
+                self.workspace.bind_response(response_id, channel=channel, ts=ts)
         return f"http://{self.host}:{self.port}/response/{response_id}"
 
     @property
@@ -119,22 +114,27 @@ class SlackSink:
     def messages(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Current state of each message by (channel, ts); deleted ones are gone."""
         with self._lock:
-            return {key: dict(value) for key, value in self._messages.items()}
+            return self.workspace.messages()
 
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Replies in a thread, oldest first."""
         with self._lock:
-            replies = [
-                dict(m)
-                for m in self._messages.values()
-                if m["channel"] == channel and m.get("thread_ts") == thread_ts
-            ]
-        return sorted(replies, key=lambda m: _ts_key(m["ts"]))
+            return self.workspace.thread(channel, thread_ts)
 
     def responses(self, response_id: str) -> list[dict[str, Any]]:
         """Bodies posted to one response_url, in order."""
         with self._lock:
-            return list(self._responses.get(response_id, []))
+            return self.workspace.responses(response_id)
+
+    @property
+    def home_views(self) -> dict[str, dict[str, Any]]:
+        """The App Home view published for each user, by user id."""
+        return self.workspace.home_views
+
+    @property
+    def response_url_max_uses(self) -> int:
+        """How many posts one response_url accepts (Slack: 5)."""
+        return self.workspace.response_url_max_uses
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every answered call to one method."""
@@ -170,12 +170,6 @@ class SlackSink:
             self._faults[0].remaining -= 1
             return self._faults[0]
 
-    def _next_ts(self) -> str:
-        # Caller holds the lock. Slack ts are unique per channel and increase.
-        self._ts_micros = max(self._ts_micros + 100, int(time.time() * 1_000_000))
-        seconds, micros = divmod(self._ts_micros, 1_000_000)
-        return f"{seconds}.{micros:06d}"
-
     def _record(self, method: str, args: dict[str, Any], status: int) -> None:
         with self._lock:
             self._requests.append({"method": method, "args": args, "status": status})
@@ -199,183 +193,12 @@ class SlackSink:
         return bool(supplied == self.token)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        handler = _METHODS.get(method)
-        if handler is None:
-            return {"ok": False, "error": "unknown_method"}
         with self._lock:
-            return handler(self, args)
+            return self.workspace.answer(method, args)
 
     def _answer_response_url(self, response_id: str, body: dict[str, Any]) -> tuple[int, str]:
         with self._lock:
-            uses = self._responses.setdefault(response_id, [])
-            if len(uses) >= self.response_url_max_uses:
-                return HTTPStatus.NOT_FOUND, "used_url"
-            uses.append(body)
-            target = self._response_targets.get(response_id)
-            if target is not None:
-                if body.get("delete_original"):
-                    self._messages.pop(target, None)
-                elif body.get("replace_original"):
-                    message = self._messages.get(target)
-                    if message is not None:
-                        _apply_update(message, body)
-        return HTTPStatus.OK, "ok"
-
-    # --- Web API methods (called with the lock held) ---------------------------------------
-
-    def _channel_id(self, channel: str) -> str:
-        name = channel.removeprefix("#")
-        for channel_id, channel_name in self.channels.items():
-            if channel_name == name:
-                return channel_id
-        return channel
-
-    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel") or "")
-        if not channel:
-            return {"ok": False, "error": "channel_not_found"}
-        if not args.get("text") and not args.get("blocks") and not args.get("attachments"):
-            return {"ok": False, "error": "no_text"}
-        channel = self._channel_id(channel)
-        ts = self._next_ts()
-        message: dict[str, Any] = {
-            "type": "message",
-            "user": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "channel": channel,
-            "ts": ts,
-            "text": args.get("text", ""),
-            "blocks": args.get("blocks", []),
-            "edited": False,
-            "update_count": 0,
-        }
-        if args.get("thread_ts"):
-            parent = self._messages.get((channel, str(args["thread_ts"])))
-            if parent is None:
-                return {"ok": False, "error": "thread_not_found"}
-            message["thread_ts"] = str(args["thread_ts"])
-            parent["reply_count"] = parent.get("reply_count", 0) + 1
-        self._messages[(channel, ts)] = message
-        public = {k: v for k, v in message.items() if k not in ("channel", "update_count")}
-        return {"ok": True, "channel": channel, "ts": ts, "message": public}
-
-    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(args.get("channel", "")))
-        ts = str(args.get("ts", ""))
-        message = self._messages.get((channel, ts))
-        if message is None:
-            return {"ok": False, "error": "message_not_found"}
-        _apply_update(message, args)
-        return {
-            "ok": True,
-            "channel": channel,
-            "ts": ts,
-            "text": message["text"],
-            "message": {k: v for k, v in message.items() if k != "update_count"},
-        }
-
-    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        if not args.get("channel"):
-            return {"ok": False, "error": "channel_not_found"}
-        if not args.get("user"):
-            return {"ok": False, "error": "user_not_in_channel"}
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(args.get("channel", "")))
-        ts = str(args.get("ts", ""))
-        if self._messages.pop((channel, ts), None) is None:
-            return {"ok": False, "error": "message_not_found"}
-        return {"ok": True, "channel": channel, "ts": ts}
-
-    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(args.get("user_id", ""))
-        view = args.get("view")
-        if not user_id or not isinstance(view, dict):
-            return {"ok": False, "error": "invalid_arguments"}
-        stored = {"id": f"V{len(self.home_views) + 1:08d}", "team_id": TEAM_ID, **view}
-        self.home_views[user_id] = stored
-        return {"ok": True, "view": stored}
-
-    def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
-        group = str(args.get("usergroup", ""))
-        if group not in self.usergroups:
-            return {"ok": False, "error": "no_such_subteam"}
-        return {"ok": True, "users": list(self.usergroups[group])}
-
-    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://opsbot-local.slack.com/",
-            "team": "opsbot local",
-            "user": "opsbot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "is_enterprise_install": False,
-        }
-
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel_id(str(args.get("channel", "")))
-        if not channel:
-            return {"ok": False, "error": "channel_not_found"}
-        name = self.channels.get(channel, channel.lower())
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel,
-                "name": name,
-                "is_channel": True,
-                "is_private": False,
-                "is_member": True,
-                "is_archived": False,
-            },
-        }
-
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(args.get("user", ""))
-        if user_id not in self.users:
-            return {"ok": False, "error": "user_not_found"}
-        profile = self.users[user_id]
-        name = str(profile.get("name", user_id.lower()))
-        real_name = str(profile.get("real_name", name))
-        user = {
-            "id": user_id,
-            "team_id": TEAM_ID,
-            "name": name,
-            "real_name": real_name,
-            "tz": profile.get("tz", "Etc/UTC"),
-            "is_bot": False,
-            "profile": {"real_name": real_name, "display_name": name, **profile},
-        }
-        return {"ok": True, "user": user}
-
-
-_METHODS: dict[str, Callable[[SlackSink, dict[str, Any]], dict[str, Any]]] = {
-    "chat.postMessage": SlackSink._post_message,
-    "chat.update": SlackSink._update,
-    "chat.postEphemeral": SlackSink._post_ephemeral,
-    "chat.delete": SlackSink._delete,
-    "views.publish": SlackSink._views_publish,
-    "usergroups.users.list": SlackSink._usergroup_users,
-    "auth.test": SlackSink._auth_test,
-    "conversations.info": SlackSink._conversations_info,
-    "users.info": SlackSink._users_info,
-}
-
-
-def _apply_update(message: dict[str, Any], args: Mapping[str, Any]) -> None:
-    if "text" in args:
-        message["text"] = args["text"]
-    if "blocks" in args:
-        message["blocks"] = args["blocks"]
-    message["edited"] = True
-    message["update_count"] = message.get("update_count", 0) + 1
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = ts.partition(".")
-    return int(seconds), int(micros or 0)
+            return self.workspace.answer_response_url(response_id, body)
 
 
 def _parse_body(content_type: str, raw: bytes, query: str) -> dict[str, Any]:

@@ -17,6 +17,10 @@ from typing import Any, Literal
 Kind = Literal["auto", "sns", "eventbridge", "sqs"]
 LambdaEvent = dict[str, Any]
 
+# A batch item that failed is made visible again at once until it was received this many
+# times; after that it waits out its visibility timeout.
+_HANDLER_ATTEMPTS = 3
+
 # SQS receives SNS's envelope with these keys spelt differently from the Lambda record.
 _SNS_KEY_RENAMES = {"SigningCertURL": "SigningCertUrl", "UnsubscribeURL": "UnsubscribeUrl"}
 _SNS_RECORD_KEYS = (
@@ -208,6 +212,22 @@ def release_messages(
                 for i, h in enumerate(chunk)
             ],
         )
+
+
+def split_batch(
+    event: dict[str, Any], handles: list[str], result: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """Receipt handles to delete and to release, from a ReportBatchItemFailures answer."""
+    failed = {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
+    done, retry = [], []
+    for record, handle in zip(event.get("Records", []), handles, strict=False):
+        if record.get("messageId") not in failed:
+            done.append(handle)
+            continue
+        attempts = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
+        if attempts < _HANDLER_ATTEMPTS:
+            retry.append(handle)  # visible again at once; the handler counts the attempts
+    return done, retry
 
 
 def restore_round(runtime: Any, *, queue_url: str | None = None) -> int:

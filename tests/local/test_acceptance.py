@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.cli import EXIT_OK, EXIT_UNKNOWN_EVENT, main
-from bot.local.session import LOCAL_ADMIN
+from bot.local.verbs import LOCAL_ADMIN
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"

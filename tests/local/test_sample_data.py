@@ -11,15 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.local.bot_resources import LocalResources, ResourceNames, create_bot_resources
 from bot.local.moto_server import EmbeddedAws, start_moto
-from bot.local.sample_data import (
-    COURSES,
-    LocalResources,
-    ResourceNames,
-    create_bot_resources,
-    create_sample_data,
-    create_trail_log,
-)
+from bot.local.sample_data import COURSES, create_sample_data
+from bot.local.sample_trail_log import create_trail_log
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 REGION = "us-west-2"

@@ -11,14 +11,11 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.local.session import (
-    LOCAL_ADMIN,
-    LineError,
-    LocalSession,
-    Output,
-    detect_source,
-    open_session,
-)
+from bot.local.event_files import detect_source
+from bot.local.output import Output
+from bot.local.session import LocalSession
+from bot.local.startup import open_session
+from bot.local.verbs import LOCAL_ADMIN, LineError
 from tests.test_readme import code_blocks
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.local.bot_resources import LocalResources, create_bot_resources
 from bot.local.moto_server import EmbeddedAws, start_moto
-from bot.local.sample_data import LocalResources, create_bot_resources
 from bot.local.sqs_pump import (
     as_eventbridge_event,
     as_sqs_lambda_event,
