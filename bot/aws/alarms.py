@@ -13,8 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import translate
+from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, ExistingAlarm
-from bot.domain.alarms import AlarmState
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.state import StateStore, alarm_pk
-from bot.domain.alarms import AlarmEvent, AlarmState, Incident, MetricRef
+from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef
+from bot.domain.incidents import Incident
 from bot.domain.records import frozen
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.domain.alarms import AlarmState, describe_condition
+from bot.domain.alarm_conditions import describe_condition
+from bot.domain.alarm_events import AlarmState
 from bot.domain.records import frozen
 
 DYNAMODB = "AWS/DynamoDB"

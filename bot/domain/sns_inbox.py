@@ -25,7 +25,7 @@ KINDS: Final = (CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB, PLAIN)
 # AWS Backup's own attribute values (EventType) and vault event names (PutBackupVaultNotifications).
 _BACKUP_EVENT_TYPES: Final = frozenset({"BACKUP_JOB", "RESTORE_JOB", "COPY_JOB"})
 _BACKUP_SUBJECT: Final = "notification from aws backup"
-# CloudWatch's alarm states (bot.domain.alarms.AlarmState, which this module does not load:
+# CloudWatch's alarm states (bot.domain.alarm_events.AlarmState, which this module does not load:
 # the inbox only needs to recognise an alarm, the alarm path parses it).
 ALARM_STATES: Final = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
 

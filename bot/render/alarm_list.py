@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.alarm_events import AlarmState, table_url
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation, alarm_url
-from bot.domain.alarms import AlarmState, table_url
 from bot.domain.times import format_relative
 from bot.render.alarms import REASON_LIMIT, STATE_EMOJI
 from bot.render.confirm import confirmation_actions

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.alarms import (
-    UNKNOWN_TIME,
-    AlarmEvent,
-    AlarmState,
-    console_links,
-    explain_event,
-    explain_missing_data,
-    metric_unit,
-    sparkline,
-    value_summary,
-)
+from bot.domain.alarm_conditions import metric_unit, sparkline, value_summary
+from bot.domain.alarm_events import UNKNOWN_TIME, AlarmEvent, AlarmState, console_links
+from bot.domain.alarm_metrics import explain_event, explain_missing_data
 from bot.domain.times import format_duration, format_relative, format_utc
 from bot.render.message import (
     Block,

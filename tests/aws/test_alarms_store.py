@@ -24,9 +24,11 @@ from bot.aws.incidents import (
     save_silence,
 )
 from bot.aws.state import alarm_pk
+from bot.domain.alarm_events import AlarmState
+from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.alarm_set import ExistingAlarm
-from bot.domain.alarms import AlarmState, Incident, parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.errors import TableNotFound
+from bot.domain.incidents import Incident
 from bot.runtime import Runtime
 from tests.conftest import REGION, table_alarm
 from tests.domain.test_alarms import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_set import (
     AlarmSpec,
     AlarmSummary,
@@ -13,7 +14,6 @@ from bot.domain.alarm_set import (
     plan_recommendation,
     recommended_alarms,
 )
-from bot.domain.alarms import AlarmState
 
 
 def test_plain_table_gets_throttle_and_error_alarms() -> None:

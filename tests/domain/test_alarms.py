@@ -14,27 +14,28 @@ from typing import Any
 
 import pytest
 
-from bot.domain.alarms import (
-    UNKNOWN_TIME,
-    AlarmEvent,
-    AlarmState,
-    AlarmSubject,
-    Incident,
-    console_links,
-    datapoints_from_reason,
-    decide,
+from bot.domain.alarm_conditions import (
     describe_condition,
     describe_rule,
-    explain,
-    explain_event,
-    explain_missing_data,
-    parse_eventbridge_alarm,
-    parse_sns_alarm,
     period_words,
     sparkline,
     value_summary,
 )
+from bot.domain.alarm_events import (
+    UNKNOWN_TIME,
+    AlarmEvent,
+    AlarmState,
+    AlarmSubject,
+    console_links,
+)
+from bot.domain.alarm_messages import (
+    datapoints_from_reason,
+    parse_eventbridge_alarm,
+    parse_sns_alarm,
+)
+from bot.domain.alarm_metrics import explain, explain_event, explain_missing_data
 from bot.domain.errors import InvalidValue
+from bot.domain.incidents import Incident, decide
 from bot.domain.sns_inbox import ALARM_STATES, is_alarm_message
 
 EVENTS = Path(__file__).parent.parent / "events"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_set import (
     AlarmSummary,
     ExistingAlarm,
@@ -12,7 +13,6 @@ from bot.domain.alarm_set import (
     plan_recommendation,
     recommended_alarms,
 )
-from bot.domain.alarms import AlarmState
 from bot.render.alarm_list import (
     MAX_LISTED,
     render_alarm_list,

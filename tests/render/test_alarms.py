@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.alarms import AlarmEvent, parse_eventbridge_alarm, parse_sns_alarm
+from bot.domain.alarm_events import AlarmEvent
+from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
 from bot.render.alarms import (
     render_alarm,
     render_resolved,

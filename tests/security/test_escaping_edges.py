@@ -14,7 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import translate
-from bot.domain.alarms import console_links, parse_eventbridge_alarm
+from bot.domain.alarm_events import console_links
+from bot.domain.alarm_messages import parse_eventbridge_alarm
 from bot.domain.audit import normalize
 from bot.domain.commands import parse_command
 from bot.domain.errors import UsageError

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.render
+from bot.domain.alarm_events import AlarmEvent, AlarmState
+from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
-from bot.domain.alarms import AlarmEvent, AlarmState, parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.backup_notices import parse_backup_notice
 from bot.domain.backups import BackupInfo, BackupType

@@ -24,15 +24,10 @@ from bot.aws.incidents import (
     save_incident,
 )
 from bot.domain.accounts import AccountUnavailable, account_from_arn
-from bot.domain.alarms import (
-    AlarmEvent,
-    AlarmState,
-    Incident,
-    decide,
-    parse_sns_alarm,
-    state_change_key,
-)
+from bot.domain.alarm_events import AlarmEvent, AlarmState
+from bot.domain.alarm_messages import parse_sns_alarm
 from bot.domain.errors import InvalidValue
+from bot.domain.incidents import Incident, decide, state_change_key
 from bot.flows.places import account_clients, label_of
 from bot.flows.routing import route
 from bot.render.alarms import (
@@ -89,7 +84,7 @@ def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
 def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: Runtime) -> str:
     """Handle one alarm message (SNS JSON or EventBridge event) once; returns what was done.
 
-    The answer is a decision kind of :func:`bot.domain.alarms.decide`, ``"duplicate"`` for a
+    The answer is a decision kind of :func:`bot.domain.incidents.decide`, ``"duplicate"`` for a
     delivery already handled, or ``"dropped"`` for a payload that is not an alarm (logged).
     Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim.
     """

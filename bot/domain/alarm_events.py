@@ -1,0 +1,212 @@
+"""One state change of one CloudWatch alarm, whichever way it was delivered.
+
+:class:`AlarmEvent` and its parts (the alarm's state, the metrics it watches, what it is
+about), the alarm ARN and region names that locate it, and its pages in the AWS console.
+Reading the SNS and EventBridge shapes into an event is :mod:`bot.domain.alarm_messages`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+from urllib.parse import quote
+
+from bot.domain.records import frozen
+from bot.domain.regions import region_code
+
+# Used when a payload carries no usable time at all: deterministic, and obviously not "now".
+UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class AlarmState(StrEnum):
+    """The three states of a CloudWatch alarm."""
+
+    ALARM = "ALARM"
+    OK = "OK"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+@frozen
+class MetricRef:
+    """One metric an alarm watches, or (``expression`` set) a metric-math expression."""
+
+    namespace: str
+    name: str
+    stat: str
+    period: int | None
+    dimensions: tuple[tuple[str, str], ...] = ()
+    id: str = ""
+    expression: str | None = None
+    return_data: bool = True
+    label: str | None = None
+
+    def dimension(self, name: str) -> str | None:
+        """The value of one dimension, or None."""
+        return next((v for n, v in self.dimensions if n == name), None)
+
+
+@frozen
+class AlarmSubject:
+    """What the alarm is about, taken from the metrics' dimensions."""
+
+    table: str | None = None
+    index: str | None = None
+    receiving_region: str | None = None
+    dax_cluster: str | None = None
+    dax_node: str | None = None
+    operation: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no dimension told us what the alarm concerns."""
+        return not any(
+            (
+                self.table,
+                self.index,
+                self.receiving_region,
+                self.dax_cluster,
+                self.dax_node,
+                self.operation,
+            )
+        )
+
+
+@frozen
+class AlarmEvent:
+    """One state change of one alarm, whichever way it was delivered."""
+
+    name: str
+    arn: str
+    region: str
+    account: str
+    state: AlarmState
+    previous_state: AlarmState | None
+    reason: str
+    changed_at: datetime
+    description: str
+    metrics: tuple[MetricRef, ...]
+    subject: AlarmSubject
+    condition: str
+    composite_rule: str | None
+    recent_datapoints: tuple[float, ...]
+    source: Literal["sns", "eventbridge"]
+    message_id: str
+
+    @property
+    def is_composite(self) -> bool:
+        """True for a composite alarm (a rule over other alarms, no metric)."""
+        return self.composite_rule is not None
+
+    @property
+    def primary_metric(self) -> MetricRef | None:
+        """The metric the alarm is mainly about: the first real metric, returned ones first."""
+        named = [m for m in self.metrics if m.expression is None and m.name]
+        returned = [m for m in named if m.return_data]
+        candidates = returned or named
+        return candidates[0] if candidates else None
+
+
+# --- ARNs and regions ------------------------------------------------------------------------
+
+# An alarm's ARN: its region, account and name.
+ALARM_ARN = re.compile(r"^arn:aws[\w-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)$")
+
+# The SNS "Region" field is a display name; used only when the message carries no ARN.
+_REGION_NAMES = {
+    "us east n virginia": "us-east-1",
+    "us east ohio": "us-east-2",
+    "us west n california": "us-west-1",
+    "us west oregon": "us-west-2",
+    "canada central": "ca-central-1",
+    "eu ireland": "eu-west-1",
+    "eu london": "eu-west-2",
+    "eu paris": "eu-west-3",
+    "eu frankfurt": "eu-central-1",
+    "eu stockholm": "eu-north-1",
+    "eu milan": "eu-south-1",
+    "asia pacific tokyo": "ap-northeast-1",
+    "asia pacific seoul": "ap-northeast-2",
+    "asia pacific osaka": "ap-northeast-3",
+    "asia pacific singapore": "ap-southeast-1",
+    "asia pacific sydney": "ap-southeast-2",
+    "asia pacific mumbai": "ap-south-1",
+    "south america sao paulo": "sa-east-1",
+}
+
+
+def region_from_display_name(name: str | None) -> str:
+    """'US West (Oregon)' -> 'us-west-2'; an empty string for a name not known."""
+    if not name:
+        return ""
+    key = " ".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
+    return _REGION_NAMES.get(key, "")
+
+
+def split_alarm_arn(arn: str | None) -> tuple[str, str, str]:
+    """(region, account, alarm name) from an alarm ARN; empty strings when it is not one."""
+    match = ALARM_ARN.match(arn or "")
+    if not match:
+        return "", "", ""
+    return match.group(1), match.group(2), match.group(3)
+
+
+# --- subject ---------------------------------------------------------------------------------
+
+_SUBJECT_DIMENSIONS = {
+    "TableName": "table",
+    "GlobalSecondaryIndexName": "index",
+    "ReceivingRegion": "receiving_region",
+    "ClusterId": "dax_cluster",
+    "NodeId": "dax_node",
+    "Operation": "operation",
+}
+
+
+def subject_of(metrics: Iterable[MetricRef]) -> AlarmSubject:
+    """What the metrics' dimensions say the alarm is about (the first value of each wins)."""
+    found: dict[str, str] = {}
+    for metric in metrics:
+        for name, value in metric.dimensions:
+            attribute = _SUBJECT_DIMENSIONS.get(name)
+            if attribute and attribute not in found and value:
+                found[attribute] = value
+    return AlarmSubject(**found)
+
+
+# --- console links ---------------------------------------------------------------------------
+
+
+def console_links(event: AlarmEvent) -> dict[str, str]:
+    """AWS console URLs for the alarm and what it concerns: keys alarm, table, replica, dax.
+
+    Keys are present only when the region (and the table or cluster) is known.
+    """
+    region = region_code(event.region)
+    if not region:
+        return {}
+    base = f"https://{region}.console.aws.amazon.com"
+    links = {
+        "alarm": f"{base}/cloudwatch/home?region={region}#alarmsV2:alarm/"
+        + quote(event.name, safe="")
+    }
+    subject = event.subject
+    if subject.table:
+        links["table"] = table_url(subject.table, region)
+        if replica := region_code(subject.receiving_region):
+            links["replica"] = table_url(subject.table, replica)
+    if subject.dax_cluster:
+        links["dax"] = f"{base}/dynamodbv2/home?region={region}#dax-clusters:cluster=" + quote(
+            subject.dax_cluster, safe=""
+        )
+    return links
+
+
+def table_url(table: str, region: str) -> str:
+    """The DynamoDB console page of a table."""
+    return (
+        f"https://{region}.console.aws.amazon.com/dynamodbv2/home?region={region}"
+        f"#table?name={quote(table, safe='')}"
+    )
