@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.commands import parse_command
+from bot.domain.command_parser import parse_command
 from bot.settings import ConfigError, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent

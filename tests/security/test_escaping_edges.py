@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from bot.aws.errors import translate
 from bot.domain.alarms import console_links, parse_eventbridge_alarm
 from bot.domain.audit import normalize
-from bot.domain.commands import parse_command
+from bot.domain.command_parser import parse_command
 from bot.domain.errors import UsageError
 from bot.domain.regions import region_code
 from bot.domain.tables import PitrWindow, TableStatus
