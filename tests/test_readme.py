@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config_sections import ConfigError
-from bot.domain.commands import parse_command
+from bot.domain.command_parser import parse_command
 from bot.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent

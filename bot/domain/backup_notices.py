@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-from bot.domain.audit import table_from_arn
+from bot.domain.cloudtrail_records import table_from_arn
 from bot.domain.records import frozen
 from bot.domain.times import parse_aws_time
 

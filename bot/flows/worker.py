@@ -17,7 +17,8 @@ from slack_sdk.errors import SlackApiError
 from bot.aws.plans import claim_plan, finish_plan
 from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
-from bot.domain.commands import Help, describe, parse_command
+from bot.domain.command_parser import parse_command
+from bot.domain.commands import Help, describe
 from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only

@@ -312,7 +312,7 @@ class LocalSession:
     def _check_writes(self, text: str) -> None:
         if not self.real_aws or self.allow_writes:
             return
-        from bot.domain.commands import parse_command
+        from bot.domain.command_parser import parse_command
         from bot.domain.errors import UsageError
 
         try:

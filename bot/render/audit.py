@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
-from bot.domain.audit import Actor, AuditEvent, history_sort_key
+from bot.domain.audit import AuditEvent, history_sort_key
+from bot.domain.audit_actors import Actor
 from bot.domain.times import format_duration, format_relative, format_utc
 from bot.render.message import (
     Message,

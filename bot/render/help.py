@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.commands import SPECS
+from bot.domain.command_usage import SPECS
 from bot.domain.errors import UsageError
 from bot.render.message import Message, context, escape, header, section
 

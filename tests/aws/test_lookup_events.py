@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from bot.aws.audit import Pacer, lookup_events
+from bot.aws.cloudtrail_lookup import Pacer, lookup_events
 
 END = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 START = END - timedelta(days=7)

@@ -11,20 +11,16 @@ from typing import Any
 import pytest
 
 from bot.domain.audit import (
-    Actor,
     AuditEvent,
-    actor_of,
     attributed,
-    describe_client,
-    find_table,
-    find_tables,
     history_sort_key,
     normalize,
     normalize_log_file,
     severity_for,
-    summarize,
-    table_from_arn,
 )
+from bot.domain.audit_actors import Actor, actor_of, describe_client
+from bot.domain.audit_changes import summarize
+from bot.domain.cloudtrail_records import find_table, find_tables, table_from_arn
 from bot.domain.errors import InvalidValue
 
 EVENTS = Path(__file__).parent.parent / "events"

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.command_parser import parse_command, split_words
+from bot.domain.command_usage import SPECS
 from bot.domain.commands import (
-    SPECS,
     Alarms,
     Backup,
     Backups,
@@ -22,8 +23,6 @@ from bot.domain.commands import (
     Restores,
     Status,
     WhoChanged,
-    parse_command,
-    split_words,
 )
 from bot.domain.errors import UsageError
 from bot.domain.policy import RetentionPolicy

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.accounts import Account, account_from_arn, account_label, managed_places
-from bot.domain.commands import Backups, Restore, Status, WhoChanged, describe, parse_command
+from bot.domain.command_parser import parse_command
+from bot.domain.commands import Backups, Restore, Status, WhoChanged, describe
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.locations import (
     Ambiguous,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from bot.aws.audit import Pacer
+from bot.aws.cloudtrail_lookup import Pacer
 from bot.local.slack_sink import SlackSink
 from bot.render.audit import MORE_ACTION_ID
 from bot.runtime import Runtime

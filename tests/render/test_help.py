@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.domain.commands import SPECS
+from bot.domain.command_usage import SPECS
 from bot.domain.errors import UsageError
 from bot.render.help import NOT_AVAILABLE, render_help, render_usage_error
 from tests.golden import assert_golden

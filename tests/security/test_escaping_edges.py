@@ -17,7 +17,7 @@ from bot.aws.errors import translate
 from bot.domain.alarm_events import console_links
 from bot.domain.alarm_messages import parse_eventbridge_alarm
 from bot.domain.audit import normalize
-from bot.domain.commands import parse_command
+from bot.domain.command_parser import parse_command
 from bot.domain.errors import UsageError
 from bot.domain.regions import region_code
 from bot.domain.tables import PitrWindow, TableStatus

@@ -489,7 +489,7 @@ def escape_for_summary(text: str) -> str:
 
 def _usage_error(text: str) -> UsageError:
     """A usage error the grammar raises for hostile input (messages quote it escaped)."""
-    from bot.domain.commands import parse_command
+    from bot.domain.command_parser import parse_command
 
     try:
         parse_command(text, NOW)

@@ -18,7 +18,8 @@ from bot.domain.alarm_set import (
     plan_recommendation,
     recommended_alarms,
 )
-from bot.domain.commands import Alarms, Status, parse_command
+from bot.domain.command_parser import parse_command
+from bot.domain.commands import Alarms, Status
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError, UsageError
 from bot.flows.places import clients_in, label_of, places

@@ -14,14 +14,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.audit import (
-    Installed,
-    Pacer,
-    attribute_all,
-    installed,
-    lookup_events,
-    query_history,
-)
+from bot.aws.audit import Installed, attribute_all, installed, query_history
+from bot.aws.cloudtrail_lookup import Pacer, lookup_events
 from bot.aws.errors import error_code
 from bot.aws.state import audit_pk
 from bot.domain.audit import AuditEvent

@@ -16,13 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from bot.aws.audit import (
-    attribute_all,
-    mark_installed,
-    read_log_file,
-    store_event,
-    store_events,
-)
+from bot.aws.audit import attribute_all, mark_installed, store_event, store_events
+from bot.aws.cloudtrail_logs import read_log_file
 from bot.aws.errors import error_code
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.errors import InvalidValue

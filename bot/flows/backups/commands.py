@@ -25,7 +25,8 @@ from bot.aws.errors import translate
 from bot.aws.plans import attach_message
 from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, check_backup_name, default_backup_name
-from bot.domain.commands import Backup, Backups, Prune, parse_command
+from bot.domain.command_parser import parse_command
+from bot.domain.commands import Backup, Backups, Prune
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
 from bot.domain.policy import RetentionPolicy, parse_policy, short_duration

@@ -14,7 +14,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.aws.work_queue import SubmitFailed, WorkItem
-from bot.domain.commands import Help, command_name, describe, parse_command
+from bot.domain.command_parser import parse_command
+from bot.domain.commands import Help, command_name, describe
 from bot.domain.errors import NotAllowed, UsageError
 from bot.flows.catalog import AVAILABLE_COMMANDS
 from bot.render.help import (

@@ -1,0 +1,81 @@
+"""Each `/ddb` command's usage line and help text: what `/ddb help` prints, and the usage line a
+UsageError shows under the problem.
+"""
+
+from __future__ import annotations
+
+from bot.domain.records import frozen
+from bot.domain.times import TIME_FORM
+
+
+@frozen
+class CommandSpec:
+    """One command's name, usage line and help text."""
+
+    name: str
+    usage: str
+    summary: str
+    details: str = ""
+
+
+SPECS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("help", "/ddb help [command]", "List the commands, or explain one of them."),
+        CommandSpec(
+            "status",
+            "/ddb status <table> [--region R]",
+            "Table status, billing, size, PITR window, newest backup, deletion protection, "
+            "alarms firing.",
+            "A table may carry its region: `orders@us-west-2`.",
+        ),
+        CommandSpec(
+            "backups",
+            "/ddb backups <table> [--since 30d] [--type user|system|aws-backup|all] [--region R]",
+            "List the table's backups, newest first, with totals and monthly cost.",
+        ),
+        CommandSpec(
+            "backup",
+            "/ddb backup <table> [--name NAME]",
+            "Take an on-demand backup (operator).",
+            "The default name is `<table>-<UTC yyyymmdd-hhmm>`.",
+        ),
+        CommandSpec(
+            "prune",
+            "/ddb prune <table>|--all [--keep-last N] [--keep-hourly N] [--keep-daily N] "
+            "[--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-within 30d] [--apply]",
+            "Show which backups a retention policy keeps and deletes; `--apply` deletes them "
+            "after you confirm (operator).",
+            "Without flags the table's configured policy applies. Only user backups are ever "
+            "deleted, and never a table's newest backup.",
+        ),
+        CommandSpec(
+            "restore",
+            "/ddb restore <table> (--at TIME | --latest | --backup NAME|ARN) [--to NEW_TABLE]",
+            "Restore to a new table from a point in time or a backup (operator, confirmed).",
+            f"TIME is {TIME_FORM}. A restore never overwrites an existing table.",
+        ),
+        CommandSpec("restores", "/ddb restores", "Restores in progress and recent ones."),
+        CommandSpec(
+            "pitr",
+            "/ddb pitr <table> [on|off]",
+            "Point-in-time recovery status and window; `on` (operator), `off` (admin).",
+        ),
+        CommandSpec(
+            "who-changed",
+            "/ddb who-changed <table> [--since 7d] [--limit N]",
+            "Who changed the table, newest first, from the audit history.",
+        ),
+        CommandSpec(
+            "alarms",
+            "/ddb alarms [table] | /ddb alarms recommend <table>",
+            "Alarms firing (all, or for one table); `recommend` creates the recommended set "
+            "(operator).",
+        ),
+        CommandSpec(
+            "replicas",
+            "/ddb replicas <table>",
+            "Global table replicas with their status and replication lag.",
+        ),
+    )
+}
