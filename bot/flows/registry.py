@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,8 @@ class Request:
     runtime: Runtime
     item: WorkItem
     role: Role
+    # Role-granting user groups Slack would not list (group id -> Slack's error).
+    unreadable_groups: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def user(self) -> str:
@@ -46,6 +48,12 @@ class Request:
     def now(self) -> datetime:
         """The runtime's current time."""
         return self.runtime.now()
+
+    def check(self, action: str, *, what: str) -> None:
+        """Raise NotAllowed unless this request's user holds the role ``action`` needs."""
+        self.runtime.settings.access.check(
+            action, self.role, what=what, unreadable=self.unreadable_groups
+        )
 
     def reply(self, message: Message, *, replace_original: bool = False) -> None:
         """Answer the user (response_url, else ephemeral, else DM; in thread for mentions)."""

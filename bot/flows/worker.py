@@ -22,6 +22,7 @@ from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only
 from bot.flows import registry
+from bot.flows.access import role_of
 from bot.flows.catalog import AVAILABLE_COMMANDS
 from bot.flows.registry import Request
 from bot.render.confirm import render_cancelled, render_confirmed
@@ -62,13 +63,6 @@ def parse_work_record(record: Mapping[str, Any]) -> tuple[WorkItem, int]:
     return WorkItem.from_json(record["body"]), attempt
 
 
-def role_of(runtime: Runtime, user: str, channel: str) -> Role:
-    """The user's role, looking up user-group members when groups grant roles."""
-    access = runtime.settings.access
-    groups = runtime.notifier.groups_of(user, access.group_ids) if access.group_ids else frozenset()
-    return access.role_of(user, channel, groups)
-
-
 def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None:
     """Run one work item at most once; raises only to ask the platform for a retry."""
     registry.load_handlers()
@@ -87,7 +81,7 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
         ):
             request.reply(render_late(_what(item), waited))
         else:
-            request.role = role_of(runtime, item.user, item.channel)
+            request.role, request.unreadable_groups = role_of(runtime, item.user, item.channel)
             _dispatch(request)
     except SlackApiError as exc:
         error = exc.response.get("error")
@@ -154,7 +148,7 @@ def _run_command(request: Request) -> None:
     if handler is None:
         request.reply(render_not_available(describe(cmd)))
         return
-    request.runtime.settings.access.check(cmd.action, request.role, what=f"`{describe(cmd)}`")
+    request.check(cmd.action, what=f"`{describe(cmd)}`")
     table = getattr(cmd, "table", None)
     if table is not None and type(cmd) not in registry.ACCOUNT_AWARE:
         home_table = home_only(table, request.runtime.settings.accounts)
@@ -172,7 +166,7 @@ def _run_action(request: Request) -> None:
         log.warning("no handler for button %r", item.action_id)
         request.reply(render_error("That button is not available in this version of opsbot."))
         return
-    request.runtime.settings.access.check(spec.permission, request.role, what="That button")
+    request.check(spec.permission, what="That button")
     spec.handler(item.value, request)
 
 
@@ -185,7 +179,7 @@ def _run_confirmation(request: Request) -> None:
         return
     plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="running")
     try:
-        runtime.settings.access.check(plan.action, request.role, what="Confirming this")
+        request.check(plan.action, what="Confirming this")
         executor = registry.PLANS.get(plan.kind)
         if executor is None:
             raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")

@@ -29,6 +29,7 @@ import bot.render
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
 from bot.domain.alarms import AlarmEvent, AlarmState, parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
+from bot.domain.authz import Role
 from bot.domain.backup_notices import parse_backup_notice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.errors import InvalidValue, OpsbotError, UsageError
@@ -47,6 +48,7 @@ from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.render import (
+    access,
     alarm_list,
     alarms,
     audit,
@@ -370,6 +372,7 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         [PruneOutcome(t, 2, 1, 10, ((t, t),), None), PruneOutcome(t, 0, error=t)], NOW, t
     ),
     "backups.render_backup_created": lambda t: backups.render_backup_created(t, t, t, REQUESTER),
+    "access.render_unreadable_group": lambda t: access.render_unreadable_group(t, t, Role.OPERATOR),
     "confirm.render_cancelled": lambda t: confirm.render_cancelled(
         f"prune {escape_for_summary(t)}", REQUESTER
     ),
