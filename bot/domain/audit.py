@@ -93,12 +93,14 @@ class Actor:
     mfa: bool | None = None  # None when CloudTrail does not say
     via: str | None = None  # AWS service that made the call on the actor's behalf (invokedBy)
     slack_user: str | None = None  # set when the call was made by opsbot for a Slack user
+    approved_by: str | None = None  # the second person, for actions `[approvals]` names
 
     @property
     def label(self) -> str:
         """Plain text: 'bob (DataAdmin)', '@U123 via opsbot', 'AWS service backup.amazonaws.com'."""
         if self.slack_user:
-            return f"@{self.slack_user} via opsbot"
+            approved = f" (approved by @{self.approved_by})" if self.approved_by else ""
+            return f"@{self.slack_user}{approved} via opsbot"
         if self.identity_type == "AWSService":
             return f"AWS service {self.name}"
         if self.role and self.role != self.name:
@@ -855,9 +857,19 @@ def history_sort_key(event: AuditEvent) -> str:
     return f"{event.time.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{event.event_id}"
 
 
-def attributed(event: AuditEvent, bot_actions: Mapping[str, str]) -> AuditEvent:
-    """The event with its actor shown as the Slack user, when opsbot made the call for them."""
-    user = bot_actions.get(event.request_id) if event.request_id else None
-    if not user:
+@frozen
+class BotAction:
+    """Who an AWS call opsbot made was for: the Slack user who asked, and who approved it."""
+
+    slack_user: str
+    approved_by: str | None = None
+
+
+def attributed(event: AuditEvent, bot_actions: Mapping[str, BotAction]) -> AuditEvent:
+    """The event with its actor shown as the Slack user (and approver), when opsbot made the
+    call for them."""
+    action = bot_actions.get(event.request_id) if event.request_id else None
+    if action is None or not action.slack_user:
         return event
-    return replace(event, actor=replace(event.actor, slack_user=user))
+    actor = replace(event.actor, slack_user=action.slack_user, approved_by=action.approved_by)
+    return replace(event, actor=actor)

@@ -58,6 +58,10 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "restore:copy-settings": Role.OPERATOR,
 }
 
+# The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
+# may also ask a second person for.
+CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend"})
+
 
 @frozen
 class Grants:

@@ -14,18 +14,16 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.aws.plans import claim_plan, finish_plan
 from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
 from bot.domain.commands import Help, describe, parse_command
-from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only
 from bot.flows import registry
 from bot.flows.access import role_of
 from bot.flows.catalog import AVAILABLE_COMMANDS
+from bot.flows.confirmations import PRESSES, run_plan_press
 from bot.flows.registry import Request
-from bot.render.confirm import render_cancelled, render_confirmed
 from bot.render.help import (
     render_denied,
     render_error,
@@ -158,8 +156,8 @@ def _run_command(request: Request) -> None:
 
 def _run_action(request: Request) -> None:
     item = request.item
-    if item.action_id in ("confirm", "cancel"):
-        _run_confirmation(request)
+    if item.action_id in PRESSES:
+        run_plan_press(request)
         return
     spec = registry.ACTIONS.get(item.action_id)
     if spec is None:
@@ -168,24 +166,3 @@ def _run_action(request: Request) -> None:
         return
     request.check(spec.permission, what="That button")
     spec.handler(item.value, request)
-
-
-def _run_confirmation(request: Request) -> None:
-    item, runtime = request.item, request.runtime
-    plan_id, _ = split_button_value(item.value)
-    if item.action_id == "cancel":
-        plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="cancelled")
-        request.reply(render_cancelled(plan.summary, item.user), replace_original=True)
-        return
-    plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="running")
-    try:
-        request.check(plan.action, what="Confirming this")
-        executor = registry.PLANS.get(plan.kind)
-        if executor is None:
-            raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")
-        request.reply(render_confirmed(plan.summary, item.user), replace_original=True)
-        executor(plan, request)
-    except Exception as exc:
-        finish_plan(runtime.state, plan_id, "failed", str(exc)[:500])
-        raise
-    finish_plan(runtime.state, plan_id, "done")

@@ -32,6 +32,7 @@ from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.authz import Role
 from bot.domain.backup_notices import parse_backup_notice
 from bot.domain.backups import BackupInfo, BackupType
+from bot.domain.confirmations import Plan
 from bot.domain.errors import InvalidValue, OpsbotError, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.replicas import (
@@ -68,7 +69,8 @@ from tests.security.slack_text import ALL_PAYLOADS, PAYLOADS, assert_safe
 EVENTS = Path(__file__).parent.parent / "events"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 REQUESTER = "U0ADMIN01"  # from Slack's signed payload: the one mention we make on purpose
-TRUSTED = frozenset({REQUESTER})
+APPROVER = "U0ADMIN02"  # from Slack's signed payload of the Approve press
+TRUSTED = frozenset({REQUESTER, APPROVER})
 
 
 # --- (1) every string of every sample event -------------------------------------------------
@@ -269,6 +271,7 @@ def _job(t: str, *, status_: str = "IN_PROGRESS") -> RestoreJob:
         size_bytes=1000,
         reason=t,
         restored_to=NOW - timedelta(hours=2),
+        approved_by=APPROVER,
     )
 
 
@@ -377,7 +380,21 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         f"prune {escape_for_summary(t)}", REQUESTER
     ),
     "confirm.render_confirmed": lambda t: confirm.render_confirmed(
-        f"prune {escape_for_summary(t)}", REQUESTER
+        f"prune {escape_for_summary(t)}", REQUESTER, approved_by=APPROVER
+    ),
+    "confirm.render_awaiting_approval": lambda t: confirm.render_awaiting_approval(
+        Plan(
+            id="0" * 32,
+            kind="prune",
+            action="prune:apply",
+            requester=REQUESTER,
+            channel="C0OPSBOT1",
+            created_at=NOW,
+            valid_until=NOW + timedelta(minutes=15),
+            summary=f"prune {escape_for_summary(t)}",
+        ),
+        Role.OPERATOR,
+        NOW,
     ),
     "help.render_help": lambda t: help.render_help(None, available=frozenset({"status"})),
     "help.render_usage_error": lambda t: help.render_usage_error(_usage_error(t)),
@@ -454,7 +471,7 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         "orders", "us-west-2", PitrWindow(True, NOW - timedelta(days=2), NOW), NOW
     ),
     "restores.render_pitr_changed": lambda t: restores.render_pitr_changed(
-        "orders", "us-west-2", False, REQUESTER
+        "orders", "us-west-2", False, REQUESTER, approved_by=APPROVER
     ),
     "restores.render_pitr_off_confirmation": lambda t: restores.render_pitr_off_confirmation(
         "orders",
