@@ -15,7 +15,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 
 from bot.domain.accounts import ACCOUNT_ID, ALIAS, ROLE_ARN, Account, find_account
-from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
+from bot.domain.authz import CONFIRMED_ACTIONS, DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
 from bot.domain.policy import POLICY_FORM, parse_policy
 from bot.domain.records import frozen
@@ -199,6 +199,21 @@ def read_access(roles: Mapping[str, Any], permissions: Mapping[str, Any]) -> Acc
         except ValueError:
             raise ConfigError(f"permissions.{action}", "viewer, operator or admin", role) from None
     return AccessPolicy(grants=grants, default_role=default_role, permissions=merged)
+
+
+def read_approvals(section: Mapping[str, Any]) -> frozenset[str]:
+    """``[approvals] actions``: the confirmed actions that also need a second person."""
+    value = section.get("actions", [])
+    expected = (
+        'a list of actions that ask for confirmation, like ["pitr:off", "prune:apply"] '
+        f"(any of {', '.join(sorted(CONFIRMED_ACTIONS))})"
+    )
+    if not isinstance(value, list):
+        raise ConfigError("approvals.actions", expected, value)
+    for action in value:
+        if action not in CONFIRMED_ACTIONS:
+            raise ConfigError("approvals.actions", expected, action)
+    return frozenset(value)
 
 
 def read_str_map(value: Any, key: str) -> dict[str, str]:

@@ -85,7 +85,8 @@ class Runtime:
         built: tuple[str, Notifier] | None = self.extras.get("notifier")
         if built is None or built[0] != token:
             client = build_web_client(token, base_url=self.settings.slack_api_url)
-            built = self.extras["notifier"] = (token, Notifier(client))
+            # Member lists age by the runtime's clock, like every other "now" of opsbot.
+            built = self.extras["notifier"] = (token, Notifier(client, clock=self.epoch))
         return built[1]
 
     @cached_property

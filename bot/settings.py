@@ -21,6 +21,7 @@ from bot.config_sections import (
     Route,
     read_access,
     read_accounts,
+    read_approvals,
     read_bool,
     read_channels,
     read_choice,
@@ -52,6 +53,8 @@ class Settings:
     channels: Channels = field(default_factory=Channels)
     routes: tuple[Route, ...] = ()
     access: AccessPolicy = field(default_factory=AccessPolicy)
+    # [approvals]: confirmed actions that also need a second person's approval
+    approvals: frozenset[str] = frozenset()
     retention_default: str = ""
     retention_tables: Mapping[str, str] = field(default_factory=dict)
     audit_severity: Mapping[str, str] = field(default_factory=dict)
@@ -109,6 +112,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "accounts": frozenset(),
     "roles": frozenset({"default", "admin", "operator", "viewer"}),
     "permissions": frozenset(DEFAULT_PERMISSIONS),
+    "approvals": frozenset({"actions"}),
     "retention": frozenset({"default", "tables"}),
     "audit": frozenset({"include_read_only", "include_data_events", "history_days", "severity"}),
     "backups": frozenset({"price_per_gb_month", "max_age"}),
@@ -170,6 +174,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         channels=read_channels(table_of(raw, "channels")),
         routes=read_routes(raw.get("routes", [])),
         access=read_access(table_of(raw, "roles"), table_of(raw, "permissions")),
+        approvals=read_approvals(table_of(raw, "approvals")),
         retention_default=read_retention_policy(
             read_str(table_of(raw, "retention"), "retention", "default", ""), "retention.default"
         ),

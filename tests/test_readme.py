@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,3 +57,8 @@ def test_config_error_example_is_what_opsbot_says() -> None:
     with pytest.raises(ConfigError) as error:
         parse_settings({"backups": {"max_age": "soon"}})
     assert str(error.value) == shown
+
+
+@pytest.mark.parametrize("example", code_blocks("toml"))
+def test_every_readme_config_example_is_valid(example: str) -> None:
+    parse_settings(tomllib.loads(example))

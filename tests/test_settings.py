@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -144,6 +145,23 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
             "retention.tables",
             'table name = "policy" strings',
         ),
+        (
+            {"approvals": {"actions": "pitr:off"}},
+            "approvals.actions",
+            'a list of actions that ask for confirmation, like ["pitr:off", "prune:apply"]',
+        ),
+        (
+            {"approvals": {"actions": ["backup"]}},
+            "approvals.actions",
+            "(any of alarms:recommend, pitr:off, prune:apply, restore) (got 'backup')",
+        ),
+        (
+            {"approvals": {"actions": ["pitr off"]}},
+            "approvals.actions",
+            "(got 'pitr off')",
+        ),
+        ({"approvals": {"who": ["U0ADMIN01"]}}, "approvals.who", "one of actions"),
+        ({"approvals": ["pitr:off"]}, "approvals", "a table ([section])"),
     ],
     ids=[
         "unknown-section",
@@ -174,6 +192,11 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         "bad-prune-mode",
         "state-table-not-a-string",
         "retention-policy-not-a-string",
+        "approvals-not-a-list",
+        "approval-of-an-action-without-confirmation",
+        "approval-of-a-misspelled-action",
+        "approvals-unknown-key",
+        "approvals-not-a-table",
     ],
 )
 def test_bad_config_names_the_key_and_the_expected_form(
@@ -233,3 +256,20 @@ def test_valid_and_empty_retention_policies_are_kept_as_written() -> None:
     )
     assert settings.retention_default == ""
     assert settings.retention_tables == {"orders": "keep-daily=7,keep-within=30d"}
+
+
+def test_no_action_needs_an_approval_by_default() -> None:
+    assert parse_settings({}).approvals == frozenset()
+    assert load_settings(DEFAULT_CONFIG, environ={}).approvals == frozenset()
+
+
+def test_the_approvals_example_in_opsbot_toml_is_valid() -> None:
+    lines = DEFAULT_CONFIG.read_text(encoding="utf-8").splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("# [approvals]")))
+    example = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        example.append(line.removeprefix("#").removeprefix(" "))
+    settings = parse_settings(tomllib.loads("\n".join(example)))
+    assert settings.approvals == {"pitr:off", "prune:apply"}

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.aws.state import StateStore, audit_pk, deserialize, request_pk, serialize
-from bot.domain.audit import AuditEvent, attributed, history_sort_key
+from bot.domain.audit import AuditEvent, BotAction, attributed, history_sort_key
 from bot.domain.audit_actors import Actor
 from bot.domain.records import frozen
 
@@ -73,6 +73,7 @@ def _event_body(event: AuditEvent) -> dict[str, Any]:
             "mfa": actor.mfa,
             "via": actor.via,
             "slack_user": actor.slack_user,
+            "approved_by": actor.approved_by,
         },
         "client": event.client,
         "source_ip": event.source_ip,
@@ -110,6 +111,7 @@ def event_from_item(item: Mapping[str, Any]) -> AuditEvent:
             mfa=actor.get("mfa"),
             via=actor.get("via"),
             slack_user=actor.get("slack_user"),
+            approved_by=actor.get("approved_by"),
         ),
         client=str(item.get("client", "other")),
         source_ip=item.get("source_ip"),
@@ -144,10 +146,11 @@ def store_events(state: StateStore, events: Iterable[AuditEvent], *, history_day
     return state.put_many(items)
 
 
-def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[str, str]:
-    """The Slack user behind each AWS request id that opsbot made (BatchGetItem, 100 a call)."""
+def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[str, BotAction]:
+    """The Slack user (and approver) behind each AWS request id that opsbot made
+    (BatchGetItem, 100 a call)."""
     wanted = list(dict.fromkeys(r for r in request_ids if r))
-    found: dict[str, str] = {}
+    found: dict[str, BotAction] = {}
     for start in range(0, len(wanted), 100):
         keys = [serialize({"pk": request_pk(r), "sk": "REQ"}) for r in wanted[start : start + 100]]
         pending: dict[str, Any] = {state.table_name: {"Keys": keys, "ConsistentRead": True}}
@@ -155,9 +158,11 @@ def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[st
             response = state.client.batch_get_item(RequestItems=pending)
             for raw in response.get("Responses", {}).get(state.table_name, []):
                 item = deserialize(raw)
-                user = item.get("slack_user")
+                user, approver = item.get("slack_user"), item.get("approved_by")
                 if isinstance(user, str) and user:
-                    found[str(item["pk"]).removeprefix("REQ#")] = user
+                    found[str(item["pk"]).removeprefix("REQ#")] = BotAction(
+                        user, approver if isinstance(approver, str) and approver else None
+                    )
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break

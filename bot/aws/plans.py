@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.aws.state import StateStore, plan_pk
-from bot.domain.confirmations import Plan, check_press
+from bot.domain.confirmations import (
+    AWAITING_APPROVAL,
+    Plan,
+    check_press,
+    status_after_confirm,
+)
 from bot.domain.errors import ConfirmationInvalid, OpsbotError
 
 # Plans stay readable for a day after they expire, so a late press gets a clear answer.
@@ -101,6 +107,8 @@ def load_plan(state: StateStore, plan_id: str) -> Plan | None:
         summary=item.get("summary", ""),
         payload=_unpacked(item),
         message_ts=item.get("message_ts", ""),
+        confirmed_by=item.get("confirmed_by", ""),
+        approved_by=item.get("approved_by", ""),
     )
 
 
@@ -109,20 +117,49 @@ def attach_message(state: StateStore, plan_id: str, ts: str) -> None:
     state.update(plan_pk(plan_id), "PLAN", {"message_ts": ts})
 
 
-def claim_plan(state: StateStore, plan_id: str, presser: str, now: datetime, *, to: str) -> Plan:
-    """Check the press and move the plan from pending to ``to`` exactly once."""
+def claim_plan(
+    state: StateStore,
+    plan_id: str,
+    presser: str,
+    now: datetime,
+    *,
+    to: str,
+    approvals: Collection[str] = (),
+) -> Plan:
+    """Check the press and move the plan from pending to ``to`` exactly once; a confirmed
+    plan whose action ``approvals`` names goes to awaiting-approval instead of running."""
     plan = check_press(load_plan(state, plan_id), presser, now)
+    confirmed = to == "running"
+    status = status_after_confirm(plan, approvals) if confirmed else to
+    changes = {"status": status, "pressed_by": presser, "pressed_at": now.isoformat()}
+    if confirmed:
+        changes["confirmed_by"] = presser
     updated = state.update(
         plan_pk(plan_id),
         "PLAN",
-        {"status": to, "pressed_by": presser, "pressed_at": now.isoformat()},
+        changes,
         condition="#s = :pending",
         values={":pending": "pending"},
         names={"#s": "status"},
     )
     if updated is None:
         raise ConfirmationInvalid("This confirmation was already used.")
-    return plan
+    return replace(plan, status=status, confirmed_by=presser if confirmed else "")
+
+
+def approve_plan(state: StateStore, plan: Plan, approver: str, now: datetime) -> Plan:
+    """Move a plan checked by ``check_approval`` from awaiting-approval to running, once."""
+    updated = state.update(
+        plan_pk(plan.id),
+        "PLAN",
+        {"status": "running", "approved_by": approver, "approved_at": now.isoformat()},
+        condition="#s = :awaiting",
+        values={":awaiting": AWAITING_APPROVAL},
+        names={"#s": "status"},
+    )
+    if updated is None:
+        raise ConfirmationInvalid("This was already approved.")
+    return replace(plan, status="running", approved_by=approver)
 
 
 def finish_plan(state: StateStore, plan_id: str, status: str, detail: str = "") -> None:

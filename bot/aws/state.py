@@ -14,6 +14,9 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
 
+A plan keeps its requester, who confirmed it and, for an action `[approvals]` names, who
+approved it; a bot's own action keeps the Slack user who asked and any approver.
+
 Newest-first history is a Query on the audit pk with ScanIndexForward=false: ISO-8601 UTC
 times with a fixed width sort lexicographically in time order.
 """
@@ -282,10 +285,13 @@ def record_bot_action(
     command: str,
     now: float,
     keep_s: int = 400 * 86400,
+    approved_by: str = "",
 ) -> None:
-    """Remember that opsbot made AWS request ``request_id`` for ``slack_user``.
+    """Remember that opsbot made AWS request ``request_id`` for ``slack_user`` (and, for an
+    action `[approvals]` names, approved by ``approved_by``).
 
-    The audit trail shows the CloudTrail event with that request id as "@user via opsbot".
+    The audit trail shows the CloudTrail event with that request id as "@user via opsbot",
+    or "@user (approved by @approver) via opsbot".
     Call it with ``response["ResponseMetadata"]["RequestId"]`` after every mutating call.
     """
     if not request_id:
@@ -295,6 +301,7 @@ def record_bot_action(
             "pk": request_pk(request_id),
             "sk": "REQ",
             "slack_user": slack_user,
+            "approved_by": approved_by or None,
             "command": command,
             "at": int(now),
             "expires_at": int(now) + keep_s,

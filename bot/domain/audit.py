@@ -239,9 +239,19 @@ def history_sort_key(event: AuditEvent) -> str:
     return f"{event.time.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}#{event.event_id}"
 
 
-def attributed(event: AuditEvent, bot_actions: Mapping[str, str]) -> AuditEvent:
-    """The event with its actor shown as the Slack user, when opsbot made the call for them."""
-    user = bot_actions.get(event.request_id) if event.request_id else None
-    if not user:
+@frozen
+class BotAction:
+    """Who an AWS call opsbot made was for: the Slack user who asked, and who approved it."""
+
+    slack_user: str
+    approved_by: str | None = None
+
+
+def attributed(event: AuditEvent, bot_actions: Mapping[str, BotAction]) -> AuditEvent:
+    """The event with its actor shown as the Slack user (and approver), when opsbot made the
+    call for them."""
+    action = bot_actions.get(event.request_id) if event.request_id else None
+    if action is None or not action.slack_user:
         return event
-    return replace(event, actor=replace(event.actor, slack_user=user))
+    actor = replace(event.actor, slack_user=action.slack_user, approved_by=action.approved_by)
+    return replace(event, actor=actor)

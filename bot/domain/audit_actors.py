@@ -27,12 +27,14 @@ class Actor:
     mfa: bool | None = None  # None when CloudTrail does not say
     via: str | None = None  # AWS service that made the call on the actor's behalf (invokedBy)
     slack_user: str | None = None  # set when the call was made by opsbot for a Slack user
+    approved_by: str | None = None  # the second person, for actions `[approvals]` names
 
     @property
     def label(self) -> str:
         """Plain text: 'bob (DataAdmin)', '@U123 via opsbot', 'AWS service backup.amazonaws.com'."""
         if self.slack_user:
-            return f"@{self.slack_user} via opsbot"
+            approved = f" (approved by @{self.approved_by})" if self.approved_by else ""
+            return f"@{self.slack_user}{approved} via opsbot"
         if self.identity_type == "AWSService":
             return f"AWS service {self.name}"
         if self.role and self.role != self.name:

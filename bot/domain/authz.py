@@ -1,7 +1,8 @@
 """Who may do what: roles from Slack user, user-group and channel ids, and the role each
 action needs.
 
-Pure: the caller passes the user's group memberships (from configuration and cached data).
+Pure: the caller passes the user's group memberships (from configuration and cached data),
+and the groups whose members Slack would not list.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from enum import IntEnum
 
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import NotAllowed, RoleUnchecked
 from bot.domain.records import frozen
 
 
@@ -57,6 +58,10 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "restore:copy-settings": Role.OPERATOR,
 }
 
+# The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
+# may also ask a second person for.
+CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend"})
+
 
 @frozen
 class Grants:
@@ -94,11 +99,41 @@ class AccessPolicy:
         """The role an action needs; unknown actions need admin (fail closed)."""
         return self.permissions.get(action, Role.ADMIN)
 
-    def check(self, action: str, role: Role, *, what: str) -> None:
-        """Raise NotAllowed naming the role needed when ``role`` is not enough for ``action``."""
+    def role_granted_by(self, group: str) -> Role | None:
+        """The highest role a user group grants (None when no role names it)."""
+        return max(
+            (role for role, grant in self.grants.items() if group in grant.groups), default=None
+        )
+
+    def check(
+        self,
+        action: str,
+        role: Role,
+        *,
+        what: str,
+        unreadable: Mapping[str, str] | None = None,
+    ) -> None:
+        """Raise NotAllowed naming the role needed when ``role`` is not enough for ``action``;
+        RoleUnchecked when only groups in ``unreadable`` (group id -> Slack's error) could
+        have granted it."""
         needed = self.required_role(action)
-        if role < needed:
-            raise NotAllowed(
-                f"{what} needs the *{needed.label}* role; you have *{role.label}*. "
-                "Ask an opsbot admin to grant it (roles are set in opsbot.toml)."
+        if role >= needed:
+            return
+        unchecked = {
+            group: error
+            for group, error in sorted((unreadable or {}).items())
+            if (granted := self.role_granted_by(group)) is not None and granted >= needed
+        }
+        if unchecked:
+            groups = ", ".join(f"`{g}` (Slack says `{e}`)" for g, e in unchecked.items())
+            raise RoleUnchecked(
+                f"I could not check your role: {what} needs the *{needed.label}* role, which you "
+                f"could hold only through the Slack user group {groups}, and Slack would not "
+                "list its members. Nothing was done. An opsbot admin should fix `[roles]` in "
+                "opsbot.toml (a mistyped or deleted group), or give the Slack app the "
+                "`usergroups:read` scope."
             )
+        raise NotAllowed(
+            f"{what} needs the *{needed.label}* role; you have *{role.label}*. "
+            "Ask an opsbot admin to grant it (roles are set in opsbot.toml)."
+        )

@@ -27,6 +27,10 @@ class NotAllowed(OpsbotError):
     """The user's role does not allow this."""
 
 
+class RoleUnchecked(NotAllowed):
+    """The role an action needs could only come from user groups Slack would not list."""
+
+
 class TableNotFound(OpsbotError):
     """The table does not exist in that region."""
 

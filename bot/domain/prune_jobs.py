@@ -95,6 +95,7 @@ class PruneTask:
     requester: str = ""  # the Slack user a confirmed `--all --apply` is attributed to
     error: str | None = None  # the policy could not be resolved: report it, touch nothing
     account: str = ""  # the account id ('' : the account opsbot runs in)
+    approved_by: str = ""  # who approved the `--all --apply`, when `[approvals]` names it
 
     @property
     def key(self) -> str:
@@ -112,7 +113,7 @@ class PruneTask:
             "policy": self.policy,
             "source": self.source,
         }
-        for name in ("mode", "requester", "error", "account"):
+        for name in ("mode", "requester", "approved_by", "error", "account"):
             if getattr(self, name):
                 data[name] = getattr(self, name)
         if self.arns is not None:
@@ -148,6 +149,7 @@ class PruneTask:
             mode=mode,
             arns=tuple(arns) if arns is not None else None,
             requester=str(data.get("requester", "")),
+            approved_by=str(data.get("approved_by", "")),
             error=str(data["error"]) if data.get("error") else None,
             account=_account_id(data.get("account")),
         )

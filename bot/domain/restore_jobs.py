@@ -81,6 +81,7 @@ class RestoreJob:
     restored_to: datetime | None = None  # RestoreSummary.RestoreDateTime
     settings_copied: tuple[str, ...] = field(default_factory=tuple)
     account: str = ""  # the member account's id ('' : the account opsbot runs in)
+    approved_by: str = ""  # the second person, when `[approvals]` names `restore`
 
     @property
     def finished(self) -> bool:
@@ -142,6 +143,7 @@ class RestoreJob:
             "restored_to": self.restored_to.isoformat() if self.restored_to else None,
             "settings_copied": list(self.settings_copied),
             "account": self.account or None,
+            "approved_by": self.approved_by or None,
         }
 
     @classmethod
@@ -174,6 +176,7 @@ class RestoreJob:
             restored_to=stored_time(record.get("restored_to")),
             settings_copied=tuple(record.get("settings_copied") or ()),
             account=str(record.get("account") or ""),
+            approved_by=str(record.get("approved_by") or ""),
         )
 
 

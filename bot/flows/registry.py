@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.aws.plans import create_plan
 from bot.aws.state import record_bot_action
 from bot.aws.work_queue import WorkItem
-from bot.domain.authz import Role
+from bot.domain.authz import CONFIRMED_ACTIONS, Role
 from bot.domain.confirmations import Plan
 from bot.domain.records import frozen
 from bot.render.message import Message
@@ -31,6 +31,9 @@ class Request:
     runtime: Runtime
     item: WorkItem
     role: Role
+    # Role-granting user groups Slack would not list (group id -> Slack's error).
+    unreadable_groups: Mapping[str, str] = field(default_factory=dict)
+    approved_by: str = ""  # while an approved plan runs: who approved it
 
     @property
     def user(self) -> str:
@@ -47,6 +50,12 @@ class Request:
         """The runtime's current time."""
         return self.runtime.now()
 
+    def check(self, action: str, *, what: str) -> None:
+        """Raise NotAllowed unless this request's user holds the role ``action`` needs."""
+        self.runtime.settings.access.check(
+            action, self.role, what=what, unreadable=self.unreadable_groups
+        )
+
     def reply(self, message: Message, *, replace_original: bool = False) -> None:
         """Answer the user (response_url, else ephemeral, else DM; in thread for mentions)."""
         if self.item.kind == "mention":
@@ -62,13 +71,15 @@ class Request:
 
     def record_action(self, request_id: str, command: str, *, user: str | None = None) -> None:
         """Remember that AWS request ``request_id`` was made for this request's user (or
-        ``user``), so the audit trail shows it as "@user via opsbot"."""
+        ``user``), so the audit trail shows it as "@user via opsbot" (with "(approved by
+        @approver)" while an approved plan runs)."""
         record_bot_action(
             self.runtime.state,
             request_id=request_id,
             slack_user=user or self.user,
             command=command,
             now=self.runtime.epoch(),
+            approved_by=self.approved_by,
         )
 
     def create_plan(
@@ -76,6 +87,10 @@ class Request:
     ) -> Plan:
         """Store a plan only this request's user may confirm, in this channel, valid for the
         configured `confirm.ttl`; its executor is the one registered for ``kind``."""
+        if action not in CONFIRMED_ACTIONS:
+            # `[approvals]` accepts only CONFIRMED_ACTIONS: a plan outside it could not be
+            # made to wait for a second person.
+            raise ValueError(f"add {action!r} to bot.domain.authz.CONFIRMED_ACTIONS")
         return create_plan(
             self.runtime.state,
             kind=kind,

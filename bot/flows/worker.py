@@ -14,18 +14,17 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.aws.plans import claim_plan, finish_plan
 from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
 from bot.domain.command_parser import parse_command
 from bot.domain.commands import Help, describe
-from bot.domain.confirmations import split_button_value
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only
 from bot.flows import registry
+from bot.flows.access import role_of
 from bot.flows.catalog import AVAILABLE_COMMANDS
+from bot.flows.confirmations import PRESSES, run_plan_press
 from bot.flows.registry import Request
-from bot.render.confirm import render_cancelled, render_confirmed
 from bot.render.help import (
     render_denied,
     render_error,
@@ -63,13 +62,6 @@ def parse_work_record(record: Mapping[str, Any]) -> tuple[WorkItem, int]:
     return WorkItem.from_json(record["body"]), attempt
 
 
-def role_of(runtime: Runtime, user: str, channel: str) -> Role:
-    """The user's role, looking up user-group members when groups grant roles."""
-    access = runtime.settings.access
-    groups = runtime.notifier.groups_of(user, access.group_ids) if access.group_ids else frozenset()
-    return access.role_of(user, channel, groups)
-
-
 def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None:
     """Run one work item at most once; raises only to ask the platform for a retry."""
     registry.load_handlers()
@@ -88,7 +80,7 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
         ):
             request.reply(render_late(_what(item), waited))
         else:
-            request.role = role_of(runtime, item.user, item.channel)
+            request.role, request.unreadable_groups = role_of(runtime, item.user, item.channel)
             _dispatch(request)
     except SlackApiError as exc:
         error = exc.response.get("error")
@@ -155,7 +147,7 @@ def _run_command(request: Request) -> None:
     if handler is None:
         request.reply(render_not_available(describe(cmd)))
         return
-    request.runtime.settings.access.check(cmd.action, request.role, what=f"`{describe(cmd)}`")
+    request.check(cmd.action, what=f"`{describe(cmd)}`")
     table = getattr(cmd, "table", None)
     if table is not None and type(cmd) not in registry.ACCOUNT_AWARE:
         home_table = home_only(table, request.runtime.settings.accounts)
@@ -165,34 +157,13 @@ def _run_command(request: Request) -> None:
 
 def _run_action(request: Request) -> None:
     item = request.item
-    if item.action_id in ("confirm", "cancel"):
-        _run_confirmation(request)
+    if item.action_id in PRESSES:
+        run_plan_press(request)
         return
     spec = registry.ACTIONS.get(item.action_id)
     if spec is None:
         log.warning("no handler for button %r", item.action_id)
         request.reply(render_error("That button is not available in this version of opsbot."))
         return
-    request.runtime.settings.access.check(spec.permission, request.role, what="That button")
+    request.check(spec.permission, what="That button")
     spec.handler(item.value, request)
-
-
-def _run_confirmation(request: Request) -> None:
-    item, runtime = request.item, request.runtime
-    plan_id, _ = split_button_value(item.value)
-    if item.action_id == "cancel":
-        plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="cancelled")
-        request.reply(render_cancelled(plan.summary, item.user), replace_original=True)
-        return
-    plan = claim_plan(runtime.state, plan_id, item.user, request.now, to="running")
-    try:
-        runtime.settings.access.check(plan.action, request.role, what="Confirming this")
-        executor = registry.PLANS.get(plan.kind)
-        if executor is None:
-            raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")
-        request.reply(render_confirmed(plan.summary, item.user), replace_original=True)
-        executor(plan, request)
-    except Exception as exc:
-        finish_plan(runtime.state, plan_id, "failed", str(exc)[:500])
-        raise
-    finish_plan(runtime.state, plan_id, "done")

@@ -127,6 +127,20 @@ class SlackSink:
             return self.workspace.responses(response_id)
 
     @property
+    def usergroups(self) -> dict[str, list[str]]:
+        """Members of each user group (id -> user ids); tests change them to revoke a grant."""
+        return self.workspace.usergroups
+
+    @property
+    def usergroups_error(self) -> str:
+        """The error every usergroups.users.list answers with, when set (e.g. missing_scope)."""
+        return self.workspace.usergroups_error
+
+    @usergroups_error.setter
+    def usergroups_error(self, error: str) -> None:
+        self.workspace.usergroups_error = error
+
+    @property
     def home_views(self) -> dict[str, dict[str, Any]]:
         """The App Home view published for each user, by user id."""
         return self.workspace.home_views

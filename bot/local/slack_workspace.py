@@ -33,6 +33,9 @@ class SlackWorkspace:
         response_url_max_uses: int = 5,
     ) -> None:
         self.usergroups = dict(usergroups or {})
+        # When set, every usergroups.users.list answers `ok: false` with this error, as Slack
+        # does for an app without the usergroups:read scope ("missing_scope").
+        self.usergroups_error = ""
         self.users = {k: dict(v) for k, v in (users or {}).items()}
         # channel id -> name
         self.channels = dict(channels or {})
@@ -175,6 +178,8 @@ class SlackWorkspace:
 
     def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))
+        if self.usergroups_error:
+            return {"ok": False, "error": self.usergroups_error}
         if group not in self.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(self.usergroups[group])}

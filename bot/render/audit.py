@@ -68,8 +68,10 @@ def cloudtrail_event_url(region: str, event_id: str) -> str:
 def _who(actor: Actor) -> str:
     """Safe mrkdwn for the actor: name, role, MFA."""
     if actor.slack_user:
-        user = actor.slack_user
+        user, approver = actor.slack_user, actor.approved_by
         mention = user_mention(user) or escape(f"@{user}")
+        if approver:
+            mention += f" (approved by {user_mention(approver) or escape(f'@{approver}')})"
         return f"{mention} via opsbot" + (f" (role {escape(actor.role)})" if actor.role else "")
     if actor.identity_type == "AWSService":
         return f"AWS service {escape(actor.name)}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bot.domain.confirmations import button_value
-from bot.render.message import Block, Message, actions, button, section
+from datetime import datetime, timedelta
+
+from bot.domain.authz import Role
+from bot.domain.confirmations import Plan, button_value
+from bot.domain.times import format_duration
+from bot.render.message import Block, Message, actions, button, context, section
 
 
 def confirmation_actions(plan_id: str, requester: str, *, confirm_label: str = "Confirm") -> Block:
@@ -22,7 +26,32 @@ def render_cancelled(summary: str, user: str) -> Message:
     return Message(text=text, blocks=(section(text),))
 
 
-def render_confirmed(summary: str, user: str) -> Message:
-    """A plan confirmed and now running."""
-    text = f":gear: Confirmed by <@{user}>: {summary}."
+def render_confirmed(summary: str, user: str, *, approved_by: str = "") -> Message:
+    """A plan confirmed (and approved, when it needed a second person) and now running."""
+    approved = f", approved by <@{approved_by}>" if approved_by else ""
+    text = f":gear: Confirmed by <@{user}>{approved}: {summary}."
     return Message(text=text, blocks=(section(text),))
+
+
+def render_awaiting_approval(plan: Plan, role: Role, now: datetime) -> Message:
+    """A confirmed plan that waits for someone else with ``role`` to press Approve."""
+    text = (
+        f":hourglass_flowing_sand: Confirmed by <@{plan.requester}>: {plan.summary}. Before it "
+        f"runs, someone else with the *{role.label}* role must approve it."
+    )
+    left = max(plan.valid_until - now, timedelta(0))
+    return Message(
+        text=text,
+        blocks=(
+            section(text),
+            actions(
+                button("Approve", "approve", plan.id, style="primary"),
+                block_id=f"approve:{plan.id}",
+            ),
+            context(
+                f"Anyone may press Approve; it runs the plan only for someone other than "
+                f"<@{plan.requester}> who holds the *{role.label}* role. "
+                f"Expires in {format_duration(left)}."
+            ),
+        ),
+    )

@@ -52,8 +52,10 @@ def thread_url(channel: str, ts: str) -> str:
 
 def render_restore_started(job: RestoreJob, *, account_label: str | None = None) -> Message:
     """The first thread reply: the restore call was accepted."""
+    approved = f" (approved by <@{job.approved_by}>)" if job.approved_by else ""
+    who = f"<@{job.requester}>{approved}"
     text = (
-        f":arrow_forward: Restore started by <@{job.requester}>: {code(job.source_table)} "
+        f":arrow_forward: Restore started by {who}: {code(job.source_table)} "
         f"({escape(job.point)}) → new table {code(job.target)} in "
         f"{account_region(job.region, account_label)}."
     )

@@ -128,18 +128,25 @@ def render_pitr_status(
 
 
 def render_pitr_changed(
-    table: str, region: str, enabled: bool, user: str, *, account_label: str | None = None
+    table: str,
+    region: str,
+    enabled: bool,
+    user: str,
+    *,
+    approved_by: str = "",
+    account_label: str | None = None,
 ) -> Message:
-    """PITR turned on or off."""
+    """PITR turned on or off (by ``user``, approved by ``approved_by`` when it needed that)."""
     where = account_region(region, account_label)
+    who = f"<@{user}>" + (f" (approved by <@{approved_by}>)" if approved_by else "")
     if enabled:
         text = (
-            f":white_check_mark: <@{user}> turned point-in-time recovery *on* for {code(table)} "
+            f":white_check_mark: {who} turned point-in-time recovery *on* for {code(table)} "
             f"in {where}. The restorable window starts now."
         )
     else:
         text = (
-            f":warning: <@{user}> turned point-in-time recovery *off* for {code(table)} in "
+            f":warning: {who} turned point-in-time recovery *off* for {code(table)} in "
             f"{where}. Its restorable window is gone."
         )
     return Message(text=text, blocks=(section(text),))

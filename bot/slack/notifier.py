@@ -7,6 +7,7 @@ visible marker instead of failing, and takes messages that renderers already esc
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from bot.render.limits import MAX_HOME_BLOCKS, fit_to_limits
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
+# Slack error codes are snake_case words; anything else in one is dropped before it is shown.
+_ERROR_CODE = re.compile(r"[^a-z0-9_]")
 
 
 def retry_handlers() -> list[Any]:
@@ -53,6 +56,16 @@ class Posted:
     ts: str
 
 
+@frozen
+class _Members:
+    """A user group's members as Slack listed them at ``read_at``; ``error`` is Slack's answer
+    when it would not list them (then nobody gets a role from the group)."""
+
+    read_at: float
+    users: frozenset[str] = frozenset()
+    error: str = ""
+
+
 class Notifier:
     """Sends Messages to Slack."""
 
@@ -68,7 +81,7 @@ class Notifier:
         self._webhook_factory = webhook_factory or (
             lambda url: WebhookClient(url, timeout=10, retry_handlers=retry_handlers())
         )
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._groups: dict[str, _Members] = {}
         self._group_ttl_s = group_ttl_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -140,27 +153,52 @@ class Notifier:
         fitted = fit_to_limits({"text": "", "blocks": blocks}, max_blocks=MAX_HOME_BLOCKS)
         self.client.views_publish(user_id=user, view={"type": "home", "blocks": fitted["blocks"]})
 
-    def cached_groups(self, user: str, group_ids: frozenset[str]) -> frozenset[str] | None:
-        """The user's groups among ``group_ids`` from the cache, or None when it is stale."""
-        now = self._clock()
+    def cached_groups(
+        self, user: str, group_ids: frozenset[str], *, max_age_s: float | None = None
+    ) -> frozenset[str] | None:
+        """The user's groups among ``group_ids`` from the cache, or None when a member list is
+        missing, older than ``max_age_s`` (default: the cache's TTL) or could not be read."""
+        now, ttl = self._clock(), self._group_ttl_s if max_age_s is None else max_age_s
         found = set()
         for group in group_ids:
             entry = self._groups.get(group)
-            if entry is None or now - entry[0] > self._group_ttl_s:
+            if entry is None or entry.error or now - entry.read_at > ttl:
                 return None
-            if user in entry[1]:
+            if user in entry.users:
                 found.add(group)
         return frozenset(found)
 
-    def groups_of(self, user: str, group_ids: frozenset[str]) -> frozenset[str]:
-        """The user's groups among ``group_ids``, refreshing stale member lists first."""
-        cached = self.cached_groups(user, group_ids)
-        if cached is not None:
-            return cached
-        now = self._clock()
-        for group in group_ids:
+    def groups_of(
+        self, user: str, group_ids: frozenset[str], *, max_age_s: float | None = None
+    ) -> frozenset[str]:
+        """The user's groups among ``group_ids``, reading again each member list older than
+        ``max_age_s`` (default: the cache's TTL). A group Slack will not list grants nothing
+        (see ``unreadable_groups``); a 429 or 5xx that outlasts the retries raises."""
+        now, ttl = self._clock(), self._group_ttl_s if max_age_s is None else max_age_s
+        for group in sorted(group_ids):
+            entry = self._groups.get(group)
+            if entry is None or now - entry.read_at > ttl:
+                entry = self._read_members(group, now)
+                with self._lock:
+                    self._groups[group] = entry
+        return frozenset(
+            g for g in group_ids if (e := self._groups.get(g)) and not e.error and user in e.users
+        )
+
+    def unreadable_groups(self, group_ids: frozenset[str]) -> dict[str, str]:
+        """The groups among ``group_ids`` whose members Slack would not list at the last read,
+        each with Slack's error (`no_such_subteam`, `missing_scope`, ...)."""
+        return {g: e.error for g in sorted(group_ids) if (e := self._groups.get(g)) and e.error}
+
+    def _read_members(self, group: str, now: float) -> _Members:
+        try:
             response = self.client.usergroups_users_list(usergroup=group)
-            with self._lock:
-                self._groups[group] = (now, frozenset(response.get("users") or []))
-        cached = self.cached_groups(user, group_ids)
-        return cached if cached is not None else frozenset()
+        except SlackApiError as exc:
+            if exc.response.status_code != 200:
+                raise  # rate limited or down after the retries: the queue tries again
+            # Slack answered `ok: false`: the group is unknown, or the app may not list it.
+            # No retry changes that; only this group's grants are lost.
+            error = _ERROR_CODE.sub("", str(exc.response.get("error") or "")) or "unknown_error"
+            log.warning("cannot read the members of user group %s: %s", group, error)
+            return _Members(now, error=error)
+        return _Members(now, frozenset(response.get("users") or []))

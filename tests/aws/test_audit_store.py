@@ -20,7 +20,7 @@ from bot.aws.audit import (
     store_events,
 )
 from bot.aws.state import StateStore, audit_pk, record_bot_action
-from bot.domain.audit import AuditEvent, normalize
+from bot.domain.audit import AuditEvent, BotAction, normalize
 from tests.conftest import REGION, create_state_table, load_event
 
 ACCOUNT = "123456789012"
@@ -180,7 +180,7 @@ def test_bot_actions_finds_the_slack_user_of_each_request_id(state: StateStore) 
         "before-call.dynamodb.BatchGetItem", lambda **_: calls.append("batch")
     )
     found = bot_actions(state, [f"req-{n}" for n in range(0, 130, 10)] + [None, "req-0"])
-    assert found == {f"req-{n}": f"U{n:04d}" for n in range(0, 120, 10)}
+    assert found == {f"req-{n}": BotAction(f"U{n:04d}") for n in range(0, 120, 10)}
     assert calls == ["batch"]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot.domain.audit import (
     AuditEvent,
+    BotAction,
     attributed,
     history_sort_key,
     normalize,
@@ -682,13 +683,19 @@ def test_history_sort_key_orders_events_by_time_lexicographically() -> None:
 
 def test_attributed_shows_the_slack_user_when_opsbot_made_the_call() -> None:
     event = must_normalize(load_event("eventbridge-cloudtrail-pitr-disabled"))
-    mine = attributed(event, {event.request_id or "": "U024BE7LH"})
+    mine = attributed(event, {event.request_id or "": BotAction("U024BE7LH")})
     assert mine.actor.slack_user == "U024BE7LH"
     assert mine.actor.label == "@U024BE7LH via opsbot"
     assert mine.actor.role == "DataAdmin"  # the role opsbot used is kept
-    assert attributed(event, {"other-request": "U024BE7LH"}) is event
+    assert attributed(event, {"other-request": BotAction("U024BE7LH")}) is event
+
+
+def test_attributed_names_the_approver_of_an_approved_action() -> None:
+    event = must_normalize(load_event("eventbridge-cloudtrail-pitr-disabled"))
+    ours = attributed(event, {event.request_id or "": BotAction("U024BE7LH", "U0APPROVE")})
+    assert ours.actor.label == "@U024BE7LH (approved by @U0APPROVE) via opsbot"
 
 
 def test_attributed_leaves_events_without_request_id_alone() -> None:
     event = must_normalize(load_event("cloudtrail/null-fields"))
-    assert attributed(event, {"": "U1"}) is event
+    assert attributed(event, {"": BotAction("U1")}) is event

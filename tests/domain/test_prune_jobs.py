@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,6 +71,8 @@ def test_prune_task_round_trips_through_json() -> None:
     task = PruneTask("r1", "us-west-2", "orders", "keep-last=2", "tag", "delete", ("a", "b"), "U1")
     assert PruneTask.from_json(task.to_json()) == task
     assert task.key == "us-west-2#orders"
+    approved = replace(task, approved_by="U2")
+    assert PruneTask.from_json(approved.to_json()) == approved
 
 
 @pytest.mark.parametrize(

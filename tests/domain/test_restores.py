@@ -303,3 +303,5 @@ def test_watcher_gives_up_after_a_day() -> None:
 def test_job_survives_its_record() -> None:
     job = replace(JOB, at=NOW - timedelta(hours=1), latest=False, settings_copied=("TTL",))
     assert RestoreJob.from_record(job.id, job.to_record()) == job
+    approved = replace(job, approved_by="U0APPROVE")
+    assert RestoreJob.from_record(job.id, approved.to_record()) == approved

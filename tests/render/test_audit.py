@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.audit import AuditEvent, attributed, normalize
+from bot.domain.audit import AuditEvent, BotAction, attributed, normalize
 from bot.render.audit import (
     MORE_ACTION_ID,
     cloudtrail_event_url,
@@ -135,7 +135,7 @@ def test_audit_notice_starts_with_the_mention_when_routed_with_one() -> None:
 
 def test_audit_notice_shows_who_asked_opsbot_for_its_own_calls() -> None:
     event = audit_event("eventbridge-cloudtrail-pitr-disabled")
-    mine = attributed(event, {event.request_id or "": "U024BE7LH"})
+    mine = attributed(event, {event.request_id or "": BotAction("U024BE7LH")})
     message = render_audit_notice(mine, now=NOW)
     assert_golden("audit", "notice_attributed_to_slack_user", message.as_args())
     assert "<@U024BE7LH> via opsbot (role DataAdmin)" in all_text(message)
@@ -144,9 +144,11 @@ def test_audit_notice_shows_who_asked_opsbot_for_its_own_calls() -> None:
 def test_audit_notice_escapes_a_slack_user_that_is_not_an_id() -> None:
     event = attributed(
         audit_event("cloudtrail/ttl-enabled"),
-        {"REQ0012EXAMPLE0REQUESTIDAAAAAAAAAAAAAAAAAAAAAAAAA": "<!here>"},
+        {"REQ0012EXAMPLE0REQUESTIDAAAAAAAAAAAAAAAAAAAAAAAAA": BotAction("<!here>", "<!channel>")},
     )
-    assert "<!here>" not in all_text(render_audit_notice(event, now=NOW))
+    shown = all_text(render_audit_notice(event, now=NOW))
+    assert "<!here>" not in shown
+    assert "<!channel>" not in shown
 
 
 def test_audit_notice_keeps_sections_within_slack_limits_for_a_huge_error_message() -> None:

@@ -14,6 +14,7 @@ from bot.aws.backups import BackupPace
 from bot.runtime import Runtime
 from tests.aws.test_backups import FakeTime
 from tests.conftest import REGION, Clock
+from tests.functions.test_prune_scheduled import nightly  # noqa: F401 (a fixture used here too)
 
 # With keep-daily=3 the newest backup of each of the three newest days is kept; the
 # other five are planned for deletion.

@@ -30,8 +30,10 @@ from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
+from bot.domain.authz import Role
 from bot.domain.backup_notices import parse_backup_notice
 from bot.domain.backups import BackupInfo, BackupType
+from bot.domain.confirmations import Plan
 from bot.domain.errors import InvalidValue, OpsbotError, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.replicas import (
@@ -48,6 +50,7 @@ from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.render import (
+    access,
     alarm_list,
     alarms,
     audit,
@@ -67,7 +70,8 @@ from tests.security.slack_text import ALL_PAYLOADS, PAYLOADS, assert_safe
 EVENTS = Path(__file__).parent.parent / "events"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 REQUESTER = "U0ADMIN01"  # from Slack's signed payload: the one mention we make on purpose
-TRUSTED = frozenset({REQUESTER})
+APPROVER = "U0ADMIN02"  # from Slack's signed payload of the Approve press
+TRUSTED = frozenset({REQUESTER, APPROVER})
 
 
 # --- (1) every string of every sample event -------------------------------------------------
@@ -268,6 +272,7 @@ def _job(t: str, *, status_: str = "IN_PROGRESS") -> RestoreJob:
         size_bytes=1000,
         reason=t,
         restored_to=NOW - timedelta(hours=2),
+        approved_by=APPROVER,
     )
 
 
@@ -371,11 +376,26 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         [PruneOutcome(t, 2, 1, 10, ((t, t),), None), PruneOutcome(t, 0, error=t)], NOW, t
     ),
     "backups.render_backup_created": lambda t: backups.render_backup_created(t, t, t, REQUESTER),
+    "access.render_unreadable_group": lambda t: access.render_unreadable_group(t, t, Role.OPERATOR),
     "confirm.render_cancelled": lambda t: confirm.render_cancelled(
         f"prune {escape_for_summary(t)}", REQUESTER
     ),
     "confirm.render_confirmed": lambda t: confirm.render_confirmed(
-        f"prune {escape_for_summary(t)}", REQUESTER
+        f"prune {escape_for_summary(t)}", REQUESTER, approved_by=APPROVER
+    ),
+    "confirm.render_awaiting_approval": lambda t: confirm.render_awaiting_approval(
+        Plan(
+            id="0" * 32,
+            kind="prune",
+            action="prune:apply",
+            requester=REQUESTER,
+            channel="C0OPSBOT1",
+            created_at=NOW,
+            valid_until=NOW + timedelta(minutes=15),
+            summary=f"prune {escape_for_summary(t)}",
+        ),
+        Role.OPERATOR,
+        NOW,
     ),
     "help.render_help": lambda t: help.render_help(None, available=frozenset({"status"})),
     "help.render_usage_error": lambda t: help.render_usage_error(_usage_error(t)),
@@ -452,7 +472,7 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         "orders", "us-west-2", PitrWindow(True, NOW - timedelta(days=2), NOW), NOW
     ),
     "restores.render_pitr_changed": lambda t: restores.render_pitr_changed(
-        "orders", "us-west-2", False, REQUESTER
+        "orders", "us-west-2", False, REQUESTER, approved_by=APPROVER
     ),
     "restores.render_pitr_off_confirmation": lambda t: restores.render_pitr_off_confirmation(
         "orders",

@@ -389,6 +389,7 @@ def _execute_all(plan: Plan, request: Request) -> None:
             mode="delete",
             arns=tuple(t["arns"]),
             requester=plan.requester,
+            approved_by=request.approved_by,
             account=str(t.get("account") or ""),
         )
         for t in plan.payload.get("tasks", [])

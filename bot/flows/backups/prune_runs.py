@@ -300,6 +300,7 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
                 slack_user=task.requester,
                 command=f"/ddb prune --all --apply ({task.table})",
                 now=runtime.epoch(),
+                approved_by=task.approved_by,
             )
 
     todo = [b for b in targets if b.arn not in done]

@@ -98,7 +98,8 @@ def run_restore(plan: Plan, request: Request) -> None:
         region=checked.region,
         target=checked.target,
         kind=checked.kind,
-        requester=request.user,
+        requester=plan.requester,
+        approved_by=request.approved_by,
         channel=plan.channel or request.channel,
         thread_ts=plan.message_ts or request.item.message_ts,
         started_at=now,
@@ -208,11 +209,16 @@ def run_pitr_off(plan: Plan, request: Request) -> None:
     if not window.enabled:
         raise Conflict(f"Point-in-time recovery is already off for `{table}`; nothing was done.")
     request_id, _ = set_pitr(dynamodb, table, region, enabled=False)
-    request.record_action(request_id, f"/ddb pitr {table}@{region} off")
+    request.record_action(request_id, f"/ddb pitr {table}@{region} off", user=plan.requester)
     runtime.notifier.post(
         plan.channel or request.channel,
         render_pitr_changed(
-            table, region, False, request.user, account_label=job_account_label(runtime, account)
+            table,
+            region,
+            False,
+            plan.requester,
+            approved_by=request.approved_by,
+            account_label=job_account_label(runtime, account),
         ),
         thread_ts=plan.message_ts or None,
     )

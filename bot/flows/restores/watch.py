@@ -175,6 +175,7 @@ def _start(job: RestoreJob, runtime: Runtime) -> str:
             slack_user=job.requester,
             command=f"/ddb restore {job.source_table} --to {job.target}",
             now=runtime.epoch(),
+            approved_by=job.approved_by,
         )
     enqueue_check(runtime.client("sqs"), settings.restore_queue_url, job.id, 1, delay_s=0)
     posted = runtime.notifier.post(
