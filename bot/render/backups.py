@@ -65,7 +65,9 @@ def render_backup_list(
         header(f"Backups of {escape(table)}"),
         section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
     ]
-    if not ordered:
+    if not ordered and filters:
+        blocks.append(section(f"No backups match `{escape(filters)}`."))
+    elif not ordered:
         blocks.append(section("No backups. Take one with `/ddb backup " + escape(table) + "`."))
     blocks += [section(_backup_line(b, now)) for b in shown]
     if ordered:
