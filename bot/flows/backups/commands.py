@@ -37,7 +37,7 @@ from bot.domain.times import format_duration
 from bot.flows.backups.prune_runs import managed_tables, pace_for, start_manual_run
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, action, command, plan_executor
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table
 from bot.render.backups import (
     render_backup_created,
     render_backup_list,
@@ -67,7 +67,7 @@ def _shown(ref: TableRef, runtime: Runtime) -> str:
 def _located(ref: TableRef, runtime: Runtime) -> tuple[TableRef, Any]:
     """The table in its account and region (the alias named for a member account), and its
     DynamoDB client there."""
-    table = resolve_table(runtime, ref)
+    table = locate_table(runtime, ref).table
     return table.as_ref(), clients_in(runtime, table.account)("dynamodb", table.region)
 
 
