@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import THROTTLING_CODES, error_code, translate
-from bot.domain.backups import BackupInfo, from_summary
+from bot.domain.backups import BackupInfo, from_summary, matching
 from bot.domain.errors import Conflict, LimitReached, OpsbotError, TableNotFound
 from bot.domain.prune_jobs import RETENTION_TAG
 from bot.domain.records import frozen
@@ -108,16 +108,21 @@ def list_backups(
     pace: BackupPace | None = None,
 ) -> list[BackupInfo]:
     """Every backup of ``table`` (all ListBackups pages), newest first; ``since`` counts back
-    from ``now``, and ``until`` leaves out backups created at or after it."""
+    from ``now``, and ``until`` leaves out backups created at or after it.
+
+    The filters go to ListBackups and are applied again to what it returns: an API that
+    ignores them (moto does) must not make a listing claim a filter it did not apply.
+    """
     pace = pace or BackupPace()
     kwargs: dict[str, Any] = {
         "TableName": table,
         "BackupType": BACKUP_TYPE_FILTERS.get(backup_type, "ALL"),
     }
+    created_from = None
     if since is not None:
         if now is None:
             raise ValueError("`since` needs `now`")
-        kwargs["TimeRangeLowerBound"] = now - since
+        created_from = kwargs["TimeRangeLowerBound"] = now - since
     if until is not None:
         kwargs["TimeRangeUpperBound"] = until  # exclusive
     found: list[BackupInfo] = []
@@ -132,6 +137,9 @@ def list_backups(
         if not last:
             break
         kwargs["ExclusiveStartBackupArn"] = last
+    found = matching(
+        found, backup_type=backup_type, created_from=created_from, created_before=until
+    )
     return sorted(found, key=lambda b: b.created, reverse=True)
 
 

@@ -3,15 +3,26 @@ ListBackups, DescribeAlarms), mapping ClientError to domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.aws.errors import translate
+from bot.aws.errors import error_code, translate
 from bot.domain.replicas import AlarmInfo, firing_on
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
+
+
+def find_table(dynamodb: Any, table: str, region: str) -> dict[str, Any] | None:
+    """The table's description (DescribeTable's `Table`), or None when there is no such table
+    in that region; other errors are translated."""
+    try:
+        return dict(dynamodb.describe_table(TableName=table)["Table"])
+    except ClientError as exc:
+        if error_code(exc) in ("ResourceNotFoundException", "TableNotFoundException"):
+            return None
+        raise translate(exc, table=table, region=region) from exc
 
 
 def describe_status(
@@ -21,15 +32,18 @@ def describe_status(
     region: str,
     *,
     alarms: Callable[[], Sequence[AlarmInfo]] | None = None,
+    description: Mapping[str, Any] | None = None,
 ) -> TableStatus:
     """Everything `/ddb status` shows, in four calls (more only when lists span pages).
 
     ``alarms`` returns the region's metric alarms when the caller scans them anyway; the
     alarms firing then come from that scan, after the table is found, instead of their own
-    DescribeAlarms call.
+    DescribeAlarms call. ``description`` is the table's DescribeTable answer when the caller
+    has it already (finding which region holds the table).
     """
     try:
-        description = dynamodb.describe_table(TableName=table)["Table"]
+        if description is None:
+            description = dynamodb.describe_table(TableName=table)["Table"]
         continuous = dynamodb.describe_continuous_backups(TableName=table)
     except ClientError as exc:
         raise translate(exc, table=table, region=region) from exc

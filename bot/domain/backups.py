@@ -63,6 +63,33 @@ def from_summary(summary: Mapping[str, Any]) -> BackupInfo:
     )
 
 
+# `--type` as typed -> the backups it lets through ("all": every type).
+TYPES_TYPED = {
+    "user": BackupType.USER,
+    "system": BackupType.SYSTEM,
+    "aws-backup": BackupType.AWS_BACKUP,
+}
+
+
+def matching(
+    backups: Iterable[BackupInfo],
+    *,
+    backup_type: str = "all",
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> list[BackupInfo]:
+    """The backups a listing's filters let through: `--type` as typed, created at or after
+    ``created_from`` and before ``created_before`` (ListBackups' TimeRange bounds)."""
+    wanted = TYPES_TYPED.get(backup_type)
+    return [
+        b
+        for b in backups
+        if (wanted is None or b.type == wanted)
+        and (created_from is None or b.created >= created_from)
+        and (created_before is None or b.created < created_before)
+    ]
+
+
 def monthly_cost(size_bytes: int, price_per_gb_month: float = DEFAULT_PRICE_PER_GB_MONTH) -> float:
     """What storing ``size_bytes`` costs per month, at a price per GB-month (GB = 2**30 bytes)."""
     return size_bytes / GIB * price_per_gb_month

@@ -32,12 +32,14 @@ from bot.domain.commands import (
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
-from bot.domain.times import TIME_FORM, parse_duration, parse_time
+from bot.domain.times import TIME_FORM, parse_duration, parse_time, shortened, whole_number
 
 _BACKUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 BACKUP_TYPES = ("user", "system", "aws-backup", "all")
 _NEEDS_SHLEX = re.compile(r"[\"'\\]")
 _SHLEX_WHITESPACE = re.compile(r"[ \t\r\n]+")  # shlex.shlex.whitespace
+MAX_LIMIT = 200  # `who-changed --limit`: one message of changes
+MAX_KEEP = 100_000  # a typed keep rule: far more backups than any table keeps
 
 
 def split_words(text: str) -> list[str]:
@@ -152,10 +154,18 @@ class _Args:
             self.fail(f"unexpected `{self.positional[0][:40]}`")
 
 
-def _positive_int(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
-        raise InvalidValue(f"`{text[:20]}` is not a positive whole number")
-    return int(text)
+def _count(option: str, at_most: int) -> Callable[[str], int]:
+    """A converter for `--option N`: a whole number from 1 to ``at_most``."""
+
+    def convert(text: str) -> int:
+        value = whole_number(text) if text.isascii() and text.isdigit() else 0
+        if value == 0:
+            raise InvalidValue(f"`{shortened(text, 20)}` is not a positive whole number")
+        if value is None or value > at_most:
+            raise InvalidValue(f"`--{option}` is at most {at_most}")
+        return value
+
+    return convert
 
 
 def _duration(text: str) -> timedelta:
@@ -220,12 +230,12 @@ def _parse_prune(args: _Args, now: datetime) -> Command:
     all_tables = args.flag("all")
     apply = args.flag("apply")
     flags = RetentionPolicy(
-        keep_last=args.value("keep-last", _positive_int),
-        keep_hourly=args.value("keep-hourly", _positive_int),
-        keep_daily=args.value("keep-daily", _positive_int),
-        keep_weekly=args.value("keep-weekly", _positive_int),
-        keep_monthly=args.value("keep-monthly", _positive_int),
-        keep_yearly=args.value("keep-yearly", _positive_int),
+        keep_last=args.value("keep-last", _count("keep-last", MAX_KEEP)),
+        keep_hourly=args.value("keep-hourly", _count("keep-hourly", MAX_KEEP)),
+        keep_daily=args.value("keep-daily", _count("keep-daily", MAX_KEEP)),
+        keep_weekly=args.value("keep-weekly", _count("keep-weekly", MAX_KEEP)),
+        keep_monthly=args.value("keep-monthly", _count("keep-monthly", MAX_KEEP)),
+        keep_yearly=args.value("keep-yearly", _count("keep-yearly", MAX_KEEP)),
         keep_within=args.value("keep-within", _duration),
     )
     table = args.table(required=not all_tables)
@@ -272,11 +282,9 @@ def _parse_pitr(args: _Args, now: datetime) -> Command:
 def _parse_who_changed(args: _Args, now: datetime) -> Command:
     table = args.table()
     since = args.value("since", _duration) or timedelta(days=7)
-    limit = args.value("limit", _positive_int) or 20
+    limit = args.value("limit", _count("limit", MAX_LIMIT)) or 20
     args.done()
     assert table is not None
-    if limit > 200:
-        args.fail("`--limit` is at most 200")
     return WhoChanged(table, since, limit)
 
 

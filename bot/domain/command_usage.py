@@ -46,8 +46,9 @@ SPECS: dict[str, CommandSpec] = {
             "[--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-within 30d] [--apply]",
             "Show which backups a retention policy keeps and deletes; `--apply` deletes them "
             "after you confirm (operator).",
-            "Without flags the table's configured policy applies. Only user backups are ever "
-            "deleted, and never a table's newest backup.",
+            "Without flags the table's configured policy applies; typed rules replace it for "
+            "the table named, and with `--all` apply only to tables without a policy of their "
+            "own. Only user backups are ever deleted, and never a table's newest backup.",
         ),
         CommandSpec(
             "restore",

@@ -4,6 +4,8 @@ The configured accounts come in as data, so `orders@payments-prod/us-west-2`,
 `orders@210987654321/eu-west-1` and a bare `orders` resolve the same way in commands,
 App Home and tests. A bare name found in several accounts or regions is never guessed:
 it resolves to :class:`Ambiguous`, which lists the fully qualified names to pick from.
+Where a name may be is :func:`places_to_search`; the flow looks each place up (one
+DescribeTable each, in the worker) and :func:`choose_place` decides.
 Only the handlers that take a table from a user need this; the accounts themselves are in
 :mod:`bot.domain.accounts`.
 """
@@ -12,8 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from bot.domain.accounts import MAX_CHOICES, Account, account_label, find_account, home_account
-from bot.domain.errors import InvalidValue, OpsbotError
+from bot.domain.accounts import (
+    MAX_CHOICES,
+    Account,
+    account_label,
+    find_account,
+    home_account,
+    managed_places,
+)
+from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
 from bot.domain.records import frozen
 from bot.domain.refs import TableRef
 
@@ -98,6 +107,7 @@ def resolve_table_ref(
     accounts: Sequence[Account],
     default_region: str,
     known_tables: Collection[TableLocation] | None = None,
+    managed: Sequence[str] | None = None,
 ) -> ResolvedTable | Ambiguous:
     """Which account and region a typed table means, or the candidates when it is ambiguous.
 
@@ -106,6 +116,7 @@ def resolve_table_ref(
     - `table@region` or `table`: the home account unless ``known_tables`` (where tables of
       that name were seen) places the name elsewhere; one place resolves there, several are
       Ambiguous, none falls back to home so the command reports "no such table".
+    - a region outside ``managed`` (the regions opsbot manages, when given) is refused.
     """
     home = home_account(accounts)
     if account_hint is not None:
@@ -117,6 +128,8 @@ def resolve_table_ref(
                 f"not `{region}`"
             )
         return ResolvedTable(name, region, account)
+    if region_hint is not None and managed is not None and region_hint not in managed:
+        raise InvalidValue(not_managed(region_hint, managed))
     fallback = ResolvedTable(name, region_hint or default_region, home)
     if not known_tables:
         return fallback
@@ -142,10 +155,11 @@ def resolve_ref(
     accounts: Sequence[Account],
     default_region: str,
     known_tables: Collection[TableLocation] | None = None,
+    managed: Sequence[str] | None = None,
 ) -> ResolvedTable | Ambiguous:
     """:func:`resolve_table_ref` for a parsed TableRef."""
     return resolve_table_ref(
-        ref.name, ref.account, ref.region, accounts, default_region, known_tables
+        ref.name, ref.account, ref.region, accounts, default_region, known_tables, managed
     )
 
 
@@ -154,12 +168,75 @@ def resolve_or_raise(
     accounts: Sequence[Account],
     default_region: str,
     known_tables: Collection[TableLocation] | None = None,
+    managed: Sequence[str] | None = None,
 ) -> ResolvedTable:
     """The resolved table; an ambiguous name raises AmbiguousTable with the pick list."""
-    result = resolve_ref(ref, accounts, default_region, known_tables)
+    result = resolve_ref(ref, accounts, default_region, known_tables, managed)
     if isinstance(result, Ambiguous):
         raise result.as_error(accounts)
     return result
+
+
+def managed_regions(accounts: Sequence[Account], regions: Sequence[str]) -> tuple[str, ...]:
+    """Every region opsbot manages in some account, in configuration order."""
+    return tuple(dict.fromkeys(region for _, region in managed_places(accounts, regions)))
+
+
+def not_managed(region: str, managed: Sequence[str]) -> str:
+    """Why a region is refused, naming the ones opsbot manages."""
+    return f"opsbot does not manage {region} (managed: {', '.join(managed)})"
+
+
+def places_to_search(
+    ref: TableRef, accounts: Sequence[Account], regions: Sequence[str]
+) -> tuple[TableLocation, ...]:
+    """Every managed place a typed table may be in: none to search when it names its account
+    (that place is definite), else each managed (account, region), in the named region only
+    when it names one. An unmanaged region raises InvalidValue naming the managed ones."""
+    if ref.account is not None:
+        return ()
+    managed = managed_regions(accounts, regions)
+    if ref.region is not None and ref.region not in managed:
+        raise InvalidValue(not_managed(ref.region, managed))
+    return tuple(
+        TableLocation(ref.name, account.id if account else "", region)
+        for account, region in managed_places(accounts, regions)
+        if ref.region in (None, region)
+    )
+
+
+def choose_place(
+    ref: TableRef,
+    found: Collection[TableLocation],
+    searched: Sequence[TableLocation],
+    accounts: Sequence[Account],
+    default_region: str,
+) -> ResolvedTable:
+    """The one place of ``searched`` a table was ``found`` in; several raise the pick list
+    (AmbiguousTable), none raises TableNotFound naming where opsbot looked."""
+    if not found:
+        raise TableNotFound(no_table_anywhere(ref.name, searched, accounts))
+    return resolve_or_raise(ref, accounts, default_region, found)
+
+
+def no_table_anywhere(
+    name: str, searched: Sequence[TableLocation], accounts: Sequence[Account]
+) -> str:
+    """`There is no table `orders` in us-west-2 or us-east-1. Check the name.`"""
+    return f"There is no table `{name}` in {places_text(searched, accounts)}. Check the name."
+
+
+def places_text(searched: Sequence[TableLocation], accounts: Sequence[Account]) -> str:
+    """Where opsbot looked, for a sentence: `us-west-2 or us-east-1`, `payments-prod/us-west-2`."""
+    wheres = [
+        f"{account_label(p.account_id, accounts) or p.account_id}/{p.region}"
+        if accounts and p.account_id
+        else p.region
+        for p in searched
+    ]
+    if len(wheres) > MAX_CHOICES:
+        wheres = [*wheres[: MAX_CHOICES - 1], f"{len(wheres) - MAX_CHOICES + 1} more places"]
+    return wheres[0] if len(wheres) == 1 else f"{', '.join(wheres[:-1])} or {wheres[-1]}"
 
 
 def home_only(ref: TableRef, accounts: Sequence[Account]) -> TableRef:

@@ -3,8 +3,11 @@
 Policy precedence (DESIGN.md section 7): the table's `opsbot:retention` tag, then the
 per-table configuration, then the default. No policy anywhere means the table is left
 untouched; a tag of `none` (or `off`) opts a table out even when a default exists.
-Policy flags typed on `/ddb prune` replace the keep rules, but a configured `min-age`
-floor still applies: a typed command should not be able to delete what the floor protects.
+Policy flags typed on `/ddb prune <table>` replace the keep rules of the table named. Typed
+with `--all`, they apply only to tables without a policy of their own (a tag, `none`
+included, or a per-table configuration), in place of the default: one typed line must not
+override every table's own retention at once. Either way a configured `min-age` floor still
+applies: a typed command should not be able to delete what the floor protects.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bot.domain.records import frozen
 
 RETENTION_TAG = "opsbot:retention"
 OPT_OUT = frozenset({"none", "off"})
+OWN_SOURCES = frozenset({"tag", "config"})  # a policy of the table's own, not the default
 
 
 @frozen
@@ -29,6 +33,9 @@ class ResolvedPolicy:
 
     policy: RetentionPolicy | None
     source: str
+    # Typed rules (source "flags") and the configured policy they stand in for, if any.
+    replaced: RetentionPolicy | None = None
+    replaced_source: str = ""
 
     @property
     def text(self) -> str:
@@ -48,14 +55,21 @@ def resolve_policy(
     tables: Mapping[str, str],
     default: str,
     flags: RetentionPolicy | None = None,
+    every_table: bool = False,
 ) -> ResolvedPolicy:
-    """The table's policy: flags > tag > per-table config > default; InvalidValue on a bad one."""
+    """The table's policy: flags > tag > per-table config > default, except that with
+    ``every_table`` (`--all`) a table's own tag or config wins over the flags; InvalidValue
+    on a bad policy."""
     configured = _configured(table, tag=tag, tables=tables, default=default)
     if flags is None or flags.is_empty:
         return configured
+    if every_table and configured.source in OWN_SOURCES:
+        return configured
     # Typed rules replace the keep rules; a configured min-age floor still applies.
     floor = configured.policy.min_age if configured.policy else None
-    return ResolvedPolicy(replace(flags, min_age=floor), "flags")
+    return ResolvedPolicy(
+        replace(flags, min_age=floor), "flags", configured.policy, configured.source
+    )
 
 
 def _configured(

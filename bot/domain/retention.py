@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 from bot.domain.backups import BackupInfo, BackupType, monthly_cost, total_bytes
 from bot.domain.policy import RetentionPolicy, short_duration
+from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.records import frozen
 
 NEWEST = "newest backup"
@@ -257,3 +258,13 @@ class PruneOutcome:
     bytes_freed: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (backup name, reason)
     error: str | None = None  # the table could not be pruned at all (listing failed, ...)
+
+
+@frozen
+class TablePlan:
+    """One table of `/ddb prune --all`: how messages name it, its policy and where that
+    comes from, and the plan that policy gives."""
+
+    table: str
+    resolved: ResolvedPolicy
+    plan: PrunePlan

@@ -15,18 +15,35 @@ _CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
 
 DURATION_FORM = "a number and a unit: 90m, 12h, 30d or 2w"
 MAX_DURATION_S = 100 * 366 * 86400
+# No count or duration opsbot reads needs more digits; int() refuses over 4300 (a ValueError).
+MAX_DIGITS = 18
 TIME_FORM = "ISO 8601 with a zone (2026-11-20T10:42:00Z), HH:MM (today, UTC) or '2h ago'"
 
 
 def parse_duration(text: str) -> timedelta:
     """'30d' -> 30 days; units s, m (min), h, d, w. Raises InvalidValue naming the form."""
     match = _DURATION.fullmatch(text)
-    if not match or int(match.group(1)) <= 0:
-        raise InvalidValue(f"`{text[:40]}` is not a duration; use {DURATION_FORM}")
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-    if seconds > MAX_DURATION_S:
-        raise InvalidValue(f"`{text[:40]}` is longer than 100 years; use {DURATION_FORM}")
-    return timedelta(seconds=seconds)
+    number = whole_number(match.group(1)) if match else 0
+    if not match or number == 0:
+        raise InvalidValue(f"`{shortened(text)}` is not a duration; use {DURATION_FORM}")
+    unit = _UNIT_SECONDS[match.group(2).lower()]
+    if number is None or number * unit > MAX_DURATION_S:  # None: too many digits to read
+        raise InvalidValue(f"`{shortened(text)}` is longer than 100 years; use {DURATION_FORM}")
+    return timedelta(seconds=number * unit)
+
+
+def whole_number(digits: str) -> int | None:
+    """The value of a string of digits; None when it has more than MAX_DIGITS significant
+    digits (Python's int() raises ValueError past 4300, which no caller should meet)."""
+    significant = digits.lstrip("0")
+    if len(significant) > MAX_DIGITS:
+        return None
+    return int(significant or "0")
+
+
+def shortened(text: str, limit: int = 40) -> str:
+    """User input quoted back in a message: at most ``limit`` characters, then '…'."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse_time(text: str, now: datetime) -> datetime:

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 CAPABILITIES: Mapping[str, tuple[str, ...]] = {
     "bot.flows.alarms.commands": ("alarms",),
     "bot.flows.audit.commands": ("who-changed",),
-    "bot.flows.backups.commands": ("backups", "backup", "prune"),
+    "bot.flows.backups.commands": ("backups", "backup"),
+    "bot.flows.backups.prune": ("prune",),
     "bot.flows.tables.home": (),
     "bot.flows.tables.replicas": ("replicas",),
     "bot.flows.restores.commands": ("restore", "restores", "pitr"),

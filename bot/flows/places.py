@@ -1,7 +1,7 @@
 """Where opsbot acts: the clients of an account, how an account is shown, and every
 (account, region) opsbot manages.
 
-The adoption pattern of account-aware handlers: ``table = resolve_table(runtime, cmd.table)``
+The adoption pattern of account-aware handlers: ``table = locate_table(runtime, cmd.table).table``
 (bot/flows/resolve.py) then ``clients_in(runtime, table.account)``.
 """
 

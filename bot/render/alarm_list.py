@@ -50,11 +50,13 @@ def render_alarm_list(
     regions: Sequence[str],
     now: datetime,
     unreachable: Sequence[str] = (),
+    missing: str = "",
 ) -> Message:
     """Alarms in ALARM or INSUFFICIENT_DATA, ALARM first, each with links; or 'all quiet'.
 
     ``regions`` are the places looked at (`alias/region` when accounts are configured);
-    ``unreachable`` explains accounts that could not be asked (their role failed).
+    ``unreachable`` explains accounts that could not be asked (their role failed);
+    ``missing`` says that the table named does not exist (its alarms outlived it).
     """
     where = ", ".join(escape(r) for r in regions)
     scope = f"`{escape(table)}` in {where}" if table else f"DynamoDB and DAX in {where}"
@@ -71,6 +73,8 @@ def render_alarm_list(
     blocks += [section(_line(alarm, now)) for alarm in alarms[:MAX_LISTED]]
     if len(alarms) > MAX_LISTED:
         blocks.append(context(f"…and {len(alarms) - MAX_LISTED} more; see CloudWatch."))
+    if missing:
+        blocks.append(context(f":grey_question: {escape(missing)}"))
     if unreachable:
         blocks.append(context(" ".join(escape(u) for u in unreachable)))
     return Message(

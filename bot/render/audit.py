@@ -14,6 +14,7 @@ from bot.domain.audit import AuditEvent, history_sort_key
 from bot.domain.audit_actors import Actor
 from bot.domain.times import format_duration, format_relative, format_utc
 from bot.render.message import (
+    Block,
     Message,
     actions,
     button,
@@ -200,11 +201,16 @@ def render_who_changed(
     cursor: str | None = None,
     note: str | None = None,
     account_label: str | None = None,
+    missing: str | None = None,
+    never_seen: bool = False,
 ) -> Message:
     """The `/ddb who-changed` answer: one line per change, newest first, with its source.
 
     ``note`` (plain text, escaped here) says why the answer came from where it did;
     ``account_label`` names the account the history is of (when accounts are configured).
+    An empty answer about a table that does not exist says so with ``missing`` (mrkdwn,
+    escaped here): in place of "No changes" when the table was ``never_seen`` where opsbot
+    looked, else under it.
     """
     window = f"since {format_utc(since)} (last {format_duration(now - since)})"
     answered = f"Answered from {SOURCE_LABELS.get(source, escape(source))}."
@@ -217,9 +223,15 @@ def render_who_changed(
         plain += f" in {escape(account_label)}"
     if not events:
         text = f"No changes to {name} recorded {window}."
+        said: tuple[Block, ...] = (section(text),)
+        if missing and never_seen:
+            text = escape(missing)
+            said = (section(f":grey_question: {text}"),)
+        elif missing:
+            said = (section(text), section(f":grey_question: {escape(missing)}"))
         return Message(
             text=text,
-            blocks=(section(text), context(f"{answered} Searched {window}.")),
+            blocks=(*said, context(f"{answered} Searched {window}.")),
             options={"unfurl_links": False},
         )
     ordered = sorted(events, key=history_sort_key, reverse=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.domain.backups import BackupInfo, monthly_cost, total_bytes
 from bot.domain.policy import RetentionPolicy
+from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.times import format_relative, format_utc
 from bot.render.message import (
@@ -60,12 +61,14 @@ def render_backup_list(
     shown = ordered[page * page_size : (page + 1) * page_size]
     size = total_bytes(ordered)
     cost = money(monthly_cost(size, price_per_gb_month))
-    totals = f"*{_count(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
+    totals = f"*{counted(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
     blocks: list[Block] = [
         header(f"Backups of {escape(table)}"),
         section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
     ]
-    if not ordered:
+    if not ordered and filters:
+        blocks.append(section(f"No backups match `{escape(filters)}`."))
+    elif not ordered:
         blocks.append(section("No backups. Take one with `/ddb backup " + escape(table) + "`."))
     blocks += [section(_backup_line(b, now)) for b in shown]
     if ordered:
@@ -81,7 +84,7 @@ def render_backup_list(
         more = button("Show more", "backups_more", f"{args}|{page + 1}|{at:.3f}")
         blocks.append(actions(more))
     text = (
-        f"{_count(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"
+        f"{counted(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"
     )
     return Message(text=text, blocks=tuple(blocks))
 
@@ -115,13 +118,18 @@ def render_prune_plan(
     apply: bool,
     plan_id: str | None = None,
     requester: str | None = None,
+    origin: str = "",
 ) -> Message:
-    """The prune plan: every backup kept or deleted with its reasons, and what it saves."""
+    """The prune plan: every backup kept or deleted with its reasons, and what it saves.
+
+    ``origin`` says where the policy comes from (:func:`policy_origin`).
+    """
     deleting = len(plan.to_delete)
     freed = human_bytes(plan.bytes_freed)
     saved = money(plan.monthly_cost_saved(price_per_gb_month))
+    came_from = f" ({escape(origin)})" if origin else ""
     summary = (
-        f"Policy: {escape(policy.describe())}\n"
+        f"Policy: {escape(policy.describe())}{came_from}\n"
         f"*Delete {deleting}* of {len(plan.decisions)} backups, keep {len(plan.to_keep)}"
         f" · frees {freed} · saves ~{saved}/month"
     )
@@ -138,13 +146,34 @@ def render_prune_plan(
     return Message(text=text, blocks=tuple(blocks))
 
 
+# Where a table's policy comes from, as a prune plan says it.
+ORIGINS = {
+    "tag": "its `opsbot:retention` tag",
+    "config": "`[retention.tables]` in opsbot.toml",
+    "default": "the configured default",
+    "none": "no policy is set for this table",
+}
+
+
+def policy_origin(resolved: ResolvedPolicy) -> str:
+    """Where a table's policy comes from, and what typed rules stand in for: 'its
+    `opsbot:retention` tag', 'typed; for this prune it replaces its `opsbot:retention` tag:
+    daily 7'."""
+    if resolved.source != "flags":
+        return ORIGINS.get(resolved.source, resolved.source)
+    if resolved.replaced is None:
+        return "typed; the table has no policy of its own"
+    replaced = ORIGINS.get(resolved.replaced_source, resolved.replaced_source)
+    return f"typed; for this prune it replaces {replaced}: {resolved.replaced.describe()}"
+
+
 def _group(title: str, decisions: list[Decision], now: datetime) -> list[Block]:
     if not decisions:
         return []
     lines = [_decision_line(d, now) for d in decisions[:PLAN_LINES_PER_GROUP]]
     if len(decisions) > PLAN_LINES_PER_GROUP:
         lines.append(f"… and {len(decisions) - PLAN_LINES_PER_GROUP} more")
-    return [divider(), *_sections([f"*{title} ({len(decisions)})*", *lines])]
+    return [divider(), *packed_sections([f"*{title} ({len(decisions)})*", *lines])]
 
 
 def _decision_line(decision: Decision, now: datetime) -> str:
@@ -171,7 +200,7 @@ def _plan_footer(
     return [
         context(f"Only {who} can confirm. The plan is checked again against the backups then."),
         actions(
-            button(f"Delete {_count(deleting, 'backup')}", "confirm", value, style="danger"),
+            button(f"Delete {counted(deleting, 'backup')}", "confirm", value, style="danger"),
             button("Cancel", "cancel", value),
         ),
     ]
@@ -199,17 +228,17 @@ def render_prune_result(
     """The end of a prune: what was deleted, what failed and why, and what it saves."""
     saved = money(monthly_cost(bytes_freed, price_per_gb_month))
     summary = (
-        f"*Deleted {_count(len(deleted), 'backup')}* of {code(table)}"
+        f"*Deleted {counted(len(deleted), 'backup')}* of {code(table)}"
         f" · freed {human_bytes(bytes_freed)} · saves ~{saved}/month"
     )
     if failed:
         summary += f"\n*{len(failed)} failed*"
     blocks: list[Block] = [header(f"Pruned {escape(table)}"), section(summary)]
     if deleted:
-        blocks += _sections(_capped([code(n) for n in deleted], RESULT_NAMES_SHOWN))
+        blocks += packed_sections(capped([code(n) for n in deleted], RESULT_NAMES_SHOWN))
     if failed:
         failures = [f"✗ {code(n)}: {escape(r[:300])}" for n, r in failed]
-        blocks += [divider(), *_sections(["*Failed*", *_capped(failures, RESULT_NAMES_SHOWN)])]
+        blocks += [divider(), *packed_sections(["*Failed*", *capped(failures, RESULT_NAMES_SHOWN)])]
     text = f"Pruned {escape(table)}: {len(deleted)} deleted, {len(failed)} failed"
     return Message(text=text, blocks=tuple(blocks))
 
@@ -230,25 +259,25 @@ def render_prune_digest(
     verb = "would be deleted (dry run)" if dry_run else "deleted"
     frees = "would free" if dry_run else "freed"
     summary = (
-        f"{_count(len(outcomes), 'table')} checked · *{_count(count, 'backup')} {verb}*"
+        f"{counted(len(outcomes), 'table')} checked · *{counted(count, 'backup')} {verb}*"
         f" · {frees} {human_bytes(freed)} · ~{saved}/month"
     )
     lines = [_digest_line(o, dry_run) for o in outcomes if o.planned or o.failures or o.error]
     blocks: list[Block] = [
         header(f"Backup prune — {now:%Y-%m-%d}"),
         section(summary),
-        *_sections(_capped(lines, DIGEST_LINES)),
+        *packed_sections(capped(lines, DIGEST_LINES)),
     ]
     failures = [
         f"{code(o.table)} {code(n)}: {escape(r[:300])}" for o in outcomes for n, r in o.failures
     ]
     failures += [f"{code(o.table)}: {escape(o.error[:300])}" for o in outcomes if o.error]
     if failures:
-        blocks += [divider(), *_sections(["*Failures*", *_capped(failures, DIGEST_LINES)])]
+        blocks += [divider(), *packed_sections(["*Failures*", *capped(failures, DIGEST_LINES)])]
     blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
     text = (
-        f"Backup prune: {_count(len(outcomes), 'table')}, {_count(count, 'backup')} {verb}, "
-        f"{_count(len(failures), 'failure')}"
+        f"Backup prune: {counted(len(outcomes), 'table')}, {counted(count, 'backup')} {verb}, "
+        f"{counted(len(failures), 'failure')}"
     )
     return Message(text=text, blocks=tuple(blocks))
 
@@ -273,17 +302,19 @@ def render_backup_created(table: str, name: str, arn: str, requester: str | None
     )
 
 
-def _count(n: int, noun: str) -> str:
+def counted(n: int, noun: str) -> str:
+    """'1 backup', '2 backups'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _capped(lines: list[str], limit: int) -> list[str]:
+def capped(lines: list[str], limit: int) -> list[str]:
+    """The first ``limit`` lines, then '… and N more' for the rest."""
     if len(lines) <= limit:
         return lines
     return [*lines[:limit], f"… and {len(lines) - limit} more"]
 
 
-def _sections(lines: list[str]) -> list[Block]:
+def packed_sections(lines: list[str]) -> list[Block]:
     """Lines packed into as few sections as fit Slack's 3000-character limit."""
     blocks: list[Block] = []
     chunk: list[str] = []

@@ -129,7 +129,7 @@ def test_list_backups_sends_the_type_filter_and_since_as_lower_bound(
     with Stubber(dynamodb) as stub:
         stub.add_response(
             "list_backups",
-            {"BackupSummaries": [summary(1)]},
+            {"BackupSummaries": [summary(1, kind="USER" if sent == "ALL" else sent)]},
             {
                 "TableName": "orders",
                 "BackupType": sent,
@@ -144,6 +144,29 @@ def test_list_backups_sends_the_type_filter_and_since_as_lower_bound(
             now=NOW,
             pace=fake_pace(),
         )
+    assert [b.name for b in found] == ["orders-0001"]
+
+
+def test_list_backups_drops_what_an_api_ignoring_the_filters_returns(dynamodb: Any) -> None:
+    # ListBackups on moto ignores BackupType and the TimeRange (DESIGN.md section 8).
+    returned = [
+        summary(1, age_days=1),
+        summary(2, kind="SYSTEM", age_days=2),
+        summary(3, age_days=40),
+        summary(4, age_days=0.5),
+    ]
+    with Stubber(dynamodb) as stub:
+        stub.add_response("list_backups", {"BackupSummaries": returned})
+        found = list_backups(
+            dynamodb,
+            "orders",
+            backup_type="user",
+            since=timedelta(days=30),
+            now=NOW,
+            until=NOW - timedelta(days=1),
+            pace=fake_pace(),
+        )
+    # from 30 days back (inclusive) to the upper bound (exclusive), USER only
     assert [b.name for b in found] == ["orders-0001"]
 
 

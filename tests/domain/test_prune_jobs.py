@@ -55,6 +55,41 @@ def test_flags_replace_the_keep_rules_but_keep_the_configured_floor() -> None:
     assert resolved.text == "keep-last=2,min-age=2d"
 
 
+@pytest.mark.parametrize(
+    ("table", "tag", "default", "expected", "source"),
+    [
+        ("orders", "keep-last=3", "", "keep-last=3", "tag"),
+        ("orders", None, "", "keep-daily=7", "config"),
+        ("orders", "none", "", "", "tag"),
+        ("events", None, "keep-weekly=2,min-age=1d", "keep-last=1,min-age=1d", "flags"),
+        ("events", None, "", "keep-last=1", "flags"),
+    ],
+    ids=["tag-wins", "config-wins", "opt-out-wins", "instead-of-default", "no-policy"],
+)
+def test_flags_with_every_table_apply_only_to_tables_without_their_own(
+    table: str, tag: str | None, default: str, expected: str, source: str
+) -> None:
+    resolved = resolve_policy(
+        table,
+        tag=tag,
+        tables=TABLES,
+        default=default,
+        flags=RetentionPolicy(keep_last=1),
+        every_table=True,
+    )
+    assert (resolved.text, resolved.source) == (expected, source)
+
+
+def test_flags_remember_the_policy_they_stand_in_for() -> None:
+    resolved = resolve_policy(
+        "orders", tag=None, tables=TABLES, default="", flags=RetentionPolicy(keep_last=2)
+    )
+    assert (resolved.replaced, resolved.replaced_source) == (
+        RetentionPolicy(keep_daily=7),
+        "config",
+    )
+
+
 def test_no_flags_means_the_configured_policy() -> None:
     resolved = resolve_policy(
         "orders", tag=None, tables=TABLES, default="", flags=RetentionPolicy()

@@ -212,3 +212,13 @@ def test_parse_aws_time(text: str, expected: datetime) -> None:
     parsed = parse_aws_time(text)
     assert parsed == expected
     assert parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("digits", [19, 4300, 4301, 5000], ids=lambda n: f"{n}-digits")
+def test_a_duration_with_more_digits_than_int_reads_is_longer_than_100_years(digits: int) -> None:
+    with pytest.raises(InvalidValue, match="is longer than 100 years"):
+        parse_duration("9" * digits + "d")
+
+
+def test_leading_zeros_do_not_count_towards_the_digit_limit() -> None:
+    assert parse_duration("0" * 5000 + "7d") == timedelta(days=7)

@@ -129,6 +129,12 @@ def test_alarms_for_one_table_lists_only_that_tables_alarms(
 
 
 def test_alarms_with_nothing_firing_says_so(runtime: Runtime, slack: SlackSink) -> None:
+    boto3.client("dynamodb", region_name=EAST).create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     (reply,) = command(slack, runtime, "alarms orders@us-east-1")
     assert reply["text"] == (
         ":white_check_mark: No alarms in ALARM or INSUFFICIENT_DATA for `orders` in us-east-1."

@@ -36,6 +36,7 @@ from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
 from bot.domain.errors import InvalidValue, OpsbotError, UsageError
 from bot.domain.policy import RetentionPolicy
+from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,
@@ -46,7 +47,7 @@ from bot.domain.replicas import (
 )
 from bot.domain.restore_jobs import RestoreJob
 from bot.domain.restores import RestorePlan
-from bot.domain.retention import Decision, PruneOutcome, PrunePlan
+from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.render import (
@@ -59,6 +60,7 @@ from bot.render import (
     help,
     home,
     notices,
+    prune_all,
     replicas,
     restore_jobs,
     restores,
@@ -377,6 +379,33 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "backups.render_backup_created": lambda t: backups.render_backup_created(t, t, t, REQUESTER),
     "access.render_unreadable_group": lambda t: access.render_unreadable_group(t, t, Role.OPERATOR),
+    "prune_all.render_every_table_plan": lambda t: prune_all.render_every_table_plan(
+        [
+            TablePlan(t, ResolvedPolicy(RetentionPolicy(keep_daily=3), "tag"), _plan(t)),
+            TablePlan(
+                t,
+                ResolvedPolicy(RetentionPolicy(keep_last=1), "flags", RetentionPolicy(), "config"),
+                _plan(t),
+            ),
+        ],
+        NOW,
+        0.1,
+        typed=RetentionPolicy(keep_last=1),
+        apply=True,
+        left_alone=[(t, t)],
+        errors=[(t, t)],
+        plan_id="0" * 32,
+        requester=REQUESTER,
+    ),
+    "alarm_list.render_alarm_list(missing table)": lambda t: alarm_list.render_alarm_list(
+        [_summary(t, AlarmState.ALARM)], table="orders", regions=[t], now=NOW, missing=t
+    ),
+    "audit.render_who_changed(missing table)": lambda t: audit.render_who_changed(
+        t, [], now=NOW, source="history", since=NOW - timedelta(days=7), missing=t
+    ),
+    "audit.render_who_changed(never seen)": lambda t: audit.render_who_changed(
+        t, [], now=NOW, source="history", since=NOW - timedelta(days=7), missing=t, never_seen=True
+    ),
     "confirm.render_cancelled": lambda t: confirm.render_cancelled(
         f"prune {escape_for_summary(t)}", REQUESTER
     ),

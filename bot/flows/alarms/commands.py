@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.aws.alarms import alarms_needing_attention, existing_alarms, put_alarm, replica_regions
 from bot.aws.incidents import MAX_SILENCE_S, load_incident, save_silence
+from bot.aws.tables import find_table
 from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.alarm_set import (
     AlarmSpec,
@@ -21,10 +22,11 @@ from bot.domain.alarm_set import (
 from bot.domain.command_parser import parse_command
 from bot.domain.commands import Alarms, Status
 from bot.domain.confirmations import Plan
-from bot.domain.errors import OpsbotError, UsageError
+from bot.domain.errors import OpsbotError, TableNotFound, UsageError
+from bot.domain.locations import ResolvedTable, no_table_anywhere
 from bot.flows.places import clients_in, label_of, places
 from bot.flows.registry import Request, action, command, plan_executor
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table
 from bot.flows.tables.status import status
 from bot.render.alarm_list import (
     render_alarm_list,
@@ -47,14 +49,52 @@ def alarms(cmd: Alarms, request: Request) -> None:
         return
     runtime = request.runtime
     settings = runtime.settings
+    table: ResolvedTable | None = None
+    described = False  # whether finding the table described it (so it exists)
+    missing = ""  # why the table named is not there: said with its alarms, or instead of them
     if cmd.table is not None:
-        table = resolve_table(runtime, cmd.table)
-        where: list[tuple[Account | None, str]] = [(table.account, table.region)]
-        name: str | None = table.name
+        try:
+            located = locate_table(runtime, cmd.table)
+        except TableNotFound as exc:
+            # Alarms may outlive their table: look for them wherever the name was looked up.
+            missing = exc.message
+            where = [(a, r) for a, r in places(runtime) if cmd.table.region in (None, r)]
+        else:
+            table, described = located.table, located.description is not None
+            where = [(table.account, table.region)]
+        name: str | None = cmd.table.name
     elif settings.accounts:
         where, name = places(runtime), None
     else:
         where, name = [(None, region) for region in settings.regions], None
+    found, shown, unreachable = _alarms_in(
+        runtime, where, name, every=cmd.table is None or bool(missing)
+    )
+    attention = needs_attention(found)
+    if table is not None and not attention and not described:
+        client = clients_in(runtime, table.account)("dynamodb", table.region)
+        if find_table(client, table.name, table.region) is None:
+            missing = no_table_anywhere(table.name, [table.location], settings.accounts)
+    if missing and not attention:
+        raise TableNotFound(missing)
+    request.reply(
+        render_alarm_list(
+            attention,
+            table=name,
+            regions=shown,
+            now=request.now,
+            unreachable=unreachable,
+            missing=missing,
+        )
+    )
+
+
+def _alarms_in(
+    runtime: Runtime, where: list[tuple[Account | None, str]], table: str | None, *, every: bool
+) -> tuple[list[AlarmSummary], list[str], list[str]]:
+    """The alarms needing attention in each place (of one table, when named), the places as
+    shown, and the accounts that could not be reached (``every``: named and skipped; else
+    the error is the answer)."""
     found: list[AlarmSummary] = []
     shown: list[str] = []
     unreachable: list[str] = []
@@ -66,23 +106,15 @@ def alarms(cmd: Alarms, request: Request) -> None:
             continue
         try:
             cloudwatch = clients_in(runtime, account)("cloudwatch", region)
-            listed = alarms_needing_attention(cloudwatch, region, table=name)
+            listed = alarms_needing_attention(cloudwatch, region, table=table)
         except AccountUnavailable as exc:
-            if cmd.table is not None or account is None:
+            if not every or account is None:
                 raise
             failed.add(account.id)
             unreachable.append(exc.message)
             continue
         found += [dataclasses.replace(a, account=label) if label else a for a in listed]
-    request.reply(
-        render_alarm_list(
-            needs_attention(found),
-            table=name,
-            regions=shown,
-            now=request.now,
-            unreachable=unreachable,
-        )
-    )
+    return found, shown, unreachable
 
 
 def alarm_topic(settings: Settings, region: str) -> str:
@@ -124,7 +156,7 @@ def recommend(cmd: Alarms, request: Request) -> None:
     """Show which recommended alarms are missing and ask the requester to confirm."""
     runtime = request.runtime
     assert cmd.table is not None
-    ref = resolve_table(runtime, cmd.table)
+    ref = locate_table(runtime, cmd.table).table
     topic = alarm_topic(runtime.settings, ref.region)
     plan_of = _recommendation(runtime, ref.name, ref.region, account=ref.account)
     if not plan_of.create:

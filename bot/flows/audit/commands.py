@@ -18,15 +18,17 @@ from bot.aws.audit import Installed, attribute_all, installed, query_history
 from bot.aws.cloudtrail_lookup import Pacer, lookup_events
 from bot.aws.errors import error_code
 from bot.aws.state import audit_pk
+from bot.aws.tables import find_table
 from bot.domain.audit import AuditEvent
 from bot.domain.commands import WhoChanged
-from bot.domain.errors import InvalidValue, OpsbotError
-from bot.domain.locations import TableLocation
+from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
+from bot.domain.locations import ResolvedTable, TableLocation, places_text, places_to_search
 from bot.domain.records import frozen
+from bot.domain.refs import TableRef
 from bot.flows.audit.ingest import marker_cache, normalize_record
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, action, command
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table, resolve_table
 from bot.render.audit import MORE_ACTION_ID, render_who_changed
 from bot.runtime import Runtime
 
@@ -220,7 +222,9 @@ def _from_cloudtrail(runtime: Runtime, cursor: Cursor) -> Answer:
     return Answer(tuple(events), "cloudtrail", following)
 
 
-def _reply(request: Request, cursor: Cursor, answer: Answer) -> None:
+def _reply(
+    request: Request, cursor: Cursor, answer: Answer, missing: Missing | None = None
+) -> None:
     value = answer.cursor.encode() if answer.cursor else None
     note = answer.note
     if value and len(value) > _BUTTON_VALUE_LIMIT:
@@ -239,41 +243,109 @@ def _reply(request: Request, cursor: Cursor, answer: Answer) -> None:
             account_label=label_of(request.runtime, cursor.account or None)
             if cursor.account is not None
             else None,
+            missing=missing.message if missing else None,
+            never_seen=missing.never_seen if missing else False,
         )
     )
+
+
+@frozen
+class Missing:
+    """Why an empty who-changed answer is about a table that does not exist now."""
+
+    message: str
+    never_seen: bool  # no change to a table of that name where opsbot looked
+
+
+@frozen
+class Asked:
+    """The table a who-changed means, and what finding it learned on the way."""
+
+    table: ResolvedTable
+    exists: bool | None = None  # None: not looked up
+    searched: tuple[TableLocation, ...] = ()  # where it was looked for, when it exists nowhere
+
+
+def _asked(runtime: Runtime, ref: TableRef, marker: Installed | None) -> Asked:
+    """The table a typed name means: where the history has seen it (a table may be gone, and
+    who deleted it is the question), else where it exists now, else the first region."""
+    settings = runtime.settings
+    searched = places_to_search(ref, settings.accounts, settings.regions)
+    if len(searched) <= 1:
+        return Asked(resolve_table(runtime, ref))
+    known = history_places(runtime, ref.name, ref.region, marker)
+    if known:
+        return Asked(resolve_table(runtime, ref, known))
+    try:
+        located = locate_table(runtime, ref)
+    except TableNotFound:
+        return Asked(resolve_table(runtime, ref), exists=False, searched=searched)
+    return Asked(located.table, exists=True if located.description is not None else None)
+
+
+def _missing(
+    runtime: Runtime, asked: Asked, cursor: Cursor, answer: Answer, marker: Installed | None
+) -> Missing | None:
+    """For an empty answer: whether the table does not exist now, and whether the history
+    has older changes to it (one DescribeTable and a Query per account, when not known)."""
+    table = asked.table
+    exists = asked.exists
+    if exists is None:
+        client = clients_in(runtime, table.account)("dynamodb", table.region)
+        exists = find_table(client, table.name, table.region) is not None
+    if exists:
+        return None
+    where = places_text(asked.searched or (table.location,), runtime.settings.accounts)
+    if answer.source == "history" and _in_history(runtime, cursor, marker):
+        return Missing(
+            f"`{table.name}` does not exist in {where} now; opsbot's history has older "
+            "changes to it: try a longer `--since`.",
+            never_seen=False,
+        )
+    if answer.source == "history":
+        said = "opsbot's history has no change to a table of that name"
+    else:
+        said = "CloudTrail shows no change to a table of that name in this window"
+    return Missing(
+        f"There is no table `{table.name}` in {where}, and {said}. Check the name.",
+        never_seen=True,
+    )
+
+
+def _in_history(runtime: Runtime, cursor: Cursor, marker: Installed | None) -> bool:
+    """Whether the history holds any change to the cursor's table, at any time."""
+    for account_id in history_accounts(runtime, marker, cursor.account):
+        items, _ = runtime.state.query(audit_pk(account_id, cursor.region, cursor.table), limit=1)
+        if items:
+            return True
+    return False
 
 
 @command(WhoChanged, account_aware=True)
 def who_changed(cmd: WhoChanged, request: Request) -> None:
     """List a table's changes, newest first, from the history (or CloudTrail before install).
 
-    With [[accounts]] configured only the resolved account's history is read; a bare name
-    found in several accounts' or regions' history is answered with the pick list.
+    With [[accounts]] configured only the resolved account's history is read. A bare name is
+    looked for where the history has seen it, then where it exists now; found in several
+    accounts or regions it is answered with the pick list. An empty answer about a table
+    that does not exist says so.
     """
     runtime = request.runtime
-    account: str | None = None
-    if runtime.settings.accounts:
-        known = None
-        if cmd.table.account is None:
-            known = history_places(runtime, cmd.table.name, cmd.table.region, _installed(runtime))
-        table = resolve_table(runtime, cmd.table, known)
-        account = table.account_id
-        name, region = table.name, table.region
-    else:
-        ref = cmd.table.in_region(runtime.settings.default_region)
-        assert ref.region is not None
-        name, region = ref.name, ref.region
-    now = request.now
+    marker = _installed(runtime)
+    asked = _asked(runtime, cmd.table, marker)
+    table, now = asked.table, request.now
     cursor = Cursor(
-        table=name,
-        region=region,
+        table=table.name,
+        region=table.region,
         since=int((now - cmd.since).timestamp()),
         until=int(now.timestamp()),
         limit=cmd.limit,
         source="cloudtrail",
-        account=account,
+        account=table.account_id if runtime.settings.accounts else None,
     )
-    _reply(request, cursor, who_changed_page(request.runtime, cursor, first=True))
+    answer = who_changed_page(runtime, cursor, first=True)
+    missing = None if answer.events else _missing(runtime, asked, cursor, answer, marker)
+    _reply(request, cursor, answer, missing)
 
 
 @action(MORE_ACTION_ID, permission="who-changed")

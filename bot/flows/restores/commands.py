@@ -26,7 +26,7 @@ from bot.domain.restores import RestorePlan, RestoreRequest
 from bot.domain.tables import PitrWindow
 from bot.flows.places import clients_in
 from bot.flows.registry import Request, action, command, plan_executor
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table
 from bot.flows.restores.watch import job_account_label, validate_restore
 from bot.render.restore_jobs import (
     COPY_SETTINGS_ACTION,
@@ -55,7 +55,7 @@ def _member_id(account: Account | None) -> str:
 def restore(cmd: Restore, request: Request) -> None:
     """Validate the restore against the current state and post it for confirmation."""
     runtime = request.runtime
-    ref = resolve_table(runtime, cmd.table)
+    ref = locate_table(runtime, cmd.table).table
     account = _member_id(ref.account)
     wanted = RestoreRequest(ref.name, ref.region, cmd.at, cmd.latest, cmd.backup, cmd.to)
     plan = validate_restore(runtime, wanted, request.now, account=account)
@@ -146,7 +146,7 @@ def restores(cmd: Restores, request: Request) -> None:
 def pitr(cmd: Pitr, request: Request) -> None:
     """Show the PITR window; turn it on; or post `off` for confirmation."""
     runtime = request.runtime
-    resolved = resolve_table(runtime, cmd.table)
+    resolved = locate_table(runtime, cmd.table).table
     account = _member_id(resolved.account)
     label = job_account_label(runtime, account)
     ref = resolved.as_ref()

@@ -11,7 +11,7 @@ from bot.domain.replicas import AlarmInfo, health_risks, throttle_alarm_gaps
 from bot.domain.tables import TableStatus
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, command
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table
 from bot.render.replicas import render_replicas
 from bot.runtime import Runtime
 
@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 def replicas(cmd: Replicas, request: Request) -> None:
     """Describe the table's replicas (in its account) and their lag, and reply."""
     runtime = request.runtime
-    table = resolve_table(runtime, cmd.table)
+    table = locate_table(runtime, cmd.table).table
     regions = table.account.regions if table.account else runtime.settings.regions
     result = describe_replicas(
         clients_in(runtime, table.account), table.name, table.region, request.now

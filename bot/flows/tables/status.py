@@ -9,7 +9,7 @@ from bot.aws.tables import describe_status
 from bot.domain.commands import Status
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, command
-from bot.flows.resolve import resolve_table
+from bot.flows.resolve import locate_table
 from bot.flows.tables.replicas import status_health_risks
 from bot.render.status import render_status
 
@@ -18,14 +18,20 @@ from bot.render.status import render_status
 def status(cmd: Status, request: Request) -> None:
     """Describe the table (in its account and region) and reply with its status."""
     runtime, settings = request.runtime, request.runtime.settings
-    table = resolve_table(runtime, cmd.table)
+    located = locate_table(runtime, cmd.table)
+    table = located.table
     client = clients_in(runtime, table.account)
     cloudwatch = client("cloudwatch", table.region)
     # One scan of the region's alarms, once the table is found, serves both the alarms
     # firing and the throttling alarms missing.
     alarms = cache(lambda: scan_alarms(cloudwatch))
     result = describe_status(
-        client("dynamodb", table.region), cloudwatch, table.name, table.region, alarms=alarms
+        client("dynamodb", table.region),
+        cloudwatch,
+        table.name,
+        table.region,
+        alarms=alarms,
+        description=located.description,
     )
     extra = status_health_risks(runtime, result, request.now, clients=client, alarms=alarms())
     request.reply(
