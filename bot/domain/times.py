@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import InvalidValue
+from bot.domain.errors import InvalidValue, quoted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -22,10 +22,10 @@ def parse_duration(text: str) -> timedelta:
     """'30d' -> 30 days; units s, m (min), h, d, w. Raises InvalidValue naming the form."""
     match = _DURATION.fullmatch(text)
     if not match or int(match.group(1)) <= 0:
-        raise InvalidValue(f"`{text[:40]}` is not a duration; use {DURATION_FORM}")
+        raise InvalidValue(f"{quoted(text, 40)} is not a duration; use {DURATION_FORM}")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds > MAX_DURATION_S:
-        raise InvalidValue(f"`{text[:40]}` is longer than 100 years; use {DURATION_FORM}")
+        raise InvalidValue(f"{quoted(text, 40)} is longer than 100 years; use {DURATION_FORM}")
     return timedelta(seconds=seconds)
 
 
@@ -44,13 +44,13 @@ def parse_time(text: str, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise InvalidValue(f"`{text[:60]}` is not a time; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text)} is not a time; use {TIME_FORM}") from None
     if parsed.tzinfo is None:
-        raise InvalidValue(f"`{text[:60]}` has no time zone; add `Z` for UTC, or use {TIME_FORM}")
+        raise InvalidValue(f"{quoted(text)} has no time zone; add `Z` for UTC, or use {TIME_FORM}")
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidValue(f"`{text[:60]}` is out of range; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text)} is out of range; use {TIME_FORM}") from None
 
 
 def format_duration(delta: timedelta | float) -> str:

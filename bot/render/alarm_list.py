@@ -57,7 +57,7 @@ def render_alarm_list(
     ``unreachable`` explains accounts that could not be asked (their role failed).
     """
     where = ", ".join(escape(r) for r in regions)
-    scope = f"`{escape(table)}` in {where}" if table else f"DynamoDB and DAX in {where}"
+    scope = f"{code(table)} in {where}" if table else f"DynamoDB and DAX in {where}"
     firing = sum(1 for a in alarms if a.state is AlarmState.ALARM)
     no_data = len(alarms) - firing
     if not alarms:

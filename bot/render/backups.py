@@ -1,6 +1,7 @@
 """Backups, prune plans and prune results as Slack messages. Pure.
 
-Every name that comes from AWS (backup names, ARNs, failure reasons) is escaped. Messages
+Every name that comes from AWS (backup names, ARNs) is escaped; failure reasons are our
+error messages, which keep their code spans (``escape_keeping_markup``). Messages
 stay within Slack's limits (50 blocks, 3000 characters a section) by packing lines into
 sections and summarising the rest with a visible "… and N more" line.
 """
@@ -23,6 +24,8 @@ from bot.render.message import (
     context,
     divider,
     escape,
+    escape_keeping_markup,
+    escape_plain,
     header,
     section,
 )
@@ -62,16 +65,16 @@ def render_backup_list(
     cost = money(monthly_cost(size, price_per_gb_month))
     totals = f"*{_count(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
     blocks: list[Block] = [
-        header(f"Backups of {escape(table)}"),
+        header(f"Backups of {escape_plain(table)}"),
         section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
     ]
     if not ordered:
-        blocks.append(section("No backups. Take one with `/ddb backup " + escape(table) + "`."))
+        blocks.append(section(f"No backups. Take one with {code(f'/ddb backup {table}')}."))
     blocks += [section(_backup_line(b, now)) for b in shown]
     if ordered:
         first = page * page_size + 1
         last = page * page_size + len(shown)
-        shown_filters = f" · `{escape(filters)}`" if filters else ""
+        shown_filters = f" · {code(filters)}" if filters else ""
         blocks.append(
             context(f"Showing {first}–{last} of {len(ordered)} · newest first{shown_filters}")
         )
@@ -125,7 +128,7 @@ def render_prune_plan(
         f"*Delete {deleting}* of {len(plan.decisions)} backups, keep {len(plan.to_keep)}"
         f" · frees {freed} · saves ~{saved}/month"
     )
-    blocks: list[Block] = [header(f"Prune plan for {escape(table)}"), section(summary)]
+    blocks: list[Block] = [header(f"Prune plan for {escape_plain(table)}"), section(summary)]
     kept = [d for d in plan.decisions if d.keep]
     deleted = [d for d in plan.decisions if not d.keep]
     blocks += _group("Delete", deleted, now)
@@ -204,11 +207,11 @@ def render_prune_result(
     )
     if failed:
         summary += f"\n*{len(failed)} failed*"
-    blocks: list[Block] = [header(f"Pruned {escape(table)}"), section(summary)]
+    blocks: list[Block] = [header(f"Pruned {escape_plain(table)}"), section(summary)]
     if deleted:
         blocks += _sections(_capped([code(n) for n in deleted], RESULT_NAMES_SHOWN))
     if failed:
-        failures = [f"✗ {code(n)}: {escape(r[:300])}" for n, r in failed]
+        failures = [f"✗ {code(n)}: {_why(r)}" for n, r in failed]
         blocks += [divider(), *_sections(["*Failed*", *_capped(failures, RESULT_NAMES_SHOWN)])]
     text = f"Pruned {escape(table)}: {len(deleted)} deleted, {len(failed)} failed"
     return Message(text=text, blocks=tuple(blocks))
@@ -239,10 +242,8 @@ def render_prune_digest(
         section(summary),
         *_sections(_capped(lines, DIGEST_LINES)),
     ]
-    failures = [
-        f"{code(o.table)} {code(n)}: {escape(r[:300])}" for o in outcomes for n, r in o.failures
-    ]
-    failures += [f"{code(o.table)}: {escape(o.error[:300])}" for o in outcomes if o.error]
+    failures = [f"{code(o.table)} {code(n)}: {_why(r)}" for o in outcomes for n, r in o.failures]
+    failures += [f"{code(o.table)}: {_why(o.error)}" for o in outcomes if o.error]
     if failures:
         blocks += [divider(), *_sections(["*Failures*", *_capped(failures, DIGEST_LINES)])]
     blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
@@ -271,6 +272,12 @@ def render_backup_created(table: str, name: str, arn: str, requester: str | None
         text=f"Backup {escape(name)} of {escape(table)} started",
         blocks=(section(line), context(f"ARN: {code(arn)}")),
     )
+
+
+def _why(reason: str) -> str:
+    """Our error message in at most 300 characters, a code span the cut opened closed again."""
+    shown = escape_keeping_markup(reason[:300])
+    return shown + "`" if shown.count("`") % 2 else shown
 
 
 def _count(n: int, noun: str) -> str:
