@@ -18,7 +18,7 @@ from bot.domain.records import frozen
 from bot.domain.restore_jobs import RUNNING, RestoreJob, TargetState
 from bot.domain.restores import RestorePlan
 from bot.domain.tables import PitrWindow
-from bot.render.message import escape
+from bot.render.message import code, escape
 
 JOB_KIND = "restore"
 # Job records stay 30 days after they start (`/ddb restores` shows recent ones).
@@ -101,16 +101,16 @@ def started_by_a_lost_attempt(dynamodb: Any, plan: RestorePlan) -> StartedRestor
 
 
 def _restore_error(exc: ClientError, plan: RestorePlan) -> OpsbotError:
-    code = error_code(exc)
+    aws_code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", ""))
-    if code == "PointInTimeRecoveryUnavailableException":
+    if aws_code == "PointInTimeRecoveryUnavailableException":
         return OpsbotError(
-            f"Point-in-time recovery is not available for `{escape(plan.source_table)}`."
+            f"Point-in-time recovery is not available for {code(plan.source_table)}."
         )
-    if code == "InvalidRestoreTimeException":
+    if aws_code == "InvalidRestoreTimeException":
         return OpsbotError(f"AWS refused the restore time: {escape(message)}")
-    if code == "BackupNotFoundException":
-        return OpsbotError(f"The backup `{escape(plan.backup_name or plan.backup_arn)}` is gone.")
+    if aws_code == "BackupNotFoundException":
+        return OpsbotError(f"The backup {code(plan.backup_name or plan.backup_arn)} is gone.")
     return translate(exc, table=plan.target, region=plan.region)
 
 
@@ -184,9 +184,9 @@ def find_backup(dynamodb: Any, table: str, name_or_arn: str) -> BackupInfo | Non
             break
         kwargs["ExclusiveStartBackupArn"] = last
     if len(found) > 1:
-        arns = ", ".join(f"`{b.arn}`" for b in sorted(found, key=lambda b: b.created)[-3:])
+        arns = ", ".join(code(b.arn) for b in sorted(found, key=lambda b: b.created)[-3:])
         raise OpsbotError(
-            f"{len(found)} backups of `{escape(table)}` are named `{escape(name_or_arn)}`; give "
+            f"{len(found)} backups of {code(table)} are named {code(name_or_arn)}; give "
             f"the ARN instead (newest: {arns})."
         )
     return found[0] if found else None
@@ -287,7 +287,7 @@ def copy_settings(dynamodb: Any, source: str, target: str, region: str) -> Copie
                         )
                     )
                 )
-            applied.append(f"TTL on `{ttl['AttributeName']}`")
+            applied.append(f"TTL on {ttl['AttributeName']}")  # plain text: renderers escape
         else:
             absent.append("TTL")
         tags = _all_tags(dynamodb, source_table["TableArn"])

@@ -29,7 +29,7 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
 )
-from bot.domain.errors import InvalidValue, UsageError
+from bot.domain.errors import InvalidValue, UsageError, quoted
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
 from bot.domain.times import TIME_FORM, parse_duration, parse_time, shortened, whole_number
@@ -78,7 +78,7 @@ def _unknown_command(name: str) -> str:
 
     close = difflib.get_close_matches(name, list(SPECS), n=1)
     hint = f" Did you mean `{close[0]}`?" if close else ""
-    return f"`{name[:40]}` is not a command.{hint} Try `/ddb help`."
+    return f"{quoted(name, 40)} is not a command.{hint} Try `/ddb help`."
 
 
 class _Args:
@@ -94,7 +94,7 @@ class _Args:
             if word.startswith("--") and len(word) > 2:
                 key, eq, value = word[2:].partition("=")
                 if key in self.options:
-                    self.fail(f"`--{key}` is given twice")
+                    self.fail(f"{quoted(f'--{key}', 42)} is given twice")
                 if eq:
                     self.options[key] = value
                 elif index + 1 < len(words) and not words[index + 1].startswith("--"):
@@ -149,9 +149,9 @@ class _Args:
         """Fail on anything the command did not consume."""
         if self.options:
             unknown = sorted(self.options)[0]
-            self.fail(f"`{self.spec.name}` has no option `--{unknown[:40]}`")
+            self.fail(f"`{self.spec.name}` has no option {quoted(f'--{unknown}', 42)}")
         if self.positional:
-            self.fail(f"unexpected `{self.positional[0][:40]}`")
+            self.fail(f"unexpected {quoted(self.positional[0], 40)}")
 
 
 def _count(option: str, at_most: int) -> Callable[[str], int]:
@@ -160,7 +160,7 @@ def _count(option: str, at_most: int) -> Callable[[str], int]:
     def convert(text: str) -> int:
         value = whole_number(text) if text.isascii() and text.isdigit() else 0
         if value == 0:
-            raise InvalidValue(f"`{shortened(text, 20)}` is not a positive whole number")
+            raise InvalidValue(f"{quoted(shortened(text, 20))} is not a positive whole number")
         if value is None or value > at_most:
             raise InvalidValue(f"`--{option}` is at most {at_most}")
         return value
@@ -175,7 +175,7 @@ def _duration(text: str) -> timedelta:
 def _new_table_name(text: str) -> str:
     if not TABLE_NAME.fullmatch(text):
         raise InvalidValue(
-            f"`{text[:60]}` is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(text)} is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
     return text
 
@@ -183,7 +183,7 @@ def _new_table_name(text: str) -> str:
 def _backup_name(text: str) -> str:
     if not _BACKUP_NAME.fullmatch(text):
         raise InvalidValue(
-            f"`{text[:60]}` is not a valid backup name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(text)} is not a valid backup name (3-255 letters, digits, `_`, `-` or `.`)"
         )
     return text
 
@@ -273,7 +273,7 @@ def _parse_pitr(args: _Args, now: datetime) -> Command:
     table = args.table()
     change = args.positional.pop(0).lower() if args.positional else None
     if change is not None and change not in ("on", "off"):
-        args.fail(f"`{change[:20]}`: say `on` or `off`, or nothing to see the status")
+        args.fail(f"{quoted(change, 20)}: say `on` or `off`, or nothing to see the status")
     args.done()
     assert table is not None
     return Pitr(table, change)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """Words the user typed, cut to ``limit`` and in backticks (a backtick in them is ˋ)."""
+    return "`" + text[:limit].replace("`", "\u02cb") + "`"
+
+
 class OpsbotError(Exception):
     """Base of every error that is shown to a user rather than retried."""
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.errors import InvalidValue
+from bot.domain.errors import InvalidValue, quoted
 from bot.domain.records import frozen
 from bot.domain.times import parse_duration
 
@@ -85,11 +85,11 @@ def parse_policy(text: str) -> RetentionPolicy:
         key = key.strip().lower().replace("_", "-")
         if not sep or key not in ACCEPTED_KEYS or not value.strip():
             raise InvalidValue(
-                f"`{part}` is not a retention rule; use {POLICY_FORM} "
+                f"{quoted(part, 80)} is not a retention rule; use {POLICY_FORM} "
                 f"(accepted keys: {', '.join(ACCEPTED_KEYS)})"
             )
         if key in values:
-            raise InvalidValue(f"`{key}` is given twice in `{text}`")
+            raise InvalidValue(f"`{key}` is given twice in {quoted(text, 200)}")
         values[key] = value.strip()
     converted: dict[str, Any] = {_attr(k): _convert(k, v) for k, v in values.items()}
     return RetentionPolicy(**converted)
@@ -120,7 +120,9 @@ def _convert(key: str, value: object) -> int | timedelta:
     try:
         return int(value)
     except ValueError:
-        raise InvalidValue(f"`{key}` must be a whole number, not `{value}`") from None
+        raise InvalidValue(
+            f"`{key}` must be a whole number, not {quoted(str(value), 40)}"
+        ) from None
 
 
 def _attr(key: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.domain.accounts import ALIAS
-from bot.domain.errors import InvalidValue
+from bot.domain.errors import InvalidValue, quoted
 from bot.domain.records import frozen
 from bot.domain.regions import region_code
 
@@ -41,13 +41,13 @@ def parse_table_ref(text: str) -> TableRef:
     name, at, region = text.partition("@")
     if not TABLE_NAME.fullmatch(name):
         raise InvalidValue(
-            f"`{name[:60]}` is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(name)} is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
     if at and "/" in region:
         account, _, region = region.partition("/")
         if not ALIAS.fullmatch(account):  # an alias, or a 12-digit id (which fits it too)
             raise InvalidValue(
-                f"`{account[:40]}` is not an account alias or 12-digit id "
+                f"{quoted(account, 40)} is not an account alias or 12-digit id "
                 "(like `orders@payments-prod/us-west-2`)"
             )
         return TableRef(name, parse_region(region), account)
@@ -59,7 +59,7 @@ def parse_table_ref(text: str) -> TableRef:
 def parse_region(text: str) -> str:
     """An AWS region code, or InvalidValue."""
     if region_code(text) is None:
-        raise InvalidValue(f"`{text[:40]}` is not an AWS region code (like `us-west-2`)")
+        raise InvalidValue(f"{quoted(text, 40)} is not an AWS region code (like `us-west-2`)")
     return text
 
 
@@ -70,6 +70,6 @@ def parse_watched_table(text: str) -> TableRef:
         return parse_table_ref(text)
     except InvalidValue:
         raise InvalidValue(
-            f"`{text[:80]}` is not a table like `orders`, `orders@us-west-2` or "
+            f"{quoted(text, 80)} is not a table like `orders`, `orders@us-west-2` or "
             "`orders@payments-prod/us-west-2`"
         ) from None

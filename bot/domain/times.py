@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import InvalidValue
+from bot.domain.errors import InvalidValue, quoted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -25,10 +25,12 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text)
     number = whole_number(match.group(1)) if match else 0
     if not match or number == 0:
-        raise InvalidValue(f"`{shortened(text)}` is not a duration; use {DURATION_FORM}")
+        raise InvalidValue(f"{quoted(shortened(text))} is not a duration; use {DURATION_FORM}")
     unit = _UNIT_SECONDS[match.group(2).lower()]
     if number is None or number * unit > MAX_DURATION_S:  # None: too many digits to read
-        raise InvalidValue(f"`{shortened(text)}` is longer than 100 years; use {DURATION_FORM}")
+        raise InvalidValue(
+            f"{quoted(shortened(text))} is longer than 100 years; use {DURATION_FORM}"
+        )
     return timedelta(seconds=number * unit)
 
 
@@ -61,13 +63,13 @@ def parse_time(text: str, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise InvalidValue(f"`{text[:60]}` is not a time; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text)} is not a time; use {TIME_FORM}") from None
     if parsed.tzinfo is None:
-        raise InvalidValue(f"`{text[:60]}` has no time zone; add `Z` for UTC, or use {TIME_FORM}")
+        raise InvalidValue(f"{quoted(text)} has no time zone; add `Z` for UTC, or use {TIME_FORM}")
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidValue(f"`{text[:60]}` is out of range; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text)} is out of range; use {TIME_FORM}") from None
 
 
 def format_duration(delta: timedelta | float) -> str:

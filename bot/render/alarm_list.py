@@ -10,7 +10,17 @@ from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation, alarm_
 from bot.domain.times import format_relative
 from bot.render.alarms import REASON_LIMIT, STATE_EMOJI
 from bot.render.confirm import confirmation_actions
-from bot.render.message import Block, Message, code, context, escape, header, link, section
+from bot.render.message import (
+    Block,
+    Message,
+    code,
+    context,
+    escape,
+    escape_keeping_markup,
+    header,
+    link,
+    section,
+)
 
 MAX_LISTED = 40
 
@@ -59,7 +69,7 @@ def render_alarm_list(
     ``missing`` says that the table named does not exist (its alarms outlived it).
     """
     where = ", ".join(escape(r) for r in regions)
-    scope = f"`{escape(table)}` in {where}" if table else f"DynamoDB and DAX in {where}"
+    scope = f"{code(table)} in {where}" if table else f"DynamoDB and DAX in {where}"
     firing = sum(1 for a in alarms if a.state is AlarmState.ALARM)
     no_data = len(alarms) - firing
     if not alarms:
@@ -74,7 +84,7 @@ def render_alarm_list(
     if len(alarms) > MAX_LISTED:
         blocks.append(context(f"…and {len(alarms) - MAX_LISTED} more; see CloudWatch."))
     if missing:
-        blocks.append(context(f":grey_question: {escape(missing)}"))
+        blocks.append(context(f":grey_question: {escape_keeping_markup(missing)}"))
     if unreachable:
         blocks.append(context(" ".join(escape(u) for u in unreachable)))
     return Message(

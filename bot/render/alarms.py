@@ -1,8 +1,10 @@
 """Alarm notifications: the incident's root message, its thread replies and silence notices.
 
 Every text that comes from the alarm (name, description, reason, dimension values, metric
-math expressions) is escaped, so an alarm description cannot ping ``@channel`` or plant a
-link. ``mention`` is the exception: it comes from our own configuration (``<!subteam^S1>``).
+math expressions) is escaped, so an alarm description cannot ping ``@channel``, plant a link
+or draw its own lines and formatting. Only the description keeps its line breaks, under our
+bold first line of it. ``mention`` is the exception: it comes from our own configuration
+(``<!subteam^S1>``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from bot.render.message import (
     code,
     context,
     escape,
+    escape_lines,
+    escape_plain,
     header,
     link,
     section,
@@ -106,8 +110,9 @@ def _meaning(event: AlarmEvent) -> Block:
         explanation = explain_missing_data(event)
     else:
         explanation = explain_event(event)
-    checks = "\n".join(f"• {check}" for check in explanation.first_checks)
-    return section(f"*What it means*\n{explanation.meaning}\n*Look first*\n{checks}")
+    # The explanation is ours, but it may quote the alarm's metric name.
+    checks = "\n".join(f"• {escape(check)}" for check in explanation.first_checks)
+    return section(f"*What it means*\n{escape(explanation.meaning)}\n*Look first*\n{checks}")
 
 
 def _reason(event: AlarmEvent) -> Block | None:
@@ -140,6 +145,12 @@ def _condition(event: AlarmEvent) -> str:
     return escape(event.condition) if event.condition else "not stated in the alarm"
 
 
+def _description_lines(event: AlarmEvent) -> tuple[str, str]:
+    """The description's first line and the rest (escaped, line breaks kept), or ('', '')."""
+    first, _, rest = escape_lines(_clip(event.description.strip(), 300)).partition("\n")
+    return first.strip(), rest
+
+
 def render_alarm(
     event: AlarmEvent,
     *,
@@ -157,13 +168,14 @@ def render_alarm(
     """
     emoji = STATE_EMOJI[event.state]
     name = escape(event.name)
-    if event.description:
-        headline = escape(_clip(event.description, 300))
-    elif event.state is AlarmState.INSUFFICIENT_DATA:
+    headline, more = _description_lines(event)
+    if not headline and event.state is AlarmState.INSUFFICIENT_DATA:
         headline = "No data for this alarm's metric"
-    else:
+    elif not headline:
         headline = _condition(event)
     lead = f"{mention} *{headline}*" if mention else f"*{headline}*"
+    if more:
+        lead += f"\n{more}"  # the description's own lines, unformatted, under its first
     since = incident_opened_at or event.changed_at
     fields = [
         f"*Concerns*\n{_concerns(event)}",
@@ -172,7 +184,7 @@ def render_alarm(
         f"*{'Open since' if incident_opened_at else 'Since'}*\n{_when(since, now)}",
     ]
     blocks: list[Block | None] = [
-        header(f"{emoji} {event.state.value} · {escape(event.name)}"),
+        header(f"{emoji} {event.state.value} · {escape_plain(event.name)}"),
         section(lead, fields=fields),
         section(_recent_values(event, datapoints)),
         _meaning(event),
@@ -218,7 +230,8 @@ def render_resolved(
     name = escape(event.name)
     lasted = _duration(opened_at, event, now)
     end = now if event.changed_at == UNKNOWN_TIME else event.changed_at
-    headline = escape(_clip(event.description, 300)) if event.description else _condition(event)
+    first, more = _description_lines(event)
+    headline = (first + (" …" if more else "")) if first else _condition(event)
     fields = [
         f"*Concerns*\n{_concerns(event)}",
         f"*Where*\n{_where(event, account_label)}",
@@ -227,7 +240,7 @@ def render_resolved(
     ]
     status_button = _table_status_button(event, account_label)
     blocks: list[Block | None] = [
-        header(f"{emoji} RESOLVED · {escape(event.name)}"),
+        header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
         _reason(event),
         _links(event),

@@ -21,6 +21,7 @@ from bot.render.message import (
     code,
     context,
     escape,
+    escape_keeping_markup,
     fields_section,
     link,
     section,
@@ -225,10 +226,10 @@ def render_who_changed(
         text = f"No changes to {name} recorded {window}."
         said: tuple[Block, ...] = (section(text),)
         if missing and never_seen:
-            text = escape(missing)
+            text = escape_keeping_markup(missing)
             said = (section(f":grey_question: {text}"),)
         elif missing:
-            said = (section(text), section(f":grey_question: {escape(missing)}"))
+            said = (section(text), section(f":grey_question: {escape_keeping_markup(missing)}"))
         return Message(
             text=text,
             blocks=(*said, context(f"{answered} Searched {window}.")),

@@ -1,6 +1,7 @@
 """Backups, prune plans and prune results as Slack messages. Pure.
 
-Every name that comes from AWS (backup names, ARNs, failure reasons) is escaped. Messages
+Every name that comes from AWS (backup names, ARNs) is escaped; failure reasons are our
+error messages, which keep their code spans (``escape_keeping_markup``). Messages
 stay within Slack's limits (50 blocks, 3000 characters a section) by packing lines into
 sections and summarising the rest with a visible "… and N more" line.
 """
@@ -24,6 +25,8 @@ from bot.render.message import (
     context,
     divider,
     escape,
+    escape_keeping_markup,
+    escape_plain,
     header,
     section,
 )
@@ -63,18 +66,18 @@ def render_backup_list(
     cost = money(monthly_cost(size, price_per_gb_month))
     totals = f"*{counted(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
     blocks: list[Block] = [
-        header(f"Backups of {escape(table)}"),
+        header(f"Backups of {escape_plain(table)}"),
         section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
     ]
     if not ordered and filters:
-        blocks.append(section(f"No backups match `{escape(filters)}`."))
+        blocks.append(section(f"No backups match {code(filters)}."))
     elif not ordered:
-        blocks.append(section("No backups. Take one with `/ddb backup " + escape(table) + "`."))
+        blocks.append(section(f"No backups. Take one with {code(f'/ddb backup {table}')}."))
     blocks += [section(_backup_line(b, now)) for b in shown]
     if ordered:
         first = page * page_size + 1
         last = page * page_size + len(shown)
-        shown_filters = f" · `{escape(filters)}`" if filters else ""
+        shown_filters = f" · {code(filters)}" if filters else ""
         blocks.append(
             context(f"Showing {first}–{last} of {len(ordered)} · newest first{shown_filters}")
         )
@@ -127,13 +130,13 @@ def render_prune_plan(
     deleting = len(plan.to_delete)
     freed = human_bytes(plan.bytes_freed)
     saved = money(plan.monthly_cost_saved(price_per_gb_month))
-    came_from = f" ({escape(origin)})" if origin else ""
+    came_from = f" ({escape_keeping_markup(origin)})" if origin else ""
     summary = (
         f"Policy: {escape(policy.describe())}{came_from}\n"
         f"*Delete {deleting}* of {len(plan.decisions)} backups, keep {len(plan.to_keep)}"
         f" · frees {freed} · saves ~{saved}/month"
     )
-    blocks: list[Block] = [header(f"Prune plan for {escape(table)}"), section(summary)]
+    blocks: list[Block] = [header(f"Prune plan for {escape_plain(table)}"), section(summary)]
     kept = [d for d in plan.decisions if d.keep]
     deleted = [d for d in plan.decisions if not d.keep]
     blocks += _group("Delete", deleted, now)
@@ -233,11 +236,11 @@ def render_prune_result(
     )
     if failed:
         summary += f"\n*{len(failed)} failed*"
-    blocks: list[Block] = [header(f"Pruned {escape(table)}"), section(summary)]
+    blocks: list[Block] = [header(f"Pruned {escape_plain(table)}"), section(summary)]
     if deleted:
         blocks += packed_sections(capped([code(n) for n in deleted], RESULT_NAMES_SHOWN))
     if failed:
-        failures = [f"✗ {code(n)}: {escape(r[:300])}" for n, r in failed]
+        failures = [f"✗ {code(n)}: {_why(r)}" for n, r in failed]
         blocks += [divider(), *packed_sections(["*Failed*", *capped(failures, RESULT_NAMES_SHOWN)])]
     text = f"Pruned {escape(table)}: {len(deleted)} deleted, {len(failed)} failed"
     return Message(text=text, blocks=tuple(blocks))
@@ -268,10 +271,8 @@ def render_prune_digest(
         section(summary),
         *packed_sections(capped(lines, DIGEST_LINES)),
     ]
-    failures = [
-        f"{code(o.table)} {code(n)}: {escape(r[:300])}" for o in outcomes for n, r in o.failures
-    ]
-    failures += [f"{code(o.table)}: {escape(o.error[:300])}" for o in outcomes if o.error]
+    failures = [f"{code(o.table)} {code(n)}: {_why(r)}" for o in outcomes for n, r in o.failures]
+    failures += [f"{code(o.table)}: {_why(o.error)}" for o in outcomes if o.error]
     if failures:
         blocks += [divider(), *packed_sections(["*Failures*", *capped(failures, DIGEST_LINES)])]
     blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
@@ -300,6 +301,12 @@ def render_backup_created(table: str, name: str, arn: str, requester: str | None
         text=f"Backup {escape(name)} of {escape(table)} started",
         blocks=(section(line), context(f"ARN: {code(arn)}")),
     )
+
+
+def _why(reason: str) -> str:
+    """Our error message in at most 300 characters, a code span the cut opened closed again."""
+    shown = escape_keeping_markup(reason[:300])
+    return shown + "`" if shown.count("`") % 2 else shown
 
 
 def counted(n: int, noun: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.command_usage import SPECS
 from bot.domain.errors import UsageError
-from bot.render.message import Message, context, escape, header, section
+from bot.render.message import Message, code, context, escape_keeping_markup, header, section
 
 NOT_AVAILABLE = "is not available in this version of opsbot yet."
 
@@ -40,9 +40,10 @@ def render_help(topic: str | None = None, *, available: frozenset[str] | None = 
 
 def render_usage_error(error: UsageError) -> Message:
     """A usage error: what is wrong, then the usage line."""
-    # The grammar quotes the user's own words in backticks; escaping keeps the backticks
-    # and stops `<!channel>` (a mention's reply is a public thread post).
-    text = f":warning: {escape(error.message)}"
+    # The grammar quotes the user's own words in backticks (bot.domain.errors.quoted, which
+    # replaces a backtick in them); escaping keeps those backticks and stops `<!channel>` (a
+    # mention's reply is a public thread post).
+    text = f":warning: {escape_keeping_markup(error.message)}"
     if error.usage:
         text += f"\nUsage: `{error.usage}`"
     return Message(text=text, blocks=(section(text),), ephemeral=True)
@@ -64,14 +65,14 @@ def render_denied(message: str) -> Message:
 
 def render_not_available(command: str) -> Message:
     """A command whose capability is not built yet."""
-    text = f"`{escape(command)}` {NOT_AVAILABLE} Try `/ddb help` for what works today."
+    text = f"{code(command)} {NOT_AVAILABLE} Try `/ddb help` for what works today."
     return Message(text=text, blocks=(section(text),), ephemeral=True)
 
 
 def render_working(command: str, *, checking_role: bool = False) -> Message:
     """The ack of a command whose work runs after the ack."""
     what = "Checking your role, then working on" if checking_role else "Working on"
-    text = f":hourglass_flowing_sand: {what} `{escape(command)}`…"
+    text = f":hourglass_flowing_sand: {what} {code(command)}…"
     return Message(text=text, ephemeral=True)
 
 
@@ -79,7 +80,7 @@ def render_late(command: str, waited_s: float) -> Message:
     """A command that started too late to run safely: nothing was done."""
     minutes = max(int(waited_s // 60), 1)
     text = (
-        f":warning: `{escape(command)}` waited {minutes} min before it could start, so I did not "
+        f":warning: {code(command)} waited {minutes} min before it could start, so I did not "
         "run it: nothing was done. Please run it again."
     )
     return Message(text=text, blocks=(section(text),), ephemeral=True)
@@ -88,7 +89,7 @@ def render_late(command: str, waited_s: float) -> Message:
 def render_not_started(command: str) -> Message:
     """The ack when the slow part of a command could not be handed off."""
     text = (
-        f":x: I could not start `{escape(command)}`: opsbot's work queue is unavailable. "
+        f":x: I could not start {code(command)}: opsbot's work queue is unavailable. "
         "Nothing was done. Please try again in a minute."
     )
     return Message(text=text, blocks=(section(text),), ephemeral=True)

@@ -14,7 +14,16 @@ from bot.domain.replicas import (
     is_lagging,
 )
 from bot.domain.times import format_relative, format_utc
-from bot.render.message import Block, code, context, divider, escape, header, section
+from bot.render.message import (
+    Block,
+    code,
+    context,
+    divider,
+    escape,
+    escape_keeping_markup,
+    header,
+    section,
+)
 from bot.render.replicas import replica_emoji
 
 _STATUS_EMOJI = {"ACTIVE": ":large_green_circle:", "CREATING": ":large_blue_circle:"}
@@ -83,9 +92,10 @@ def _card(
 ) -> list[Block]:
     title = f"*{escape(card.name)}* — {escape(card.region)}"
     if card.status is None:
+        error = escape_keeping_markup(card.error) or "could not be described"
         return [
-            section(f":x: {title}\n{escape(card.error) or 'could not be described'}"),
-            context(f"`/ddb status {escape(card.name)}@{escape(card.region)}`"),
+            section(f":x: {title}\n{error}"),
+            context(code(f"/ddb status {card.name}@{card.region}")),
         ]
     status = card.status
     emoji = _STATUS_EMOJI.get(status.status, ":large_orange_circle:")

@@ -1,7 +1,40 @@
-"""The outgoing Slack message as plain data, and the small block builders renderers share.
+r"""The outgoing Slack message as plain data, and the small block builders renderers share.
 
 Renderers return a :class:`Message`; only the notifier sends one. Every builder here takes
-text that is already safe mrkdwn: escape untrusted text with :func:`escape` first.
+text that is already safe mrkdwn: pass untrusted text (anything from an event or from AWS)
+through exactly one of :func:`escape` (one line of text), :func:`escape_lines` (text that
+keeps its line breaks: an SNS body, an alarm description), :func:`code` / :func:`code_text`
+(an identifier in a code span) first; in a plain-text header, :func:`escape_plain`. An
+error message of ours shown inside a message (a usage error, why a restore or a prune
+failed), which quotes untrusted words in code spans itself, goes through
+:func:`escape_keeping_markup`.
+
+Slack's mrkdwn has no escape for its formatting: only ``&``, ``<`` and ``>`` have entities.
+So untrusted text is made inert by substitution, character for character:
+
+- ``&`` ``<`` ``>`` become entities, so the text cannot ping ``@channel`` or plant a link.
+- Line breaks (``\n``, ``\r``, ``\v``, ``\f``, U+001C-001E, U+0085, U+2028/2029) become a
+  visible ``⏎`` in one-line text, so a field cannot draw its own line under ours; tabs become
+  spaces; every other control, bidi override or isolate (U+202A-202E, U+2066-2069), zero-width
+  or other invisible format character (Unicode category Cf: U+200B-200F, U+2060-2064, U+FEFF,
+  U+00AD, tags, ...), lone surrogate and invisible filler (U+034F, U+115F, U+1160, U+17B4,
+  U+17B5, U+3164, U+FFA0) becomes a visible ``�``, so a name cannot read backwards or hide
+  that it differs from another (``adm``, U+200B, ``in`` shows as ``adm�in``, not ``admin``).
+- Outside code, ``*`` ``_`` ``~`` and the backtick become look-alikes that Slack does not
+  format (``∗`` U+2217, ``ˍ`` U+02CD, ``∼`` U+223C, ``ˋ`` U+02CB), and a ``>`` that starts a
+  line becomes ``˃`` (U+02C3): Slack reads a line starting with ``>`` or ``&gt;`` as a quote.
+  A field then cannot open or close bold, italic, strike or code with our markers, whatever
+  Slack's pairing rules, and reads the same. Invisible separators would not do: they are
+  what we remove, and Slack's rules for where a marker may pair are not documented. Nor
+  would a code span around every field: all event text would read as code, and the
+  backtick would still need replacing. The cost: text copied from a message has the
+  look-alikes, so names meant to be copied (backups, commands, ARNs) are in code spans.
+- Plain text (a header) is not formatted at all, so :func:`escape_plain` keeps the markers
+  and only makes the text one visible line with its entities escaped.
+- Inside a code span or block Slack formats nothing, so there only the backtick (which
+  would close it) is replaced and the text is otherwise kept as it is: an identifier such
+  as ``orders_v2`` can still be copied from its code span. An empty code span is written
+  ``(empty)``: two lone backticks could pair with the next code span and undo it.
 """
 
 from __future__ import annotations
@@ -33,14 +66,66 @@ class Message:
         return args
 
 
+# See the module docstring for why each of these is replaced, and by what.
+NEW_LINE_MARK = "⏎"
+HIDDEN_MARK = "\ufffd"
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f"  # controls (C0, DEL, C1)
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"  # format (Cf)
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\ud800-\udfff"  # lone surrogates (from JSON such as "\\ud800")
+    "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0]"  # invisible fillers and joiners
+)
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_LOOKALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+_QUOTE_START = re.compile(r"^(\s*)>", re.MULTILINE)
+
+
+def _visible(text: object, *, line_break: str) -> str:
+    """``text`` with line breaks as ``line_break``, tabs as spaces and hidden characters as �."""
+    shown = _LINE_BREAK.sub(line_break, str(text))
+    return _HIDDEN.sub(HIDDEN_MARK, shown.replace("\t", " "))
+
+
+def _inert(text: str) -> str:
+    """Visible text as mrkdwn that formats nothing: no quote, entity, marker or mention."""
+    unquoted = _QUOTE_START.sub("\\1\u02c3", text)
+    return unquoted.translate(_ENTITIES).translate(_LOOKALIKES)
+
+
 def escape(text: object) -> str:
-    """Escape untrusted text for mrkdwn, so it cannot ping @channel or plant links."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Untrusted text as one line of mrkdwn that cannot ping, link, quote or format."""
+    return _inert(_visible(text, line_break=NEW_LINE_MARK))
+
+
+def escape_lines(text: object) -> str:
+    """Untrusted text as mrkdwn that keeps its line breaks; each line as :func:`escape`."""
+    return _inert(_visible(text, line_break="\n"))
+
+
+def escape_plain(text: object) -> str:
+    """Untrusted text as one line of a plain-text object (a header), which Slack never formats."""
+    return _visible(text, line_break=NEW_LINE_MARK).translate(_ENTITIES)
+
+
+def escape_keeping_markup(text: object) -> str:
+    """One line of our error message, which quotes untrusted words itself: its markup kept."""
+    return escape_plain(text)
+
+
+def code_text(text: object, *, lines: bool = False) -> str:
+    """Untrusted text for inside a code span (or, with ``lines``, a code block) we open."""
+    shown = _visible(text, line_break="\n" if lines else NEW_LINE_MARK)
+    return shown.translate(_ENTITIES).replace("`", "\u02cb")
 
 
 def code(text: object) -> str:
-    """Inline code of untrusted text (escaped; backticks cannot break out)."""
-    return "`" + escape(text).replace("`", "'") + "`"
+    """Untrusted text as an inline code span on one line (a backtick cannot close it)."""
+    shown = code_text(text)
+    return f"`{shown}`" if shown else "(empty)"
 
 
 def link(url: str, label: str) -> str:

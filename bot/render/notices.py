@@ -1,12 +1,14 @@
 """SNS inbox notices -> Slack: AWS Backup job summaries and plain notices for anything else.
 
 Everything in an SNS message is sender-controlled (a topic may accept publishes from many
-principals), so every piece of it is escaped and cut to Slack's limits here.
+principals), so every piece of it is escaped and cut to Slack's limits here. The body (and a
+failed job's reason) keeps its line breaks; the subject and every other field is one line.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -14,7 +16,17 @@ from bot.domain.backup_notices import BackupJobNotice
 from bot.domain.times import format_relative, format_utc
 from bot.render.audit import table_console_url
 from bot.render.limits import cut
-from bot.render.message import Message, code, context, escape, fields_section, link, section
+from bot.render.message import (
+    Message,
+    code,
+    code_text,
+    context,
+    escape,
+    escape_lines,
+    fields_section,
+    link,
+    section,
+)
 
 OUTCOME_EMOJI = {
     "completed": ":white_check_mark:",
@@ -28,11 +40,11 @@ _FIELD_LIMIT = 1900  # a field may hold 2000 characters
 _FALLBACK_LIMIT = 300
 
 
-def escaped_cut(text: str, limit: int) -> str:
-    """``text`` escaped for mrkdwn in at most ``limit`` characters (cut before escaping)."""
+def escaped_cut(text: str, limit: int, escaper: Callable[[str], str] = escape) -> str:
+    """``text`` escaped (by ``escaper``) in at most ``limit`` characters (cut before escaping)."""
     budget = limit
     while True:
-        escaped = escape(cut(text, budget))
+        escaped = escaper(cut(text, budget))
         if len(escaped) <= limit:
             return escaped
         budget -= max(1, len(escaped) - limit)
@@ -74,7 +86,7 @@ def render_backup_notice(notice: BackupJobNotice, *, now: datetime) -> Message:
     blocks = [section(f"{emoji} *{summary}*"), fields_section(fields)]
     if notice.outcome == "failed":
         why = notice.reason or notice.message
-        blocks.append(section(f"*Why*\n{escaped_cut(why, _BODY_LIMIT - 10)}"))
+        blocks.append(section(f"*Why*\n{escaped_cut(why, _BODY_LIMIT - 10, escape_lines)}"))
     footer = []
     if notice.job_id:
         footer.append(f"job {code(notice.job_id)}")
@@ -90,8 +102,16 @@ def render_backup_notice(notice: BackupJobNotice, *, now: datetime) -> Message:
     )
 
 
+# json.dumps escapes every control but these line breaks: written as JSON escapes instead.
+_JSON_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_lines(text: str) -> str:
+    return code_text(text.translate(_JSON_LINE_BREAKS), lines=True)
+
+
 def _body(text: str) -> str:
-    """JSON bodies pretty-printed in a code block; other text escaped as it is."""
+    """JSON bodies pretty-printed in a code block; other text escaped, its lines kept."""
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
         try:
@@ -100,9 +120,9 @@ def _body(text: str) -> str:
             pass
         else:
             # Escape first, then cut: the block's text must stay within the section limit.
-            inner = escaped_cut(pretty.replace("```", "'''"), _BODY_LIMIT - 8)
+            inner = escaped_cut(pretty, _BODY_LIMIT - 8, _json_lines)
             return f"```{inner}```"
-    return escaped_cut(stripped, _BODY_LIMIT) if stripped else "_(empty message)_"
+    return escaped_cut(stripped, _BODY_LIMIT, escape_lines) if stripped else "_(empty message)_"
 
 
 def render_plain_notice(

@@ -16,7 +16,17 @@ from bot.domain.retention import TablePlan
 from bot.domain.times import format_relative
 from bot.render.backups import capped, counted, packed_sections, policy_origin
 from bot.render.confirm import confirmation_actions
-from bot.render.message import Block, Message, code, context, divider, escape, header, section
+from bot.render.message import (
+    Block,
+    Message,
+    code,
+    context,
+    divider,
+    escape,
+    escape_keeping_markup,
+    header,
+    section,
+)
 from bot.render.units import human_bytes, money
 
 TABLES_LISTED = 25  # tables with deletions shown one by one; the rest are counted
@@ -63,12 +73,12 @@ def render_every_table_plan(
     blocks += packed_sections(_table_lines(deleting, now))
     others = [
         *(f"{code(t.table)} (nothing to delete)" for t in tables if not t.plan.to_delete),
-        *(f"{code(name)} ({escape(why)})" for name, why in left_alone),
+        *(f"{code(name)} ({escape_keeping_markup(why)})" for name, why in left_alone),
     ]
     if others:
         blocks.append(context("Left alone: " + ", ".join(capped(others, NAMES_OTHER))))
     if errors:
-        failures = [f"✗ {code(name)}: {escape(error[:300])}" for name, error in errors]
+        failures = [f"✗ {code(name)}: {_why(error)}" for name, error in errors]
         blocks += [divider(), *packed_sections(["*Not planned*", *capped(failures, NAMES_OTHER)])]
     if footnote:
         blocks.append(context(footnote))
@@ -98,7 +108,7 @@ def _table_lines(deleting: Sequence[TablePlan], now: datetime) -> list[str]:
         lines.append(
             f"*{code(entry.table)} — delete {len(plan.to_delete)} of {len(plan.decisions)}*"
             f" · frees {human_bytes(plan.bytes_freed)}"
-            f" · {escape(policy)} ({escape(policy_origin(resolved))})"
+            f" · {escape(policy)} ({escape_keeping_markup(policy_origin(resolved))})"
         )
         shown = plan.to_delete[: max(names_left, 0)]
         names_left -= len(shown)
@@ -135,3 +145,9 @@ def _footer(count: int, *, apply: bool, plan_id: str | None, requester: str | No
             plan_id, requester, confirm_label=f"Delete {counted(count, 'backup')}"
         ),
     ]
+
+
+def _why(reason: str) -> str:
+    """Our error message in at most 300 characters, a code span the cut opened closed again."""
+    shown = escape_keeping_markup(reason[:300])
+    return shown + "`" if shown.count("`") % 2 else shown

@@ -16,7 +16,17 @@ from bot.domain.replicas import (
     is_lagging,
 )
 from bot.domain.times import format_utc
-from bot.render.message import Message, code, context, escape, header, link, section
+from bot.render.message import (
+    Message,
+    code,
+    code_text,
+    context,
+    escape,
+    escape_plain,
+    header,
+    link,
+    section,
+)
 from bot.render.status import table_console_url
 
 _STATUS_EMOJI = {
@@ -73,7 +83,9 @@ def render_replicas(
         )
     name = escape(table.name)
     blocks = [
-        header(f"{_titled(table.name, account_label)} — global table ({escape(table.version)})"),
+        header(
+            f"{_titled(table.name, account_label)} — global table ({escape_plain(table.version)})"
+        ),
         section(
             f"{len(table.replicas)} regions. Lag is how far behind each replica is: the worst "
             f"ReplicationLatency into it from another region over the last hour. Lagging "
@@ -85,7 +97,7 @@ def render_replicas(
         lag = table.lag_into(replica.region) if table.metrics_available else None
         is_late = is_lagging(lag, lag_threshold_ms)
         if is_late:
-            lagging.append(replica.region)
+            lagging.append(escape(replica.region))
         title = f"{replica_emoji(replica)} *{escape(replica.region)}*"
         if replica.is_source:
             title += " (asked here)"
@@ -123,17 +135,21 @@ def render_replicas(
         headline = f"lagging: {', '.join(lagging)}"
     else:
         headline = "no replica lagging"
-    not_active = [r.region for r in table.replicas if r.status != "ACTIVE"]
+    not_active = [escape(r.region) for r in table.replicas if r.status != "ACTIVE"]
     if not_active:
         headline += f"; not ACTIVE: {', '.join(not_active)}"
     return Message(
-        text=f"{name}: global table ({table.version}) in {len(table.replicas)} regions, {headline}",
+        text=(
+            f"{name}: global table ({escape(table.version)}) in {len(table.replicas)} regions, "
+            f"{headline}"
+        ),
         blocks=tuple(blocks),
     )
 
 
 def _titled(table: str, account_label: str | None) -> str:
-    return f"{escape(table)} — {escape(account_label)}" if account_label else escape(table)
+    shown = escape_plain(table)
+    return f"{shown} — {escape_plain(account_label)}" if account_label else shown
 
 
 def render_not_global(
@@ -149,9 +165,11 @@ def render_not_global(
     target = next((r for r in other_regions if r != table.source_region), None) or (
         "us-east-1" if table.source_region != "us-east-1" else "us-west-2"
     )
+    # Names as they are in the code block (one line each), so the command can be copied.
     command = (
-        f"aws dynamodb update-table --region {region} --table-name {name} "
-        f'--replica-updates \'[{{"Create": {{"RegionName": "{escape(target)}"}}}}]\''
+        f"aws dynamodb update-table --region {code_text(table.source_region)} "
+        f"--table-name {code_text(table.name)} "
+        f'--replica-updates \'[{{"Create": {{"RegionName": "{code_text(target)}"}}}}]\''
     )
     lines = [
         f"{code(table.name)} in {region} is *not a global table*: it has no replica in "

@@ -29,6 +29,7 @@ from bot.render.message import (
     code,
     context,
     escape,
+    escape_keeping_markup,
     fields_section,
     header,
     link,
@@ -68,7 +69,7 @@ def render_restore_started(job: RestoreJob, *, account_label: str | None = None)
         text=text,
         blocks=(
             section(text),
-            context(f"{note}I will post progress here. Job `{escape(job.id)}`."),
+            context(f"{note}I will post progress here. Job {code(job.id)}."),
         ),
     )
 
@@ -151,14 +152,14 @@ def render_restore_failed(
     inside = f" in {account_region(job.region, account_label)}" if account_label else ""
     text = (
         f":x: The restore of {code(job.source_table)}{inside} to {code(job.target)} {verb} after "
-        f"{format_duration(job.elapsed(now))}: {escape(job.reason)}"
+        f"{format_duration(job.elapsed(now))}: {escape_keeping_markup(job.reason)}"
     )
     return Message(
         text=text,
         blocks=(
             section(text),
             context(
-                f"Nothing else was changed. `/ddb restore {escape(job.source_table)} ...` can "
+                f"Nothing else was changed. {code(f'/ddb restore {job.source_table} ...')} can "
                 "try again; existing tables are never touched."
             ),
         ),
@@ -171,14 +172,15 @@ def render_restore_not_started(
     """The confirmed restore was not started: what the check at start found, or AWS said."""
     text = (
         f":x: The restore of {code(job.source_table)} to {code(job.target)} in "
-        f"{account_region(job.region, account_label)} did not start: {escape(reason)}"
+        f"{account_region(job.region, account_label)} did not start: "
+        f"{escape_keeping_markup(reason)}"
     )
     return Message(
         text=text,
         blocks=(
             section(text),
             context(
-                f"Nothing was changed. `/ddb restore {escape(job.source_table)} ...` can "
+                f"Nothing was changed. {code(f'/ddb restore {job.source_table} ...')} can "
                 "try again; existing tables are never touched."
             ),
         ),

@@ -18,7 +18,6 @@ from bot.render.message import (
     account_region,
     code,
     context,
-    escape,
     fields_section,
     section,
 )
@@ -94,7 +93,7 @@ def render_pitr_status(
             text=text,
             blocks=(
                 section(text),
-                context(f"`/ddb pitr {escape(table)} on` turns it on (operator)."),
+                context(f"{code(f'/ddb pitr {table} on')} turns it on (operator)."),
             ),
             ephemeral=True,
         )
@@ -121,7 +120,7 @@ def render_pitr_status(
                     f"*Recovery period*\n{period}",
                 ]
             ),
-            context(f"`/ddb restore {escape(table)} --at TIME` restores inside this window."),
+            context(f"{code(f'/ddb restore {table} --at TIME')} restores inside this window."),
         ),
         ephemeral=True,
     )

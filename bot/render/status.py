@@ -8,7 +8,17 @@ from urllib.parse import quote
 from bot.domain.regions import region_code
 from bot.domain.tables import TableStatus, table_risks
 from bot.domain.times import format_relative, format_utc
-from bot.render.message import Message, code, context, escape, fields_section, header, link, section
+from bot.render.message import (
+    Message,
+    code,
+    context,
+    escape,
+    escape_plain,
+    fields_section,
+    header,
+    link,
+    section,
+)
 
 _STATUS_EMOJI = {"ACTIVE": ":large_green_circle:", "CREATING": ":large_blue_circle:"}
 
@@ -31,6 +41,10 @@ def table_console_url(table: str, region: str) -> str:
         f"https://{host}.aws.amazon.com/dynamodbv2/home?region={quote(region, safe='')}"
         f"#table?name={quote(table, safe='')}"
     )
+
+
+def _plain_where(region: str, account_label: str | None) -> str:
+    return escape_plain(f"{account_label}/{region}" if account_label else region)
 
 
 def render_status(
@@ -90,7 +104,7 @@ def render_status(
     # extra_risks: replicas and throttling alarms (bot.domain.replicas.health_risks).
     risks = table_risks(status, now, max_backup_age=max_backup_age) + extra_risks
     blocks = [
-        header(f"{name} — {where}"),
+        header(f"{escape_plain(status.name)} — {_plain_where(status.region, account_label)}"),
         fields_section(fields[:10]),
     ]
     if risks:

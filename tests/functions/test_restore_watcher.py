@@ -150,7 +150,7 @@ def test_restore_from_backup_end_to_end_confirm_watch_and_copy_settings(
     )
     assert drain_work(runtime) == 1
     copied = slack.thread(CHANNEL, ts)[-1]
-    assert "TTL on `exp`, 1 tag, point-in-time recovery, deletion protection" in copied["text"]
+    assert "TTL on exp, 1 tag, point-in-time recovery, deletion protection" in copied["text"]
     target = dynamodb.describe_table(TableName="orders-copy")["Table"]
     assert target["DeletionProtectionEnabled"] is True
     assert dynamodb.list_tags_of_resource(ResourceArn=target["TableArn"])["Tags"] == [

@@ -147,7 +147,7 @@ def test_issue3_replay_of_every_event_file_handles_each_or_names_why_not() -> No
     )
     # The log file the SNS notice announces is read from the embedded S3 and ingested.
     assert "NoSuchBucket" not in run.err
-    ttl = run.one(":warning: Time to live turned on for orders (attribute expires_at)")
+    ttl = run.one(":warning: Time to live turned on for orders (attribute expiresˍat)")
     assert ttl["channel"] == "#opsbot-audit"
 
 
@@ -231,7 +231,7 @@ def test_issue5_replayed_changes_are_listed_by_who_changed(tour: Run) -> None:
     assert [n.split(" — ")[0] for n in notices] == [
         ":rotating_light: Point-in-time recovery turned OFF on orders",
         ":rotating_light: Backup pre-migration of orders deleted",
-        ":warning: Time to live turned on for orders (attribute expires_at)",
+        ":warning: Time to live turned on for orders (attribute expiresˍat)",
     ]
     (answer,) = tour.replies("4 changes to orders since")
     text = shown(answer)

@@ -182,6 +182,19 @@ def test_injection_through_description_and_reason_matches_golden() -> None:
     golden("root_injection", _root(event))
 
 
+def test_spoofed_lines_and_formatting_in_an_alarm_match_golden() -> None:
+    message = json.loads(load_event("sns-alarm-write-throttle")["Records"][0]["Sns"]["Message"])
+    message["AlarmName"] = "orders_write_throttle\n:white_check_mark: *Resolved* by ops"
+    message["AlarmDescription"] = (
+        "Writes to *orders* are throttled\n> :white_check_mark: _no action needed_\n"
+        "Runbook: `ddb-throttle` \u202egnp.exe"
+    )
+    message["NewStateReason"] = "Threshold Crossed\n~all clear~ \u200bok"
+    event = parse_sns_alarm(message, message_id="spoof-1")
+    golden("root_spoofed_lines", _root(event))
+    golden("resolved_spoofed_lines", render_resolved(event, opened_at=event.changed_at, now=NOW))
+
+
 def test_silenced_notice_mentions_a_real_user_id_only() -> None:
     assert "<@U024BE7LH>" in render_silenced("a", NOW, "U024BE7LH").text
     assert "<" not in render_silenced("a", NOW, "<!channel>").text.replace("&lt;", "")

@@ -98,6 +98,19 @@ def test_audit_notice_matches_golden(fixture: str) -> None:
     assert_golden("audit", f"notice_{_case(fixture)}", message.as_args())
 
 
+def test_a_spoofed_session_name_matches_golden() -> None:
+    """The fake 'Approved change' line stays inside *Who*, on its line, unformatted."""
+    event = load_event("eventbridge-cloudtrail-pitr-disabled")
+    identity = event["detail"]["userIdentity"]
+    identity["arn"] += "\n:white_check_mark: *Approved change* — no action needed"
+    event["detail"]["userAgent"] = "aws-cli/2 `x` \u202eevil"
+    found = normalize(event)
+    assert found is not None
+    assert_golden(
+        "audit", "notice_pitr_disabled_spoofed_who", render_audit_notice(found, now=NOW).as_args()
+    )
+
+
 @pytest.mark.parametrize("action", ["UpdateTable", "DeleteTable", "CreateCluster"])
 def test_audit_notice_of_developer_guide_records_matches_golden(action: str) -> None:
     event = guide_events()[action]
@@ -111,7 +124,7 @@ def test_audit_notice_escapes_injected_user_agent_and_session_name() -> None:
     assert "<!channel>" not in text
     assert "<http://evil" not in text
     assert "&lt;!channel&gt; &lt;http://evil|click&gt;" in text
-    assert "@here &amp; friends 'rm -rf'" in text  # backticks cannot close the code span
+    assert "@here &amp; friends ˋrm -rfˋ" in text  # backticks cannot close the code span
 
 
 def test_audit_notice_links_the_table_and_the_cloudtrail_event() -> None:

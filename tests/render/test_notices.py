@@ -66,6 +66,12 @@ PLAIN_CASES = {
         "<!here> click <https://evil.example|here> & ping <@U0ADMIN01>",
     ),
     "plain_empty": (None, ""),
+    "plain_spoofed_lines": (
+        "Deploy done\n:white_check_mark: *Approved*",
+        "Release is live.\n> :white_check_mark: *Approved change* — no action needed\n"
+        "```\nfake block\n``` and _more_ ~text~\u2028\u202eevil\u200b",
+    ),
+    "plain_json_spoofed": (None, '{"note": "```\\n*x*\\u2028`y`", "\u202ekey": 1}'),
 }
 
 

@@ -89,7 +89,7 @@ def test_thread_messages() -> None:
     assert_golden("restores", "completed", render_restore_completed(done).as_args())
     assert_golden("restores", "failed", render_restore_failed(failed, NOW).as_args())
     copied = render_settings_copied(
-        done, ["TTL on `exp`", "2 tags"], ["point-in-time recovery"], "U0OPER001"
+        done, ["TTL on exp", "2 tags"], ["point-in-time recovery"], "U0OPER001"
     )
     assert_golden("restores", "settings_copied", copied.as_args())
 

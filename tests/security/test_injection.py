@@ -4,9 +4,11 @@ Two sweeps. (1) Every string leaf of every sample event in tests/events/ (includ
 inside SNS messages) is replaced by, and then suffixed with, every payload at once, and
 the event goes through the same parse and render steps as its handler. (2) Every public
 `render_*` function in bot/render/ is called with synthetic domain objects whose
-free-text fields hypothesis fills with hostile text. Either way, the output may only hold
-the `<...>` tokens we build: console links, Slack permalinks and the Slack-signed user
-who asked.
+free-text fields hold each hostile value in turn, and text hypothesis makes up. Either way,
+the output may only hold the `<...>` tokens we build: console links, Slack permalinks and
+the Slack-signed user who asked; and, compared with the same message rendered with a plain
+word of the same shape, no field may add a line, a quote, a formatting marker outside code
+or any control, bidi or zero-width character (tests.security.slack_text.assert_contained).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import inspect
 import json
 import pkgutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,53 +28,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bot.render
-from bot.domain.alarm_events import AlarmEvent, AlarmState
+from bot.domain.alarm_events import AlarmEvent
 from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
-from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
-from bot.domain.authz import Role
 from bot.domain.backup_notices import parse_backup_notice
-from bot.domain.backups import BackupInfo, BackupType
-from bot.domain.confirmations import Plan
-from bot.domain.errors import InvalidValue, OpsbotError, UsageError
-from bot.domain.policy import RetentionPolicy
-from bot.domain.prune_jobs import ResolvedPolicy
-from bot.domain.replicas import (
-    AlarmInfo,
-    GlobalTable,
-    HomeView,
-    ReplicaHealth,
-    ReplicationLag,
-    TableHealth,
-)
-from bot.domain.restore_jobs import RestoreJob
-from bot.domain.restores import RestorePlan
-from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
+from bot.domain.errors import InvalidValue, OpsbotError
 from bot.domain.sns_inbox import ALARM, BACKUP_JOB, classify_sns, decode_alarm, sns_messages
-from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
-from bot.render import (
-    access,
-    alarm_list,
-    alarms,
-    audit,
-    backups,
-    confirm,
-    help,
-    home,
-    notices,
-    prune_all,
-    replicas,
-    restore_jobs,
-    restores,
-    status,
-)
+from bot.render import alarms, audit, notices
 from bot.render.message import Message
-from tests.security.slack_text import ALL_PAYLOADS, PAYLOADS, assert_safe
+from tests.security.renderer_cases import APPROVER, MULTILINE_CASES, NOW, RENDERERS, REQUESTER
+from tests.security.slack_text import (
+    ALL_PAYLOADS,
+    HOSTILE,
+    PAYLOADS,
+    assert_contained,
+    assert_safe,
+    plain_word,
+)
 
 EVENTS = Path(__file__).parent.parent / "events"
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-REQUESTER = "U0ADMIN01"  # from Slack's signed payload: the one mention we make on purpose
-APPROVER = "U0ADMIN02"  # from Slack's signed payload of the Approve press
 TRUSTED = frozenset({REQUESTER, APPROVER})
 
 
@@ -143,6 +117,11 @@ def _audit_messages(events: list[AuditEvent]) -> list[Message]:
     return rendered
 
 
+def _is_sns(event: dict[str, Any]) -> bool:
+    records = event["Records"]
+    return isinstance(records, list) and any(isinstance(r, dict) and "Sns" in r for r in records)
+
+
 def messages_for(event: Any) -> list[Message]:
     """What the event's handler would post, built by the same parse and render steps."""
     try:
@@ -151,7 +130,7 @@ def messages_for(event: Any) -> list[Message]:
         if isinstance(event, dict) and "detail-type" in event:
             found = normalize(event, include_read_only=True, include_data_events=True)
             return _audit_messages([found] if found else [])
-        if isinstance(event, dict) and "Records" in event and "Sns" not in str(event)[:200]:
+        if isinstance(event, dict) and "Records" in event and not _is_sns(event):
             return _audit_messages(
                 normalize_log_file(event, include_read_only=True, include_data_events=True)
             )
@@ -183,6 +162,63 @@ def messages_for(event: Any) -> list[Message]:
 
 
 EVENT_FILES = sorted(EVENTS.rglob("*.json"))
+
+
+def _sns(subject: str | None, message: str) -> dict[str, Any]:
+    """An SNS delivery of a plain-text message, as any publisher to the inbox may send it."""
+    sns = {
+        "Type": "Notification",
+        "MessageId": "00000000-0000-4000-8000-0000000000bb",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:deploys",
+        "Subject": subject,
+        "Message": message,
+        "Timestamp": "2026-11-22T09:42:10.456Z",
+        "MessageAttributes": {},
+    }
+    return {"Records": [{"EventSource": "aws:sns", "Sns": sns}]}
+
+
+# The sample events hold no plain-text SNS message (the inbox's catch-all): two made here.
+SAMPLE_EVENTS: dict[str, Any] = {
+    **{p.stem: p for p in EVENT_FILES},
+    "sns-plain-text": _sns("Deploy finished", "Release 2026.11.22 is live.\nNothing to do."),
+    "sns-plain-json": _sns(None, json.dumps({"status": "ok", "note": "all good"})),
+}
+# Leaves whose text keeps its line breaks: SNS bodies and alarm descriptions.
+MULTILINE_LEAVES = {"Message", "AlarmDescription", "description"}
+
+
+def _sample(name: str) -> Any:
+    found = SAMPLE_EVENTS[name]
+    return json.loads(found.read_text(encoding="utf-8")) if isinstance(found, Path) else found
+
+
+def _replaced_by(text: str) -> Callable[[str], str]:
+    return lambda _: text
+
+
+def _suffixed_with(text: str) -> Callable[[str], str]:
+    return lambda leaf: leaf + text
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_EVENTS))
+def test_no_string_of_a_sample_event_can_draw_lines_or_formatting(name: str) -> None:
+    """Every hostile value at once (HOSTILE["all"]); the renderer sweep takes them one by one."""
+    original = _sample(name)
+    assert messages_for(original), "the untouched event must render something"
+    hostile, plain = HOSTILE["all"], plain_word(HOSTILE["all"])
+    for leaf in _leaves(original):
+        if leaf[-1] in AWS_AUTHORED:
+            continue
+        for change in (_replaced_by, _suffixed_with):
+            shown = messages_for(_with(original, leaf, change(hostile)))
+            expected = messages_for(_with(original, leaf, change(plain)))
+            assert len(shown) == len(expected), leaf
+            for message, like in zip(shown, expected, strict=True):
+                assert_safe(message)
+                assert_contained(message, like, multiline=leaf[-1] in MULTILINE_LEAVES)
+
+
 # Written by the AWS service itself, not by the caller: CloudTrail's awsRegion and the
 # EventBridge envelope's region. The domain accepts only region codes there; the two
 # tests below forge them.
@@ -236,327 +272,12 @@ def test_a_cloudtrail_record_with_a_forged_region_cannot_ping() -> None:
 
 
 # --- (2) every renderer, with hostile text in every free-text field --------------------------
+# The cases are in tests/security/renderer_cases.py: one function of the text per renderer.
 
 hostile = st.one_of(
     st.sampled_from((*PAYLOADS, ALL_PAYLOADS)),
     st.text(alphabet=st.sampled_from("<>&|!@#^*_~`:/ abcUC0123.-"), min_size=1, max_size=40),
 )
-
-
-def _backup(name: str, hours: int, kind: BackupType = BackupType.USER) -> BackupInfo:
-    return BackupInfo(
-        arn=f"arn:aws:dynamodb:us-west-2:123456789012:table/orders/backup/{name}",
-        name=name,
-        table="orders",
-        created=NOW - timedelta(hours=hours),
-        size_bytes=1024 * hours,
-        type=kind,
-        status=name,
-    )
-
-
-def _job(t: str, *, status_: str = "IN_PROGRESS") -> RestoreJob:
-    return RestoreJob(
-        id=t,
-        source_table="orders",
-        region="us-west-2",
-        target="orders-restored",
-        kind="pitr",
-        requester=REQUESTER,
-        channel="C0OPSBOT1",
-        thread_ts="1700000000.000100",
-        started_at=NOW - timedelta(minutes=40),
-        at=NOW - timedelta(hours=2),
-        backup_name=t,
-        status=status_,
-        finished_at=NOW,
-        item_count=3,
-        size_bytes=1000,
-        reason=t,
-        restored_to=NOW - timedelta(hours=2),
-        approved_by=APPROVER,
-    )
-
-
-def _status(t: str) -> TableStatus:
-    return TableStatus(
-        name="orders",
-        region="us-west-2",
-        account=t,
-        status="ACTIVE",  # an AWS enum (the text fallback shows it unescaped)
-        billing_mode="PROVISIONED",
-        item_count=3,
-        size_bytes=10,
-        read_capacity=5,
-        write_capacity=5,
-        deletion_protection=False,
-        pitr=PitrWindow(True, NOW - timedelta(days=3), NOW - timedelta(minutes=5)),
-        newest_backup=NewestBackup(t, NOW - timedelta(days=9), t),
-        alarms_firing=(t,),
-        replica_regions=(t,),
-        stream=t,
-    )
-
-
-def _global(t: str) -> GlobalTable:
-    return GlobalTable(
-        name="orders",
-        source_region="us-west-2",
-        version="2019.11.21",
-        replicas=(
-            ReplicaHealth("us-west-2", t, t, t, (t,), is_source=True),
-            ReplicaHealth("us-east-1", t, t, t, (t,)),
-        ),
-        lags=(ReplicationLag("us-west-2", "us-east-1", 120_000.0, 300_000.0, 5),),
-        notes=(t,),
-    )
-
-
-def _alarm_info(t: str) -> AlarmInfo:
-    return AlarmInfo(t, "ALARM", "orders", frozenset({t}), t, NOW - timedelta(minutes=3), t)
-
-
-def _spec(t: str) -> AlarmSpec:
-    return AlarmSpec(t, t, (("TableName", "orders"),), "Sum", 60, 1, 1, 1.0, t, t)
-
-
-def _summary(t: str, state: AlarmState) -> AlarmSummary:
-    return AlarmSummary(t, "us-west-2", state, t, NOW, t, t, t, t, t)
-
-
-def _plan(t: str) -> PrunePlan:
-    return PrunePlan(
-        (
-            Decision(_backup(t, 1), True, (t,)),
-            Decision(_backup(t, 30), False, (t,)),
-        )
-    )
-
-
-RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
-    "alarm_list.render_alarm_list": lambda t: alarm_list.render_alarm_list(
-        [_summary(t, AlarmState.ALARM), _summary(t, AlarmState.INSUFFICIENT_DATA)],
-        table="orders",
-        regions=["us-west-2"],
-        now=NOW,
-    ),
-    "alarm_list.render_recommendation": lambda t: alarm_list.render_recommendation(
-        Recommendation("orders", "us-west-2", (_spec(t),), ((_spec(t), t),)),
-        topic_arn=t,
-        plan_id="0" * 32,
-        requester=REQUESTER,
-    ),
-    "alarm_list.render_recommendation_done": lambda t: alarm_list.render_recommendation_done(
-        "orders", "us-west-2", [_spec(t)], [(_spec(t), t)]
-    ),
-    # The silencer is the presser's user id from Slack's signed payload (a mention, trusted);
-    # anything else there is escaped, which the second entry fuzzes.
-    "alarms.render_silenced": lambda t: alarms.render_silenced(t, NOW, REQUESTER),
-    "alarms.render_silenced(by name)": lambda t: alarms.render_silenced(t, NOW, f"ops {t}"),
-    "backups.render_backup_list": lambda t: backups.render_backup_list(
-        "orders",
-        [_backup(t, h) for h in range(1, 30)],
-        NOW,
-        pitr_enabled=True,
-        price_per_gb_month=0.1,
-    ),
-    "backups.render_prune_plan": lambda t: backups.render_prune_plan(
-        "orders",
-        _plan(t),
-        RetentionPolicy(keep_daily=3),
-        NOW,
-        0.1,
-        apply=True,
-        plan_id="0" * 32,
-        requester=REQUESTER,
-    ),
-    "backups.render_prune_progress": lambda t: backups.render_prune_progress(t, 1, 3, 1),
-    "backups.render_prune_result": lambda t: backups.render_prune_result(
-        t, [t, t], [(t, t)], 10, 0.1
-    ),
-    "backups.render_prune_digest": lambda t: backups.render_prune_digest(
-        [PruneOutcome(t, 2, 1, 10, ((t, t),), None), PruneOutcome(t, 0, error=t)], NOW, t
-    ),
-    "backups.render_backup_created": lambda t: backups.render_backup_created(t, t, t, REQUESTER),
-    "access.render_unreadable_group": lambda t: access.render_unreadable_group(t, t, Role.OPERATOR),
-    "prune_all.render_every_table_plan": lambda t: prune_all.render_every_table_plan(
-        [
-            TablePlan(t, ResolvedPolicy(RetentionPolicy(keep_daily=3), "tag"), _plan(t)),
-            TablePlan(
-                t,
-                ResolvedPolicy(RetentionPolicy(keep_last=1), "flags", RetentionPolicy(), "config"),
-                _plan(t),
-            ),
-        ],
-        NOW,
-        0.1,
-        typed=RetentionPolicy(keep_last=1),
-        apply=True,
-        left_alone=[(t, t)],
-        errors=[(t, t)],
-        plan_id="0" * 32,
-        requester=REQUESTER,
-    ),
-    "alarm_list.render_alarm_list(missing table)": lambda t: alarm_list.render_alarm_list(
-        [_summary(t, AlarmState.ALARM)], table="orders", regions=[t], now=NOW, missing=t
-    ),
-    "audit.render_who_changed(missing table)": lambda t: audit.render_who_changed(
-        t, [], now=NOW, source="history", since=NOW - timedelta(days=7), missing=t
-    ),
-    "audit.render_who_changed(never seen)": lambda t: audit.render_who_changed(
-        t, [], now=NOW, source="history", since=NOW - timedelta(days=7), missing=t, never_seen=True
-    ),
-    "confirm.render_cancelled": lambda t: confirm.render_cancelled(
-        f"prune {escape_for_summary(t)}", REQUESTER
-    ),
-    "confirm.render_confirmed": lambda t: confirm.render_confirmed(
-        f"prune {escape_for_summary(t)}", REQUESTER, approved_by=APPROVER
-    ),
-    "confirm.render_awaiting_approval": lambda t: confirm.render_awaiting_approval(
-        Plan(
-            id="0" * 32,
-            kind="prune",
-            action="prune:apply",
-            requester=REQUESTER,
-            channel="C0OPSBOT1",
-            created_at=NOW,
-            valid_until=NOW + timedelta(minutes=15),
-            summary=f"prune {escape_for_summary(t)}",
-        ),
-        Role.OPERATOR,
-        NOW,
-    ),
-    "help.render_help": lambda t: help.render_help(None, available=frozenset({"status"})),
-    "help.render_usage_error": lambda t: help.render_usage_error(_usage_error(t)),
-    "help.render_error": lambda t: help.render_error(_error_message(t)),
-    "help.render_denied": lambda t: help.render_denied("`x` needs the *admin* role"),
-    "help.render_not_available": lambda t: help.render_not_available(t),
-    "help.render_working": lambda t: help.render_working(t, checking_role=True),
-    "help.render_late": lambda t: help.render_late(t, 400),
-    "help.render_not_started": lambda t: help.render_not_started(t),
-    "home.render_home": lambda t: home.render_home(
-        HomeView(
-            cards=(
-                TableHealth(
-                    "orders",
-                    "us-west-2",
-                    _status(t),
-                    _global(t),
-                    (_alarm_info(t),),
-                    (t,),
-                    t,
-                ),
-            ),
-            incidents=(("orders", _alarm_info(t)),),
-        ),
-        NOW,
-        source=t,
-        max_backup_age=timedelta(days=2),
-    ),
-    "home.render_home_error": lambda t: home.render_home_error(t, NOW, source=t),
-    "replicas.render_replicas": lambda t: replicas.render_replicas(
-        _global(t), NOW, other_regions=[t]
-    ),
-    "replicas.render_not_global": lambda t: replicas.render_not_global(
-        GlobalTable("orders", "us-west-2", "", notes=(t,)), NOW, other_regions=[t]
-    ),
-    "restores.render_restore_confirmation": lambda t: restores.render_restore_confirmation(
-        RestorePlan(
-            "orders",
-            "us-west-2",
-            "orders-restored",
-            "backup",
-            backup_arn=t,
-            backup_name=t,
-            backup_created=NOW,
-        ),
-        "0" * 32,
-        REQUESTER,
-        NOW,
-        expires_in=timedelta(minutes=15),
-    ),
-    "restore_jobs.render_restore_started": lambda t: restore_jobs.render_restore_started(_job(t)),
-    "restore_jobs.render_restore_progress": lambda t: restore_jobs.render_restore_progress(
-        _job(t), NOW
-    ),
-    "restore_jobs.render_restore_slow": lambda t: restore_jobs.render_restore_slow(
-        _job(t), NOW, slow_after=timedelta(minutes=20)
-    ),
-    "restore_jobs.render_restore_completed": lambda t: restore_jobs.render_restore_completed(
-        _job(t, status_="COMPLETED")
-    ),
-    "restore_jobs.render_restore_failed": lambda t: restore_jobs.render_restore_failed(
-        _job(t, status_="FAILED"), NOW
-    ),
-    "restore_jobs.render_restore_not_started": lambda t: restore_jobs.render_restore_not_started(
-        _job(t), t, account_label=t
-    ),
-    "restore_jobs.render_settings_copied": lambda t: restore_jobs.render_settings_copied(
-        _job(t), [t], [t], REQUESTER
-    ),
-    "restore_jobs.render_restores_list": lambda t: restore_jobs.render_restores_list(
-        [_job(t), _job(t, status_="COMPLETED"), _job(t, status_="FAILED")], NOW
-    ),
-    "restores.render_pitr_status": lambda t: restores.render_pitr_status(
-        "orders", "us-west-2", PitrWindow(True, NOW - timedelta(days=2), NOW), NOW
-    ),
-    "restores.render_pitr_changed": lambda t: restores.render_pitr_changed(
-        "orders", "us-west-2", False, REQUESTER, approved_by=APPROVER
-    ),
-    "restores.render_pitr_off_confirmation": lambda t: restores.render_pitr_off_confirmation(
-        "orders",
-        "us-west-2",
-        PitrWindow(True, NOW - timedelta(days=2), NOW),
-        "0" * 32,
-        REQUESTER,
-        NOW,
-        expires_in=timedelta(minutes=15),
-    ),
-    "status.render_status": lambda t: status.render_status(
-        _status(t), NOW, max_backup_age=timedelta(days=2), extra_risks=(t,)
-    ),
-}
-# Renderers whose hostile-text paths the event sweep above already drives from real events.
-COVERED_BY_EVENTS = {
-    "alarms.render_alarm",
-    "alarms.render_resolved",
-    "alarms.render_thread_repeat",
-    "alarms.render_resolved_reply",
-    "audit.render_audit_notice",
-    "audit.render_who_changed",
-    "notices.render_backup_notice",
-    "notices.render_plain_notice",
-}
-
-
-def escape_for_summary(text: str) -> str:
-    """Plan summaries are built by handlers from escaped text (`code(...)`), as here."""
-    from bot.render.message import code
-
-    return code(text)
-
-
-def _usage_error(text: str) -> UsageError:
-    """A usage error the grammar raises for hostile input (messages quote it escaped)."""
-    from bot.domain.command_parser import parse_command
-
-    try:
-        parse_command(text, NOW)
-    except UsageError as exc:
-        return exc
-    return UsageError("no error", "/ddb help")
-
-
-def _error_message(text: str) -> str:
-    """An error message as adapters build it from AWS text (bot.aws.errors.translate)."""
-    from botocore.exceptions import ClientError
-
-    from bot.aws.errors import translate
-
-    error = ClientError(
-        {"Error": {"Code": "ValidationException", "Message": text}}, "DescribeTable"
-    )
-    return translate(error, table="orders", region="us-west-2").message
 
 
 def _public_renderers() -> set[str]:
@@ -570,7 +291,8 @@ def _public_renderers() -> set[str]:
 
 
 def test_every_public_renderer_is_in_the_injection_sweep() -> None:
-    missing = _public_renderers() - set(RENDERERS) - COVERED_BY_EVENTS
+    named = {name.partition("(")[0] for name in RENDERERS}
+    missing = _public_renderers() - named
     assert not missing, f"add a case to RENDERERS for {sorted(missing)}"
 
 
@@ -579,3 +301,29 @@ def test_every_public_renderer_is_in_the_injection_sweep() -> None:
 @given(text=hostile)
 def test_no_renderer_lets_hostile_text_ping_or_link(name: str, text: str) -> None:
     assert_safe(RENDERERS[name](text), trusted_users=TRUSTED)
+
+
+@pytest.mark.parametrize("payload", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_no_renderer_lets_a_field_draw_lines_or_formatting(name: str, payload: str) -> None:
+    text = HOSTILE[payload]
+    shown = RENDERERS[name](text)
+    assert_safe(shown, trusted_users=TRUSTED)
+    assert_contained(shown, RENDERERS[name](plain_word(text)), multiline=name in MULTILINE_CASES)
+
+
+spoofing = st.text(
+    alphabet=st.sampled_from(
+        "<>&|!@*_~`:/ abc0.-\n\r\t\x00\x1b\x85\u2028\u2029\u202e\u2066\u200b\u200d\ufeff"
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=spoofing)
+def test_no_renderer_lets_made_up_text_draw_lines_or_formatting(name: str, text: str) -> None:
+    shown = RENDERERS[name](text)
+    assert_contained(shown, RENDERERS[name](plain_word(text)), multiline=name in MULTILINE_CASES)
