@@ -11,8 +11,12 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
-| idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
+| idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE` (queue consumers)        |
+| delivery done once  | `ONCE#<scope>`                       | `<scope>#<sha256 of the key>`   |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
+
+Deliveries done once (SNS, EventBridge) are Powertools Idempotency records (bot.aws.idempotency);
+queue consumers claim with :meth:`StateStore.claim_once`.
 
 Newest-first history is a Query on the audit pk with ScanIndexForward=false: ISO-8601 UTC
 times with a fixed width sort lexicographically in time order.

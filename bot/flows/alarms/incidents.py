@@ -1,9 +1,11 @@
 """Alarm notifications in Slack: one root message per incident, repeats in its thread, the
 root updated on OK; each delivery handled once.
 
-Order per delivery: claim it, post, store. A failure releases the claim and re-raises so
-the platform retries; root messages already posted are remembered after each post, so the
-retry posts only the copies that are missing.
+Order per delivery: claim it (bot.aws.idempotency, keyed by the state change), post, store.
+A failure releases the claim and re-raises so the platform retries; an attempt killed by its
+timeout leaves a claim that runs out with the invocation, so Lambda's retry does the work; a
+delivery that meets a live attempt raises, to be retried later. Root messages already posted
+are remembered after each post, so a retry posts only the copies that are missing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.aws.idempotency import Duplicate
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
@@ -41,7 +44,6 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 SCOPE = "alarm"
-_LEASE_S = 300
 _KEEP_S = 7 * 86400
 DROPPED = "dropped"
 
@@ -86,7 +88,8 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
 
     The answer is a decision kind of :func:`bot.domain.incidents.decide`, ``"duplicate"`` for a
     delivery already handled, or ``"dropped"`` for a payload that is not an alarm (logged).
-    Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim.
+    Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim;
+    IdempotencyAlreadyInProgressError while another attempt is handling the same change.
     """
     try:
         event = parse_sns_alarm(message, message_id=message_id)
@@ -94,16 +97,10 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
         log.warning("dropping an alarm message %s: %s", message_id or "(no id)", exc.message)
         return DROPPED
     key = state_change_key(event) or message_id or f"{event.arn or event.name}|{event.state.value}"
-    state = runtime.state
-    if not state.claim_once(SCOPE, key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S):
+    kind = runtime.once(SCOPE, key, lambda: deliver(event, runtime), keep_s=_KEEP_S)
+    if isinstance(kind, Duplicate):
         log.info("alarm message %s already handled", key)
         return "duplicate"
-    try:
-        kind = deliver(event, runtime)
-    except Exception:
-        state.release_once(SCOPE, key)
-        raise
-    state.complete_once(SCOPE, key, result={"decision": kind})
     return kind
 
 
