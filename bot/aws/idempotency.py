@@ -8,9 +8,11 @@ SNS and EventBridge deliver at least once, and Lambda retries a failed invocatio
 - never claimed, or claimed by an attempt that is over: the work runs. An attempt's claim
   lasts what is left of its invocation (``time_left``: Lambda's context), so the claim of an
   attempt killed by its timeout has run out by the time Lambda retries;
-- claimed by an attempt still running: ``IdempotencyAlreadyInProgressError`` propagates, so
-  the platform retries this delivery later (and dead-letters it in the end). It is never
-  answered "done" for work that was not done;
+- claimed by an attempt still running: it is given about 10 s to finish (the SNS and the
+  EventBridge copy of an alarm arrive together; an error for each would trip the function's
+  Errors alarm), then ``IdempotencyAlreadyInProgressError`` propagates, so the platform
+  retries this delivery later (and dead-letters it in the end). It is never answered "done"
+  for work that was not done;
 - the work raises: the claim is released and the error re-raised, so a retry does the work.
 
 Powertools reads the process clock (``datetime.now``), not the runtime's: tests that move
@@ -23,6 +25,7 @@ per delivery are the same (one conditional put, one update).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -31,8 +34,16 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
 
 T = TypeVar("T")
+
+# Pauses before looking again at an attempt in progress (10 s in all), and what must be left
+# of the invocation to take one: a wait never runs into the timeout.
+WAITS_S = (0.5, 1.0, 2.0, 3.0, 3.5)
+_MARGIN_S = 5.0
 
 
 class TimeLeft(Protocol):
@@ -95,7 +106,8 @@ class Idempotency:
     ) -> T | Duplicate:
         """``work()`` unless a delivery with this key did it already (then DUPLICATE).
 
-        Raises IdempotencyAlreadyInProgressError while another attempt holds the key.
+        Raises IdempotencyAlreadyInProgressError when another attempt still holds the key
+        after the waits.
         """
         layer, config = self._scope(scope, keep_s)
         # Powertools reads only get_remaining_time_in_millis() of the context it is given.
@@ -111,5 +123,14 @@ class Idempotency:
             config=config,
             key_prefix=scope,
         )
-        outcome: T | Duplicate = run(key=key)
-        return outcome
+        waits = iter(WAITS_S)
+        while True:
+            try:
+                outcome: T | Duplicate = run(key=key)
+                return outcome
+            except IdempotencyAlreadyInProgressError:
+                pause = next(waits, None)
+                left_s = time_left.get_remaining_time_in_millis() / 1000
+                if pause is None or left_s < pause + _MARGIN_S:
+                    raise
+                time.sleep(pause)

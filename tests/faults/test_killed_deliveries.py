@@ -13,6 +13,9 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import threading
+import time
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from bot.aws.idempotency import WAITS_S
 from bot.aws.secrets import SlackCredentials
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
@@ -43,6 +47,7 @@ from tests.conftest import (
 # The functions' timeouts in deploy/functions/*.yml.
 TIMEOUT_S = {alarms: 60, cloudtrail: 60, sns_inbox: 300}
 BUCKET = "org-cloudtrail-logs"
+ARN = "arn:aws:cloudwatch:us-west-2:123456789012:alarm:orders-write-throttle"
 
 
 class KilledAtTimeout(BaseException):
@@ -69,6 +74,20 @@ class Timeline:
     def stop(self) -> None:
         if self._traveller is not None:
             self._traveller.stop()
+
+
+def waiting_with(monkeypatch: pytest.MonkeyPatch, sleep: Callable[[float], None]) -> None:
+    """The waits for a live attempt call ``sleep`` instead of sleeping."""
+    fake = types.SimpleNamespace(**{**vars(time), "sleep": sleep})
+    monkeypatch.setattr("bot.aws.idempotency.time", fake)
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses taken waiting for a live attempt, recorded instead of slept."""
+    recorded: list[float] = []
+    waiting_with(monkeypatch, recorded.append)
+    return recorded
 
 
 @pytest.fixture
@@ -212,6 +231,7 @@ def test_a_delivery_that_meets_a_live_attempt_fails_so_the_platform_retries_it(
     slack: SlackSink,
     timeline: Timeline,
     monkeypatch: pytest.MonkeyPatch,
+    waits: list[float],
     door_name: str,
 ) -> None:
     door = DOORS[door_name]
@@ -234,6 +254,7 @@ def test_a_delivery_that_meets_a_live_attempt_fails_so_the_platform_retries_it(
     door.function.handle(door.event(), runtime)
     assert len(met) == 1
     assert isinstance(met[0], IdempotencyAlreadyInProgressError), met
+    assert waits == list(WAITS_S)  # it gave the live attempt 10 s to finish first
     assert len(posts(slack)) == door.posts
 
     # The platform retries the failed copy later: the work is done by then, nothing more.
@@ -267,4 +288,44 @@ def test_a_claim_made_in_lambda_lasts_only_what_is_left_of_the_invocation(
     assert alarms.handler(copy.deepcopy(event), ContextOfAnInvocation(timeline, 60)) == [
         "post_root"
     ]
+    assert len(posts(slack)) == 1
+
+
+def test_a_copy_that_meets_an_attempt_finishing_within_seconds_is_a_duplicate(
+    runtime: Runtime, slack: SlackSink, timeline: Timeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SNS and the EventBridge copy of one state change arrive together: the second waits
+    # while the first posts, and answers "duplicate" once the root is posted, not before.
+    timeline.start(datetime(2026, 11, 22, 9, 45, tzinfo=UTC))
+    posting, finish = threading.Event(), threading.Event()
+    real = Notifier.post
+
+    def slow_post(self: Notifier, *args: Any, **kwargs: Any) -> Any:
+        posting.set()
+        finish.wait(timeout=30)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Notifier, "post", slow_post)
+    first: list[list[str]] = []
+    attempt = threading.Thread(
+        target=lambda: first.append(
+            alarms.handle(load_event("sns-alarm-write-throttle.json"), runtime)
+        )
+    )
+    attempt.start()
+    assert posting.wait(timeout=30)
+
+    def first_attempt_finishes(pause: float) -> None:
+        finish.set()
+        attempt.join(timeout=30)
+
+    waiting_with(monkeypatch, first_attempt_finishes)
+    bridge = load_event("eventbridge-alarm-replication-latency.json")
+    bridge.update(resources=[ARN], id="eb-copy-0001")
+    bridge["detail"].update(
+        alarmName="orders-write-throttle",
+        state={"value": "ALARM", "timestamp": "2026-11-22T09:42:10.123+0000", "reason": "x"},
+    )
+    assert alarms.handle(bridge, another_instance(runtime, timeline.clock)) == ["duplicate"]
+    assert first == [["post_root"]]
     assert len(posts(slack)) == 1
