@@ -144,6 +144,9 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
             "retention.tables",
             'table name = "policy" strings',
         ),
+        ({"alarms": {"late_after": "soon"}}, "alarms.late_after", "a duration like 90m"),
+        ({"alarms": {"late_after": 15}}, "alarms.late_after", "a duration like 90m"),
+        ({"alarms": {"late": "15m"}}, "alarms.late", "one of late_after"),
     ],
     ids=[
         "unknown-section",
@@ -174,6 +177,9 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         "bad-prune-mode",
         "state-table-not-a-string",
         "retention-policy-not-a-string",
+        "alarms-late-after-not-a-duration",
+        "alarms-late-after-a-bare-number",
+        "alarms-unknown-key",
     ],
 )
 def test_bad_config_names_the_key_and_the_expected_form(
@@ -233,3 +239,10 @@ def test_valid_and_empty_retention_policies_are_kept_as_written() -> None:
     )
     assert settings.retention_default == ""
     assert settings.retention_tables == {"orders": "keep-daily=7,keep-within=30d"}
+
+
+def test_alarms_late_after_is_a_duration_of_15_minutes_unless_set() -> None:
+    assert parse_settings({}).alarm_late_after == timedelta(minutes=15)
+    assert load_settings(DEFAULT_CONFIG, environ={}).alarm_late_after == timedelta(minutes=15)
+    late = parse_settings({"alarms": {"late_after": "1h"}})
+    assert late.alarm_late_after == timedelta(hours=1)

@@ -123,6 +123,7 @@ def _alarm_messages(event: AlarmEvent) -> list[Message]:
         alarms.render_resolved(event, opened_at=opened, now=NOW),
         alarms.render_thread_repeat(event, NOW),
         alarms.render_resolved_reply(event, opened, NOW),
+        alarms.render_late_reply(event, timedelta(hours=1)),
     ]
 
 
@@ -473,6 +474,7 @@ COVERED_BY_EVENTS = {
     "alarms.render_resolved",
     "alarms.render_thread_repeat",
     "alarms.render_resolved_reply",
+    "alarms.render_late_reply",
     "audit.render_audit_notice",
     "audit.render_who_changed",
     "notices.render_backup_notice",
