@@ -7,23 +7,49 @@ tests can inject any piece.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.aws.clients import AwsClients
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it runs
+    from bot.aws.idempotency import Duplicate, Idempotency
     from bot.aws.secrets import SlackCredentials
     from bot.aws.state import StateStore
     from bot.aws.work_queue import WorkQueue
     from bot.slack.notifier import Notifier
 
 
+T = TypeVar("T")
+
+# What a claim lasts when no function said how long its invocation may run (flows called
+# directly): the shortest timeout of the functions that deliver events.
+DEFAULT_TIMEOUT_S = 60
+
+
 def utc_now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+class Invocation:
+    """What is left of the invocation being handled: Lambda's context says, or else (tests,
+    `opsbot local`, `opsbot replay`) the function's timeout from when it began, by ``clock``."""
+
+    def __init__(
+        self, clock: Callable[[], datetime], timeout_s: float, context: Any = None
+    ) -> None:
+        self.clock = clock
+        self.context = context
+        self.deadline = clock() + timedelta(seconds=timeout_s)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds until the invocation times out (Lambda's context has the same method)."""
+        if self.context is not None:
+            return int(self.context.get_remaining_time_in_millis())
+        return max(0, int((self.deadline - self.clock()).total_seconds() * 1000))
 
 
 class Runtime:
@@ -45,6 +71,7 @@ class Runtime:
         self.credentials_override = credentials_override
         self.notifier_override = notifier_override
         self.extras: dict[str, Any] = {}
+        self.invocation: Invocation | None = None
 
     @property
     def clients(self) -> AwsClients:
@@ -88,6 +115,27 @@ class Runtime:
             # Member lists age by the runtime's clock, like every other "now" of opsbot.
             built = self.extras["notifier"] = (token, Notifier(client, clock=self.epoch))
         return built[1]
+
+    def begin_invocation(self, context: Any, *, timeout_s: float) -> None:
+        """Start handling one invocation: Lambda's ``context`` (None outside Lambda) and the
+        function's configured timeout bound how long its claims last."""
+        self.invocation = Invocation(self.clock, timeout_s, context)
+
+    @cached_property
+    def idempotency(self) -> Idempotency:
+        """The done-once records of deliveries (Powertools Idempotency on the state table)."""
+        from bot.aws.idempotency import Idempotency
+
+        return Idempotency(self.client("dynamodb"), self.settings.state_table)
+
+    def once(self, scope: str, key: str, work: Callable[[], T], *, keep_s: int) -> T | Duplicate:
+        """``work()`` once per (scope, key) over every delivery; DUPLICATE when done before.
+
+        Claimed for what is left of the invocation; raises IdempotencyAlreadyInProgressError
+        while another attempt holds the key, so the platform retries later.
+        """
+        invocation = self.invocation or Invocation(self.clock, DEFAULT_TIMEOUT_S)
+        return self.idempotency.once(scope, key, work, time_left=invocation, keep_s=keep_s)
 
     @cached_property
     def work_queue(self) -> WorkQueue:

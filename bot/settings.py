@@ -67,7 +67,8 @@ class Settings:
     restore_slow_after: timedelta = timedelta(minutes=90)
     restore_poll_every: timedelta = timedelta(minutes=5)
     confirm_ttl: timedelta = timedelta(minutes=15)
-    late_after: timedelta = timedelta(minutes=5)
+    late_after: timedelta = timedelta(minutes=5)  # a /ddb command not run when started later
+    alarm_late_after: timedelta = timedelta(minutes=15)  # a state change delivered later: no page
     state_table: str = "opsbot-state"
     work_queue_url: str = ""
     restore_queue_url: str = ""
@@ -115,6 +116,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "approvals": frozenset({"actions"}),
     "retention": frozenset({"default", "tables"}),
     "audit": frozenset({"include_read_only", "include_data_events", "history_days", "severity"}),
+    "alarms": frozenset({"late_after"}),
     "backups": frozenset({"price_per_gb_month", "max_age"}),
     "prune": frozenset({"mode"}),
     "restore": frozenset({"slow_after", "poll_every"}),
@@ -194,6 +196,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         restore_poll_every=read_duration(table_of(raw, "restore"), "restore", "poll_every", "5m"),
         confirm_ttl=read_duration(table_of(raw, "confirm"), "confirm", "ttl", "15m"),
         late_after=read_duration(slack, "slack", "late_after", "5m"),
+        alarm_late_after=read_duration(table_of(raw, "alarms"), "alarms", "late_after", "15m"),
         state_table=read_str(state, "state", "table", "opsbot-state") or "opsbot-state",
         work_queue_url=read_str(state, "state", "work_queue_url", ""),
         restore_queue_url=read_str(state, "state", "restore_queue_url", ""),

@@ -12,14 +12,17 @@ from bot.flows.alarms.incidents import handle_alarm_event
 from bot.runtime import Runtime, default_runtime
 
 logger = Logger(service="opsbot")
+# The function's timeout in deploy/functions/*.yml: no claim outlives an invocation.
+TIMEOUT_S = 60
 
 
-def handle(event: dict[str, Any], runtime: Runtime) -> list[str]:
+def handle(event: dict[str, Any], runtime: Runtime, context: Any = None) -> list[str]:
     """Each alarm of an SNS or EventBridge event; malformed ones are logged and dropped."""
+    runtime.begin_invocation(context, timeout_s=TIMEOUT_S)
     return handle_alarm_event(event, runtime)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> list[str]:
     """Lambda entry point."""
-    return handle(event, default_runtime())
+    return handle(event, default_runtime(), context)

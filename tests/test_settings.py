@@ -162,6 +162,9 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         ),
         ({"approvals": {"who": ["U0ADMIN01"]}}, "approvals.who", "one of actions"),
         ({"approvals": ["pitr:off"]}, "approvals", "a table ([section])"),
+        ({"alarms": {"late_after": "soon"}}, "alarms.late_after", "a duration like 90m"),
+        ({"alarms": {"late_after": 15}}, "alarms.late_after", "a duration like 90m"),
+        ({"alarms": {"late": "15m"}}, "alarms.late", "one of late_after"),
     ],
     ids=[
         "unknown-section",
@@ -197,6 +200,9 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         "approval-of-a-misspelled-action",
         "approvals-unknown-key",
         "approvals-not-a-table",
+        "alarms-late-after-not-a-duration",
+        "alarms-late-after-a-bare-number",
+        "alarms-unknown-key",
     ],
 )
 def test_bad_config_names_the_key_and_the_expected_form(
@@ -273,3 +279,10 @@ def test_the_approvals_example_in_opsbot_toml_is_valid() -> None:
         example.append(line.removeprefix("#").removeprefix(" "))
     settings = parse_settings(tomllib.loads("\n".join(example)))
     assert settings.approvals == {"pitr:off", "prune:apply"}
+
+
+def test_alarms_late_after_is_a_duration_of_15_minutes_unless_set() -> None:
+    assert parse_settings({}).alarm_late_after == timedelta(minutes=15)
+    assert load_settings(DEFAULT_CONFIG, environ={}).alarm_late_after == timedelta(minutes=15)
+    late = parse_settings({"alarms": {"late_after": "1h"}})
+    assert late.alarm_late_after == timedelta(hours=1)

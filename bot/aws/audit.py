@@ -3,9 +3,10 @@ table's history back a page at a time, the bot-action lookups that attribute ops
 calls, and the install marker (since when the history is complete).
 
 History items (see the key table in bot.aws.state): pk ``AUDIT#<account>#<region>#<table>``,
-sk ``<time>#<eventID>`` (bot.domain.audit.history_sort_key), so a redelivered event
-rewrites the same item and a Query with ScanIndexForward=false reads newest first. An event
-that involves two tables (a restore: target and source) is stored under both.
+sk ``<time>#<eventID>`` (bot.domain.audit.history_sort_key), each bounded to DynamoDB's key
+limits (bot.aws.state.bounded), so a redelivered event rewrites the same item and a Query
+with ScanIndexForward=false reads newest first. An event that involves two tables (a
+restore: target and source) is stored under both.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.aws.state import StateStore, audit_pk, deserialize, request_pk, serialize
+from bot.aws.state import (
+    SK_LIMIT,
+    StateStore,
+    audit_pk,
+    bounded,
+    deserialize,
+    request_pk,
+    serialize,
+)
 from bot.domain.audit import AuditEvent, BotAction, attributed, history_sort_key
 from bot.domain.audit_actors import Actor
 from bot.domain.records import frozen
@@ -34,7 +43,7 @@ def history_keys(event: AuditEvent) -> list[tuple[str, str]]:
     names = list(event.tables) or ([event.table] if event.table else [])
     if not names and event.source == "dax" and event.resource:
         names = [f"dax:{event.resource}"]
-    sk = history_sort_key(event)
+    sk = bounded(history_sort_key(event), SK_LIMIT)
     account, region = event.account or UNKNOWN, event.region or UNKNOWN
     return [(audit_pk(account, region, name), sk) for name in dict.fromkeys(names)]
 
@@ -149,18 +158,19 @@ def store_events(state: StateStore, events: Iterable[AuditEvent], *, history_day
 def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[str, BotAction]:
     """The Slack user (and approver) behind each AWS request id that opsbot made
     (BatchGetItem, 100 a call)."""
-    wanted = list(dict.fromkeys(r for r in request_ids if r))
+    wanted = {request_pk(r): r for r in request_ids if r}  # a long id's key is not the id
+    pks = list(wanted)
     found: dict[str, BotAction] = {}
-    for start in range(0, len(wanted), 100):
-        keys = [serialize({"pk": request_pk(r), "sk": "REQ"}) for r in wanted[start : start + 100]]
+    for start in range(0, len(pks), 100):
+        keys = [serialize({"pk": pk, "sk": "REQ"}) for pk in pks[start : start + 100]]
         pending: dict[str, Any] = {state.table_name: {"Keys": keys, "ConsistentRead": True}}
         for attempt in range(8):
             response = state.client.batch_get_item(RequestItems=pending)
             for raw in response.get("Responses", {}).get(state.table_name, []):
                 item = deserialize(raw)
                 user, approver = item.get("slack_user"), item.get("approved_by")
-                if isinstance(user, str) and user:
-                    found[str(item["pk"]).removeprefix("REQ#")] = BotAction(
+                if isinstance(user, str) and user and item.get("pk") in wanted:
+                    found[wanted[item["pk"]]] = BotAction(
                         user, approver if isinstance(approver, str) and approver else None
                     )
             pending = response.get("UnprocessedKeys") or {}

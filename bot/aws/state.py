@@ -11,18 +11,29 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
-| idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE`                          |
+| idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE` (queue consumers)        |
+| delivery done once  | `ONCE#<scope>`                       | `<scope>#<sha256 of the key>`   |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |
 
 A plan keeps its requester, who confirmed it and, for an action `[approvals]` names, who
 approved it; a bot's own action keeps the Slack user who asked and any approver.
+Deliveries done once (SNS, EventBridge) are Powertools Idempotency records (bot.aws.idempotency);
+queue consumers claim with :meth:`StateStore.claim_once`.
 
 Newest-first history is a Query on the audit pk with ScanIndexForward=false: ISO-8601 UTC
 times with a fixed width sort lexicographically in time order.
+
+Keys are bounded (:func:`bounded`): DynamoDB refuses a partition key over 2048 bytes and a
+sort key over 1024 (UTF-8), and parts such as a table name in a failed CloudTrail call or an
+alarm ARN on the SNS inbox come from events unchecked. A key over its limit keeps its start
+(the kind, the account, the time of an audit sort key, so order is kept) and ends in `~`
+and 32 hex digits of the SHA-256 of the whole key; a key within the limit is unchanged. The
+same input always gives the same key, so redeliveries and `/ddb who-changed` find it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -36,35 +47,49 @@ from bot.aws.errors import error_code
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
+PK_LIMIT = 2048  # DynamoDB's limits on key sizes, in bytes of UTF-8
+SK_LIMIT = 1024
+_DIGEST_HEX = 32
+
+
+def bounded(key: str, limit: int) -> str:
+    """``key`` when it fits in ``limit`` bytes; else its start, `~` and a hash of all of it."""
+    raw = key.encode()
+    if len(raw) <= limit:
+        return key
+    digest = hashlib.sha256(raw).hexdigest()[:_DIGEST_HEX]
+    start = raw[: limit - _DIGEST_HEX - 1].decode(errors="ignore")  # whole characters only
+    return f"{start}~{digest}"
+
 
 def audit_pk(account: str, region: str, table: str) -> str:
     """Partition key of a table's audit history."""
-    return f"AUDIT#{account}#{region}#{table}"
+    return bounded(f"AUDIT#{account}#{region}#{table}", PK_LIMIT)
 
 
 def alarm_pk(alarm_arn: str) -> str:
     """Partition key of an alarm's incident and silence."""
-    return f"ALARM#{alarm_arn}"
+    return bounded(f"ALARM#{alarm_arn}", PK_LIMIT)
 
 
 def plan_pk(plan_id: str) -> str:
     """Partition key of a pending confirmation plan."""
-    return f"PLAN#{plan_id}"
+    return bounded(f"PLAN#{plan_id}", PK_LIMIT)
 
 
 def job_pk(kind: str) -> str:
     """Partition key of the jobs of one kind (restore, prune)."""
-    return f"JOB#{kind}"
+    return bounded(f"JOB#{kind}", PK_LIMIT)
 
 
 def once_pk(scope: str, key: str) -> str:
     """Partition key of an idempotency record."""
-    return f"ONCE#{scope}#{key}"
+    return bounded(f"ONCE#{scope}#{key}", PK_LIMIT)
 
 
 def request_pk(request_id: str) -> str:
     """Partition key of an AWS request the bot made on a Slack user's behalf."""
-    return f"REQ#{request_id}"
+    return bounded(f"REQ#{request_id}", PK_LIMIT)
 
 
 def _to_dynamo(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.aws.idempotency import Duplicate
 from bot.domain.backup_notices import notice_fields, parse_backup_notice
 from bot.domain.errors import InvalidValue
 from bot.domain.sns_inbox import (
@@ -30,7 +31,6 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 _SCOPE = "sns-inbox"
-_LEASE_S = 300
 _KEEP_S = 7 * 86400
 
 
@@ -65,33 +65,32 @@ def route_message(message: SnsMessage, runtime: Runtime) -> dict[str, Any]:
 
 
 def _post_once(message: SnsMessage, kind: str, runtime: Runtime) -> int:
-    """Post a backup or plain notice, once per SNS MessageId."""
-    state, now = runtime.state, runtime.now()
-    if not state.claim_once(
-        _SCOPE, message.message_id, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-    ):
-        return 0
-    try:
-        if kind == BACKUP_JOB:
-            notice = parse_backup_notice(
-                message.text,
-                message.attributes,
-                topic_arn=message.topic_arn,
-                timestamp=message.timestamp,
-            )
-            channel_kind, fields = "backups", notice_fields(notice)
-            rendered = render_backup_notice(notice, now=now)
-        else:
-            channel_kind = "sns"
-            fields = {"kind": "sns", "subject": message.subject, "topic": message.topic_arn}
-            rendered = render_plain_notice(
-                message.subject, message.text, topic_arn=message.topic_arn, now=now
-            )
-        destinations = route(runtime.settings, channel_kind, fields)
-        for destination in destinations:
-            runtime.notifier.post(destination.channel, rendered)
-    except Exception:
-        state.release_once(_SCOPE, message.message_id)
-        raise
-    state.complete_once(_SCOPE, message.message_id)
+    """Post a backup or plain notice, once per SNS MessageId; the number of posts made."""
+    posted = runtime.once(
+        _SCOPE, message.message_id, lambda: _post(message, kind, runtime), keep_s=_KEEP_S
+    )
+    return 0 if isinstance(posted, Duplicate) else posted
+
+
+def _post(message: SnsMessage, kind: str, runtime: Runtime) -> int:
+    """Post a backup or plain notice to its routed channels."""
+    now = runtime.now()
+    if kind == BACKUP_JOB:
+        notice = parse_backup_notice(
+            message.text,
+            message.attributes,
+            topic_arn=message.topic_arn,
+            timestamp=message.timestamp,
+        )
+        channel_kind, fields = "backups", notice_fields(notice)
+        rendered = render_backup_notice(notice, now=now)
+    else:
+        channel_kind = "sns"
+        fields = {"kind": "sns", "subject": message.subject, "topic": message.topic_arn}
+        rendered = render_plain_notice(
+            message.subject, message.text, topic_arn=message.topic_arn, now=now
+        )
+    destinations = route(runtime.settings, channel_kind, fields)
+    for destination in destinations:
+        runtime.notifier.post(destination.channel, rendered)
     return len(destinations)

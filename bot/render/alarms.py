@@ -4,12 +4,13 @@ Every text that comes from the alarm (name, description, reason, dimension value
 math expressions) is escaped, so an alarm description cannot ping ``@channel``, plant a link
 or draw its own lines and formatting. Only the description keeps its line breaks, under our
 bold first line of it. ``mention`` is the exception: it comes from our own configuration
-(``<!subteam^S1>``).
+(``<!subteam^S1>``). A state change delivered late (``late``: how long after the change) says
+so, in the text a notification shows and in the message.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.alarm_conditions import metric_unit, sparkline, value_summary
 from bot.domain.alarm_events import UNKNOWN_TIME, AlarmEvent, AlarmState, console_links
@@ -151,6 +152,19 @@ def _description_lines(event: AlarmEvent) -> tuple[str, str]:
     return first.strip(), rest
 
 
+def _delivered(late: timedelta) -> str:
+    return f"delivered {format_duration(late)} after the change"
+
+
+def _late_notice(late: timedelta | None) -> Block | None:
+    if late is None:
+        return None
+    return context(
+        f":hourglass_flowing_sand: *Late:* {_delivered(late)}, so no one was paged. "
+        "It may have changed since: check its current state in CloudWatch."
+    )
+
+
 def render_alarm(
     event: AlarmEvent,
     *,
@@ -159,12 +173,14 @@ def render_alarm(
     incident_opened_at: datetime | None,
     mention: str | None,
     account_label: str | None = None,
+    late: timedelta | None = None,
 ) -> Message:
     """The root message of an incident: state, subject, condition, recent values, what to do.
 
     ``datapoints`` are the recent values to chart (fetched from CloudWatch, or the event's
     own); ``incident_opened_at`` shows how long the incident has been open when re-rendered;
-    ``account_label`` (the alias, when accounts are configured) replaces the account id.
+    ``account_label`` (the alias, when accounts are configured) replaces the account id;
+    ``late`` marks a change delivered that long after it happened.
     """
     emoji = STATE_EMOJI[event.state]
     name = escape(event.name)
@@ -185,6 +201,7 @@ def render_alarm(
     ]
     blocks: list[Block | None] = [
         header(f"{emoji} {event.state.value} · {escape_plain(event.name)}"),
+        _late_notice(late),
         section(lead, fields=fields),
         section(_recent_values(event, datapoints)),
         _meaning(event),
@@ -206,6 +223,8 @@ def render_alarm(
         ),
     ]
     text = f"{emoji} {event.state.value}: {name} — {_condition(event)}"
+    if late is not None:
+        text += f" ({_delivered(late)})"
     return Message(
         text=f"{mention} {text}" if mention else text,
         blocks=tuple(b for b in blocks if b is not None),
@@ -224,8 +243,12 @@ def render_resolved(
     opened_at: datetime,
     now: datetime,
     account_label: str | None = None,
+    late: timedelta | None = None,
 ) -> Message:
-    """The root message updated when the incident resolves: how long it lasted, no silencing."""
+    """The root message updated when the incident resolves: how long it lasted, no silencing.
+
+    ``late`` marks a root posted already resolved for an ALARM delivered that late.
+    """
     emoji = STATE_EMOJI[AlarmState.OK]
     name = escape(event.name)
     lasted = _duration(opened_at, event, now)
@@ -241,19 +264,23 @@ def render_resolved(
     status_button = _table_status_button(event, account_label)
     blocks: list[Block | None] = [
         header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
+        _late_notice(late),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
         _reason(event),
         _links(event),
         actions(status_button, block_id="alarm_actions") if status_button else None,
     ]
+    late_text = f" ({_delivered(late)})" if late is not None else ""
     return Message(
-        text=f"{emoji} RESOLVED: {name} after {lasted}",
+        text=f"{emoji} RESOLVED: {name} after {lasted}{late_text}",
         blocks=tuple(b for b in blocks if b is not None),
         options={"unfurl_links": False, "unfurl_media": False},
     )
 
 
-def render_thread_repeat(event: AlarmEvent, now: datetime) -> Message:
+def render_thread_repeat(
+    event: AlarmEvent, now: datetime, late: timedelta | None = None
+) -> Message:
     """A short thread reply when an open incident's alarm fires again or loses its data."""
     at = format_utc(event.changed_at) if event.changed_at != UNKNOWN_TIME else format_utc(now)
     if event.state is AlarmState.INSUFFICIENT_DATA:
@@ -263,16 +290,33 @@ def render_thread_repeat(event: AlarmEvent, now: datetime) -> Message:
     values = _values_line(event.recent_datapoints, _unit(event))
     if values:
         line += f" · {values}"
+    if late is not None:
+        line += f" · {_delivered(late)}"
     reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
     return Message(text=line, blocks=(section(line + reason),))
 
 
-def render_resolved_reply(event: AlarmEvent, opened_at: datetime, now: datetime) -> Message:
+def render_resolved_reply(
+    event: AlarmEvent, opened_at: datetime, now: datetime, late: timedelta | None = None
+) -> Message:
     """The thread reply when an incident resolves: when, after how long, and why."""
     end = now if event.changed_at == UNKNOWN_TIME else event.changed_at
     line = (
         f"{STATE_EMOJI[AlarmState.OK]} Resolved at {format_utc(end)} "
         f"after {_duration(opened_at, event, now)}"
+    )
+    if late is not None:
+        line += f" · {_delivered(late)}"
+    reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
+    return Message(text=line, blocks=(section(line + reason),))
+
+
+def render_late_reply(event: AlarmEvent, late: timedelta) -> Message:
+    """The thread note for a change delivered late, after the alarm had changed again."""
+    line = (
+        f":hourglass_flowing_sand: Late delivery: {event.state.value} at "
+        f"{format_utc(event.changed_at)}, {_delivered(late)}. The alarm has changed "
+        "since: this thread shows its newer state."
     )
     reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
     return Message(text=line, blocks=(section(line + reason),))

@@ -8,11 +8,15 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import types
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.incidents import load_incident, save_silence
@@ -234,29 +238,38 @@ def test_same_event_through_sns_and_eventbridge_posts_one_root(
 
 
 def test_sns_and_eventbridge_copies_at_the_same_moment_post_one_root(
-    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
+    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The EventBridge copy arrives while the SNS copy is still posting its root (two Lambda
     invocations at once): neither has saved an incident yet, so only the claim on the state
-    change keeps the second from posting a root of its own."""
-    outcomes: list[list[str]] = []
+    change keeps the second from posting a root of its own. While the first stays busy the
+    second fails (the work is not done yet), so the platform retries it; by then it is a
+    duplicate."""
+    outcomes: list[list[str] | Exception] = []
     started: list[bool] = []
+    waits: list[float] = []
+    monkeypatch.setattr("bot.aws.idempotency.time", types.SimpleNamespace(sleep=waits.append))
+
+    def second_copy() -> None:
+        try:
+            outcomes.append(alarms.handle(_bridge_copy_of_the_sample_alarm("eb-0002"), runtime))
+        except Exception as exc:
+            outcomes.append(exc)
 
     def meanwhile(call: dict[str, Any]) -> None:
         if call["method"] == "chat.postMessage" and not started:
             started.append(True)
             # A thread of its own, as a concurrent invocation would be; joined right here.
-            worker = threading.Thread(
-                target=lambda: outcomes.append(
-                    alarms.handle(_bridge_copy_of_the_sample_alarm("eb-0002"), runtime)
-                )
-            )
+            worker = threading.Thread(target=second_copy)
             worker.start()
             worker.join(timeout=30)
 
     slack.on_call = meanwhile
     assert alarms.handle(load_event("sns-alarm-write-throttle.json"), runtime) == ["post_root"]
-    assert outcomes == [["duplicate"]]
+    (outcome,) = outcomes
+    assert isinstance(outcome, IdempotencyAlreadyInProgressError)
+    assert sum(waits) == 10  # after waiting for the first to finish
+    assert alarms.handle(_bridge_copy_of_the_sample_alarm("eb-0002"), runtime) == ["duplicate"]
     assert method_names(slack) == ["chat.postMessage"]
 
 

@@ -455,6 +455,7 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "alarms.render_resolved_reply": lambda t: alarms.render_resolved_reply(
         _alarm(t), NOW - timedelta(hours=1), NOW
     ),
+    "alarms.render_late_reply": lambda t: alarms.render_late_reply(_alarm(t), timedelta(hours=1)),
     "audit.render_audit_notice": lambda t: audit.render_audit_notice(_audit(t), now=NOW),
     "audit.render_audit_notice(service)": lambda t: audit.render_audit_notice(
         _audits(t)[2], now=NOW, account_label=t

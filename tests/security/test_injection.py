@@ -103,6 +103,7 @@ def _alarm_messages(event: AlarmEvent) -> list[Message]:
         alarms.render_resolved(event, opened_at=opened, now=NOW),
         alarms.render_thread_repeat(event, NOW),
         alarms.render_resolved_reply(event, opened, NOW),
+        alarms.render_late_reply(event, timedelta(hours=1)),
     ]
 
 

@@ -1,9 +1,11 @@
 """Alarm notifications in Slack: one root message per incident, repeats in its thread, the
 root updated on OK; each delivery handled once.
 
-Order per delivery: claim it, post, store. A failure releases the claim and re-raises so
-the platform retries; root messages already posted are remembered after each post, so the
-retry posts only the copies that are missing.
+Order per delivery: claim it (bot.aws.idempotency, keyed by the state change), post, store.
+A failure releases the claim and re-raises so the platform retries; an attempt killed by its
+timeout leaves a claim that runs out with the invocation, so Lambda's retry does the work; a
+delivery that meets a live attempt raises, to be retried later. Root messages already posted
+are remembered after each post, so a retry posts only the copies that are missing.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.aws.idempotency import Duplicate
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
@@ -27,11 +30,12 @@ from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.alarm_messages import parse_sns_alarm
 from bot.domain.errors import InvalidValue
-from bot.domain.incidents import Incident, decide, state_change_key
+from bot.domain.incidents import Incident, decide, lateness, state_change_key
 from bot.flows.places import account_clients, label_of
 from bot.flows.routing import route
 from bot.render.alarms import (
     render_alarm,
+    render_late_reply,
     render_resolved,
     render_resolved_reply,
     render_thread_repeat,
@@ -41,7 +45,6 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 SCOPE = "alarm"
-_LEASE_S = 300
 _KEEP_S = 7 * 86400
 DROPPED = "dropped"
 
@@ -86,7 +89,8 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
 
     The answer is a decision kind of :func:`bot.domain.incidents.decide`, ``"duplicate"`` for a
     delivery already handled, or ``"dropped"`` for a payload that is not an alarm (logged).
-    Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim.
+    Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim;
+    IdempotencyAlreadyInProgressError while another attempt is handling the same change.
     """
     try:
         event = parse_sns_alarm(message, message_id=message_id)
@@ -94,48 +98,48 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
         log.warning("dropping an alarm message %s: %s", message_id or "(no id)", exc.message)
         return DROPPED
     key = state_change_key(event) or message_id or f"{event.arn or event.name}|{event.state.value}"
-    state = runtime.state
-    if not state.claim_once(SCOPE, key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S):
+    kind = runtime.once(SCOPE, key, lambda: deliver(event, runtime), keep_s=_KEEP_S)
+    if isinstance(kind, Duplicate):
         log.info("alarm message %s already handled", key)
         return "duplicate"
-    try:
-        kind = deliver(event, runtime)
-    except Exception:
-        state.release_once(SCOPE, key)
-        raise
-    state.complete_once(SCOPE, key, result={"decision": kind})
     return kind
 
 
 def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     """Decide what the event does to its incident, do it in Slack, and store the incident."""
     now = runtime.now()
+    late_after = runtime.settings.alarm_late_after
     arn = event.arn or event.name
     record = load_incident(runtime.state, arn)
     if record is not None and record.posting and record.posting == event.message_id:
         # A retry of a root post that failed half-way: post only the missing copies.
-        _post_root(event, runtime, record.incident, record.posts, now)
+        late = lateness(event, now, late_after)
+        _post_root(event, runtime, record.incident, record.posts, now, late)
         return "post_root"
     silenced_until = load_silence(runtime.state, arn)
     current = record.incident if record is not None else None
-    decision = decide(event, current, silenced_until, now)
+    decision = decide(event, current, silenced_until, now, late_after=late_after)
     log.info("alarm %s %s: %s (%s)", event.name, event.state.value, decision.kind, decision.reason)
     if decision.kind == "post_root" and decision.incident is not None:
-        _post_root(event, runtime, decision.incident, (), now)
+        _post_root(event, runtime, decision.incident, (), now, decision.late)
     elif decision.kind == "thread_repeat" and record is not None and decision.incident:
-        message = render_thread_repeat(event, now)
+        message = render_thread_repeat(event, now, decision.late)
         for copy in record.copies:
             runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
         save_incident(runtime.state, replace(record, incident=decision.incident), now=now)
+    elif decision.kind == "thread_late" and record is not None and decision.late is not None:
+        note = render_late_reply(event, decision.late)
+        for copy in record.copies:
+            runtime.notifier.post(copy.channel, note, thread_ts=copy.ts)
     elif decision.kind == "resolve" and record is not None and decision.incident:
-        _resolve(event, runtime, record, decision.incident, now)
+        _resolve(event, runtime, record, decision.incident, now, decision.late)
     elif decision.kind == "ignore" and decision.incident not in (None, current):
         # An OK with nothing open: keep its time, so an older ALARM arriving later opens nothing.
         assert decision.incident is not None
         kept = record or IncidentRecord(decision.incident, event.name)
         save_incident(runtime.state, replace(kept, incident=decision.incident), now=now)
     elif decision.kind == "post_resolved" and decision.incident is not None:
-        _post_resolved(event, runtime, decision.incident, now)
+        _post_resolved(event, runtime, decision.incident, now, decision.late)
     elif decision.kind == "post_info":
         for destination in route(runtime.settings, "alarms", alarm_fields(event)):
             message = render_alarm(
@@ -145,13 +149,19 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
                 incident_opened_at=None,
                 mention=None,
                 account_label=_label(runtime, event),
+                late=decision.late,
             )
             runtime.notifier.post(destination.channel, message)
     return decision.kind
 
 
 def _resolve(
-    event: AlarmEvent, runtime: Runtime, record: IncidentRecord, closed: Incident, now: datetime
+    event: AlarmEvent,
+    runtime: Runtime,
+    record: IncidentRecord,
+    closed: Incident,
+    now: datetime,
+    late: timedelta | None,
 ) -> None:
     """Update every root copy to resolved and reply in its thread, each copy once.
 
@@ -162,7 +172,7 @@ def _resolve(
     resolved = render_resolved(
         event, opened_at=opened, now=now, account_label=_label(runtime, event)
     )
-    reply = render_resolved_reply(event, opened, now)
+    reply = render_resolved_reply(event, opened, now, late)
     done = list(record.resolved) if record.resolving == event.message_id else []
     for copy in record.copies:
         if copy.to in done:
@@ -200,11 +210,13 @@ def _recent_values(event: AlarmEvent, runtime: Runtime, now: datetime) -> tuple[
         return None
 
 
-def _post_resolved(event: AlarmEvent, runtime: Runtime, closed: Incident, now: datetime) -> None:
+def _post_resolved(
+    event: AlarmEvent, runtime: Runtime, closed: Incident, now: datetime, late: timedelta | None
+) -> None:
     """An ALARM that arrived after its OK: one root message per channel, already resolved."""
     assert closed.closed_at is not None
     ok = replace(event, state=AlarmState.OK, changed_at=closed.closed_at)
-    message = render_resolved(ok, opened_at=event.changed_at, now=now)
+    message = render_resolved(ok, opened_at=event.changed_at, now=now, late=late)
     posts: list[PostedCopy] = []
     for destination in route(runtime.settings, "alarms", alarm_fields(event)):
         posted = runtime.notifier.post(destination.channel, message)
@@ -221,8 +233,12 @@ def _post_root(
     incident: Incident,
     done: tuple[PostedCopy, ...],
     now: datetime,
+    late: timedelta | None,
 ) -> None:
-    """Post the root message to every routed channel not posted yet, saving after each post."""
+    """Post the root message to every routed channel not posted yet, saving after each post.
+
+    A change delivered late pings no one: the route's mention is left out.
+    """
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
     fetched = None
@@ -235,14 +251,15 @@ def _post_root(
         finished = replace(incident, channel=first.channel, ts=first.ts)
         save_incident(runtime.state, IncidentRecord(finished, event.name, tuple(posts)), now=now)
     for index, destination in enumerate(missing):
-        mention = destination.mention_text if event.state is AlarmState.ALARM else None
+        pages = event.state is AlarmState.ALARM and late is None
         message = render_alarm(
             event,
             now=now,
             datapoints=datapoints,
             incident_opened_at=None,
-            mention=mention,
+            mention=destination.mention_text if pages else None,
             account_label=_label(runtime, event),
+            late=late,
         )
         posted = runtime.notifier.post(destination.channel, message)
         posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))

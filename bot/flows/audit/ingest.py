@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from bot.aws.audit import attribute_all, mark_installed, store_event, store_events
 from bot.aws.cloudtrail_logs import read_log_file
 from bot.aws.errors import error_code
+from bot.aws.idempotency import Duplicate
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.errors import InvalidValue
 from bot.flows.places import label_of
@@ -35,7 +37,6 @@ NOTIFY_SEVERITIES = frozenset({"critical", "security", "warning"})
 MENTION_SEVERITIES = frozenset({"critical", "security"})
 _NOTICE_SCOPE = "audit-notice"
 _OBJECT_SCOPE = "trail-object"
-_LEASE_S = 300
 _KEEP_S = 7 * 86400  # a log file arrives within minutes of the EventBridge copy of an event
 _MARKER_TTL_S = 600.0
 
@@ -132,17 +133,12 @@ def ingest_log_files(notice: LogFileNotice, runtime: Runtime) -> IngestResult:
         log.info("skipping s3://%s/%s: not a log file of API calls", notice.bucket, key)
     for key in notice.keys:
         scope_key = f"{notice.bucket}/{key}"
-        if not runtime.state.claim_once(
-            _OBJECT_SCOPE, scope_key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-        ):
+        read = partial(_ingest_log_file, notice.bucket, key, runtime)
+        done = runtime.once(_OBJECT_SCOPE, scope_key, read, keep_s=_KEEP_S)
+        if isinstance(done, Duplicate):
             log.info("log file s3://%s already read; skipping", scope_key)
             continue
-        try:
-            result.add(_ingest_log_file(notice.bucket, key, runtime))
-        except Exception:
-            runtime.state.release_once(_OBJECT_SCOPE, scope_key)
-            raise
-        runtime.state.complete_once(_OBJECT_SCOPE, scope_key)
+        result.add(done)
     return result
 
 
@@ -200,24 +196,25 @@ def notify(event: AuditEvent, runtime: Runtime) -> bool:
     """Post a critical, security or warning event to its channels, once per eventID."""
     if event.severity not in NOTIFY_SEVERITIES:
         return False
-    state = runtime.state
-    if not state.claim_once(
-        _NOTICE_SCOPE, event.event_id, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-    ):
+    posted = runtime.once(
+        _NOTICE_SCOPE, event.event_id, lambda: _post_notice(event, runtime), keep_s=_KEEP_S
+    )
+    if isinstance(posted, Duplicate):
         log.info("audit notice for %s already posted", event.event_id)
         return False
-    try:
-        for destination in route(runtime.settings, "audit", notice_fields(event)):
-            mention = destination.mention_text if event.severity in MENTION_SEVERITIES else None
-            message = render_audit_notice(
-                event,
-                now=runtime.now(),
-                mention=mention,
-                account_label=label_of(runtime, event.account) if event.account else None,
-            )
-            runtime.notifier.post(destination.channel, message)
-    except Exception:
-        state.release_once(_NOTICE_SCOPE, event.event_id)
-        raise
-    state.complete_once(_NOTICE_SCOPE, event.event_id)
     return True
+
+
+def _post_notice(event: AuditEvent, runtime: Runtime) -> int:
+    """Post the notice to every routed channel; the number of posts made."""
+    destinations = route(runtime.settings, "audit", notice_fields(event))
+    for destination in destinations:
+        mention = destination.mention_text if event.severity in MENTION_SEVERITIES else None
+        message = render_audit_notice(
+            event,
+            now=runtime.now(),
+            mention=mention,
+            account_label=label_of(runtime, event.account) if event.account else None,
+        )
+        runtime.notifier.post(destination.channel, message)
+    return len(destinations)
