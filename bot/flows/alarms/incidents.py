@@ -25,9 +25,10 @@ from bot.aws.incidents import (
 )
 from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarm_events import AlarmEvent, AlarmState
-from bot.domain.alarm_messages import parse_sns_alarm
+from bot.domain.alarm_messages import ALARM_DETAIL_TYPES, parse_sns_alarm
 from bot.domain.errors import InvalidValue
 from bot.domain.incidents import Incident, decide, state_change_key
+from bot.domain.times import aws_time_or_none
 from bot.flows.places import account_clients, label_of
 from bot.flows.routing import route
 from bot.render.alarms import (
@@ -47,7 +48,8 @@ DROPPED = "dropped"
 
 
 def alarm_fields(event: AlarmEvent) -> dict[str, Any]:
-    """The fields routes match: namespace, metric, table, region, account, state, name."""
+    """The fields routes match: namespace, metric, table, region, account, metric_account (the
+    metric's account when it is another one), state, name, suppressed."""
     metric = event.primary_metric
     return {
         "namespace": metric.namespace if metric else None,
@@ -55,15 +57,24 @@ def alarm_fields(event: AlarmEvent) -> dict[str, Any]:
         "table": event.subject.table,
         "region": event.region,
         "account": event.account,
+        "metric_account": event.metric_account or None,
         "state": event.state.value,
         "name": event.name,
+        "suppressed": event.suppression is not None,
     }
+
+
+def _is_alarm_event(event: Mapping[str, Any]) -> bool:
+    """An EventBridge alarm (or contributor) state change, or an alarm Lambda action's payload."""
+    return event.get("detail-type") in ALARM_DETAIL_TYPES or (
+        "alarmData" in event and "Records" not in event
+    )
 
 
 def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
     """Each alarm of an SNS or EventBridge event, handled once; malformed records are logged
     and dropped. What was done, per alarm."""
-    if event.get("detail-type") == "CloudWatch Alarm State Change":
+    if _is_alarm_event(event):
         return [deliver_alarm_message(event, str(event.get("id") or ""), runtime)]
     outcomes = []
     records = event.get("Records")
@@ -77,19 +88,48 @@ def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
             log.warning("dropping a record that is not an SNS alarm", extra={"reason": repr(exc)})
             outcomes.append(DROPPED)
             continue
-        outcomes.append(deliver_alarm_message(message, str(sns.get("MessageId") or ""), runtime))
+        outcomes.append(
+            deliver_alarm_message(
+                message,
+                str(sns.get("MessageId") or ""),
+                runtime,
+                topic_arn=_text(sns.get("TopicArn")),
+                subscription_arn=_text(record.get("EventSubscriptionArn")),
+                received_at=_text(sns.get("Timestamp")),
+            )
+        )
     return outcomes
 
 
-def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: Runtime) -> str:
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def deliver_alarm_message(
+    message: Mapping[str, Any],
+    message_id: str,
+    runtime: Runtime,
+    *,
+    topic_arn: str | None = None,
+    subscription_arn: str | None = None,
+    received_at: str | None = None,
+) -> str:
     """Handle one alarm message (SNS JSON or EventBridge event) once; returns what was done.
 
     The answer is a decision kind of :func:`bot.domain.incidents.decide`, ``"duplicate"`` for a
     delivery already handled, or ``"dropped"`` for a payload that is not an alarm (logged).
+    The SNS record's topic and subscription ARNs locate an alarm whose message names no known
+    region; its Timestamp stands in for a missing change time.
     Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim.
     """
     try:
-        event = parse_sns_alarm(message, message_id=message_id)
+        event = parse_sns_alarm(
+            message,
+            message_id=message_id,
+            received_at=aws_time_or_none(received_at),
+            topic_arn=topic_arn,
+            subscription_arn=subscription_arn,
+        )
     except InvalidValue as exc:
         log.warning("dropping an alarm message %s: %s", message_id or "(no id)", exc.message)
         return DROPPED
@@ -99,7 +139,12 @@ def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: 
         log.info("alarm message %s already handled", key)
         return "duplicate"
     try:
-        kind = deliver(event, runtime)
+        if event.contributor is not None:
+            from bot.flows.alarms.contributors import deliver_contributor  # rare: load on use
+
+            kind = deliver_contributor(event, runtime)
+        else:
+            kind = deliver(event, runtime)
     except Exception:
         state.release_once(SCOPE, key)
         raise
@@ -114,14 +159,14 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     record = load_incident(runtime.state, arn)
     if record is not None and record.posting and record.posting == event.message_id:
         # A retry of a root post that failed half-way: post only the missing copies.
-        _post_root(event, runtime, record.incident, record.posts, now)
+        post_root(event, runtime, record.incident, record.posts, now)
         return "post_root"
     silenced_until = load_silence(runtime.state, arn)
     current = record.incident if record is not None else None
     decision = decide(event, current, silenced_until, now)
     log.info("alarm %s %s: %s (%s)", event.name, event.state.value, decision.kind, decision.reason)
     if decision.kind == "post_root" and decision.incident is not None:
-        _post_root(event, runtime, decision.incident, (), now)
+        post_root(event, runtime, decision.incident, (), now)
     elif decision.kind == "thread_repeat" and record is not None and decision.incident:
         message = render_thread_repeat(event, now)
         for copy in record.copies:
@@ -145,6 +190,7 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
                 incident_opened_at=None,
                 mention=None,
                 account_label=_label(runtime, event),
+                table_account_label=table_label(runtime, event),
             )
             runtime.notifier.post(destination.channel, message)
     return decision.kind
@@ -160,7 +206,11 @@ def _resolve(
     """
     opened = record.incident.opened_at
     resolved = render_resolved(
-        event, opened_at=opened, now=now, account_label=_label(runtime, event)
+        event,
+        opened_at=opened,
+        now=now,
+        account_label=_label(runtime, event),
+        table_account_label=table_label(runtime, event),
     )
     reply = render_resolved_reply(event, opened, now)
     done = list(record.resolved) if record.resolving == event.message_id else []
@@ -181,6 +231,11 @@ def _label(runtime: Runtime, event: AlarmEvent) -> str | None:
     """The alarm's account alias (None without [[accounts]]: messages show the id as before)."""
     account_id = event.account or account_from_arn(event.arn or "")
     return label_of(runtime, account_id) if account_id else None
+
+
+def table_label(runtime: Runtime, event: AlarmEvent) -> str | None:
+    """The alias of the account the alarm's metric lives in, when that is another account."""
+    return label_of(runtime, event.metric_account) if event.cross_account else None
 
 
 def _recent_values(event: AlarmEvent, runtime: Runtime, now: datetime) -> tuple[float, ...] | None:
@@ -215,7 +270,7 @@ def _post_resolved(event: AlarmEvent, runtime: Runtime, closed: Incident, now: d
         save_incident(runtime.state, IncidentRecord(done, event.name, tuple(posts)), now=now)
 
 
-def _post_root(
+def post_root(
     event: AlarmEvent,
     runtime: Runtime,
     incident: Incident,
@@ -226,7 +281,7 @@ def _post_root(
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
     fetched = None
-    if missing and event.region and not event.is_composite:
+    if missing and event.region and not event.is_composite and event.contributor is None:
         fetched = _recent_values(event, runtime, now)
     datapoints = fetched or event.recent_datapoints or None
     posts = list(done)
@@ -235,7 +290,8 @@ def _post_root(
         finished = replace(incident, channel=first.channel, ts=first.ts)
         save_incident(runtime.state, IncidentRecord(finished, event.name, tuple(posts)), now=now)
     for index, destination in enumerate(missing):
-        mention = destination.mention_text if event.state is AlarmState.ALARM else None
+        paging = event.state is AlarmState.ALARM and event.suppression is None
+        mention = destination.mention_text if paging else None
         message = render_alarm(
             event,
             now=now,
@@ -243,6 +299,7 @@ def _post_root(
             incident_opened_at=None,
             mention=mention,
             account_label=_label(runtime, event),
+            table_account_label=table_label(runtime, event),
         )
         posted = runtime.notifier.post(destination.channel, message)
         posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))
