@@ -9,9 +9,8 @@ Slack's limits.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.domain.backup_notices import BackupNotice, notice_fields, parse_backup_notice
 from bot.domain.errors import InvalidValue
 from bot.domain.sns_inbox import (
     ALARM,
@@ -29,6 +28,9 @@ from bot.flows.audit.ingest import IngestResult, ingest_log_files
 from bot.flows.routing import route
 from bot.render.notices import render_backup_notice, render_plain_notice
 from bot.runtime import Runtime
+
+if TYPE_CHECKING:  # AWS Backup notices are read only when one arrives
+    from bot.domain.backup_notices import BackupNotice
 
 log = logging.getLogger(__name__)
 _SCOPE = "sns-inbox"
@@ -84,6 +86,8 @@ def route_message(message: SnsMessage, runtime: Runtime) -> dict[str, Any]:
 
 def _backup_notice(message: SnsMessage) -> BackupNotice:
     """An AWS Backup notice: its SNS text and attributes, or its EventBridge event as JSON."""
+    from bot.domain.backup_notices import parse_backup_notice  # backup notices only
+
     decoded = json_object(message.text)
     if decoded is not None and decoded.get("source") == "aws.backup":
         from bot.domain.backup_events import parse_backup_event  # EventBridge form: rare
@@ -136,6 +140,8 @@ def _post_once(message: SnsMessage, kind: str, runtime: Runtime) -> int:
     try:
         if kind == BACKUP_JOB:
             notice = _backup_notice(message)
+            from bot.domain.backup_notices import notice_fields
+
             channel_kind, fields = "backups", notice_fields(notice)
             rendered = render_backup_notice(notice, now=now)
         else:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from bot.domain.backup_notices import BackupNotice
 from bot.domain.times import aws_time_or_none, format_relative, format_utc
 from bot.render.audit import table_console_url
 from bot.render.limits import cut
 from bot.render.message import Message, code, context, escape, fields_section, link, section
+
+if TYPE_CHECKING:  # the notices' renderer is loaded by every inbox; backup notices are rare
+    from bot.domain.backup_notices import BackupNotice
 
 OUTCOME_EMOJI = {
     "completed": ":white_check_mark:",
