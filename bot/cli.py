@@ -1,7 +1,7 @@
 """The `opsbot` command: the embedded runtime (`local`), event replay and a config check.
 
 opsbot local [--script FILE] [--json] [--now TIME] [--aws [--allow-writes]]
-opsbot replay [--at-event-time] EVENT.json [EVENT2.json ...]
+opsbot replay [--at-event-time] EVENT.json [EVENT2.json ...]  (also CloudTrail log files, .json.gz)
 opsbot check-config [PATH]
 """
 
@@ -231,6 +231,7 @@ def replay(paths: Sequence[Path], *, at_event_time: bool = False) -> int:
     from bot.local.clock import event_time
     from bot.local.event_files import UnknownEvent, read_event
     from bot.local.output import Output
+    from bot.local.replay import stage_objects
     from bot.local.startup import open_session
     from bot.local.verbs import LineError
 
@@ -251,6 +252,7 @@ def replay(paths: Sequence[Path], *, at_event_time: bool = False) -> int:
         return EXIT_FAILED
     code = EXIT_OK
     with session:
+        stage_objects(session, paths)
         for path in paths:
             session.problems.clear()
             try:

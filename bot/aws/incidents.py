@@ -179,9 +179,16 @@ def metric_queries(event: AlarmEvent) -> list[dict[str, Any]]:
         if metric.expression is None:
             queries.append(_stat_query(metric, query_id, metric.return_data))
         elif "ANOMALY_DETECTION_BAND" not in metric.expression.upper():
-            queries.append(
-                {"Id": query_id, "Expression": metric.expression, "ReturnData": metric.return_data}
-            )
+            query = {
+                "Id": query_id,
+                "Expression": metric.expression,
+                "ReturnData": metric.return_data,
+            }
+            if metric.period:  # a Metrics Insights query needs its period
+                query["Period"] = metric.period
+            if metric.account_id:
+                query["AccountId"] = metric.account_id
+            queries.append(query)
     returned = [q for q in queries if q["ReturnData"]]
     if not returned:
         return []
@@ -192,7 +199,11 @@ def metric_queries(event: AlarmEvent) -> list[dict[str, Any]]:
 
 
 def _stat_query(metric: MetricRef, query_id: str, returned: bool) -> dict[str, Any]:
+    # A metric of another account (cross-account observability) is read from the alarm's
+    # monitoring account by naming its account.
+    account = {"AccountId": metric.account_id} if metric.account_id else {}
     return {
+        **account,
         "Id": query_id,
         "MetricStat": {
             "Metric": {

@@ -11,11 +11,15 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from bot.domain.records import frozen
 from bot.domain.regions import region_code
+
+if TYPE_CHECKING:  # loaded only by alarms that are suppressed, muted or have contributors
+    from bot.domain.alarm_contributors import AlarmContributor
+    from bot.domain.alarm_suppression import Suppression
 
 # Used when a payload carries no usable time at all: deterministic, and obviously not "now".
 UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,6 +46,7 @@ class MetricRef:
     expression: str | None = None
     return_data: bool = True
     label: str | None = None
+    account_id: str = ""  # the account the metric lives in (cross-account observability)
 
     def dimension(self, name: str) -> str | None:
         """The value of one dimension, or None."""
@@ -76,7 +81,11 @@ class AlarmSubject:
 
 @frozen
 class AlarmEvent:
-    """One state change of one alarm, whichever way it was delivered."""
+    """One state change of one alarm, whichever way it was delivered.
+
+    ``metric_account`` is set when the alarm watches a metric of another account (CloudWatch
+    cross-account observability): the table lives there, not in ``account``.
+    """
 
     name: str
     arn: str
@@ -94,6 +103,19 @@ class AlarmEvent:
     recent_datapoints: tuple[float, ...]
     source: Literal["sns", "eventbridge"]
     message_id: str
+    metric_account: str = ""
+    suppression: Suppression | None = None
+    contributor: AlarmContributor | None = None
+
+    @property
+    def table_account(self) -> str:
+        """The account of what the alarm watches: the metric's account, else the alarm's."""
+        return self.metric_account or self.account
+
+    @property
+    def cross_account(self) -> bool:
+        """True when the metric lives in another account than the alarm."""
+        return bool(self.metric_account) and self.metric_account != self.account
 
     @property
     def is_composite(self) -> bool:
@@ -102,8 +124,9 @@ class AlarmEvent:
 
     @property
     def primary_metric(self) -> MetricRef | None:
-        """The metric the alarm is mainly about: the first real metric, returned ones first."""
-        named = [m for m in self.metrics if m.expression is None and m.name]
+        """The metric the alarm is mainly about: the first named metric (a real one, or the one
+        a Metrics Insights query selects), returned ones first."""
+        named = [m for m in self.metrics if m.name]
         returned = [m for m in named if m.return_data]
         candidates = returned or named
         return candidates[0] if candidates else None
@@ -113,36 +136,6 @@ class AlarmEvent:
 
 # An alarm's ARN: its region, account and name.
 ALARM_ARN = re.compile(r"^arn:aws[\w-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)$")
-
-# The SNS "Region" field is a display name; used only when the message carries no ARN.
-_REGION_NAMES = {
-    "us east n virginia": "us-east-1",
-    "us east ohio": "us-east-2",
-    "us west n california": "us-west-1",
-    "us west oregon": "us-west-2",
-    "canada central": "ca-central-1",
-    "eu ireland": "eu-west-1",
-    "eu london": "eu-west-2",
-    "eu paris": "eu-west-3",
-    "eu frankfurt": "eu-central-1",
-    "eu stockholm": "eu-north-1",
-    "eu milan": "eu-south-1",
-    "asia pacific tokyo": "ap-northeast-1",
-    "asia pacific seoul": "ap-northeast-2",
-    "asia pacific osaka": "ap-northeast-3",
-    "asia pacific singapore": "ap-southeast-1",
-    "asia pacific sydney": "ap-southeast-2",
-    "asia pacific mumbai": "ap-south-1",
-    "south america sao paulo": "sa-east-1",
-}
-
-
-def region_from_display_name(name: str | None) -> str:
-    """'US West (Oregon)' -> 'us-west-2'; an empty string for a name not known."""
-    if not name:
-        return ""
-    key = " ".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
-    return _REGION_NAMES.get(key, "")
 
 
 def split_alarm_arn(arn: str | None) -> tuple[str, str, str]:

@@ -109,13 +109,24 @@ def severity_for(event: AuditEvent, overrides: Mapping[str, str] | None = None) 
     """critical / security / warning / info for an event; ``overrides`` map action -> severity.
 
     Keys are an eventName (``DeleteTable``) or ``source:eventName`` (``dax:TagResource``),
-    the qualified key winning; ``AccessDenied`` overrides the severity of refused calls.
+    the qualified key winning; ``AccessDenied`` overrides the severity of refused calls, and
+    ``AWSService`` (or ``AWSService:<service host>``) that of calls AWS services make on their
+    own, which are "info" (recorded, not posted) unless set.
     """
     overrides = overrides or {}
     if event.access_denied:
         if "AccessDenied" in overrides:
             return _check_severity(overrides["AccessDenied"], "AccessDenied")
         return "security"
+    service = event.actor.service
+    if service is not None:
+        # AWS services at work (Application Auto Scaling resizing a table, AWS Backup
+        # expiring a backup) are history, not news: "AWSService" (or "AWSService:<service>")
+        # sets a severity for them.
+        for key in (f"AWSService:{service}", "AWSService"):
+            if key in overrides:
+                return _check_severity(overrides[key], key)
+        return "info"
     qualified = f"{event.source}:{event.action}"
     for key in (qualified, event.action):
         if key in overrides:

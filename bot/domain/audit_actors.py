@@ -30,16 +30,66 @@ class Actor:
     approved_by: str | None = None  # the second person, for actions `[approvals]` names
 
     @property
+    def service(self) -> str | None:
+        """The AWS service that made the call on its own ('dynamodb.application-autoscaling.
+        amazonaws.com'): a service principal, a call ``invokedBy`` a service, or a
+        service-linked role. None for people, and for CloudFormation, which acts for whoever
+        deployed the stack."""
+        via = (self.via or "").strip().lower()
+        if via and via not in _ACTS_FOR_PEOPLE:
+            return via
+        if self.identity_type == "AWSService":
+            return self.name
+        if self.role and self.role.startswith("AWSServiceRoleFor") and not via:
+            return self.role
+        return None
+
+    @property
     def label(self) -> str:
-        """Plain text: 'bob (DataAdmin)', '@U123 via opsbot', 'AWS service backup.amazonaws.com'."""
+        """Plain text: 'bob (DataAdmin)', '@U123 via opsbot', 'AWS service backup.amazonaws.com',
+        'Application Auto Scaling (AWS service)'."""
         if self.slack_user:
             approved = f" (approved by @{self.approved_by})" if self.approved_by else ""
             return f"@{self.slack_user}{approved} via opsbot"
         if self.identity_type == "AWSService":
             return f"AWS service {self.name}"
+        if self.service:
+            return f"{service_name(self.service)} (AWS service)"
         if self.role and self.role != self.name:
             return f"{self.name} ({self.role})"
         return self.name
+
+
+# Services whose calls are a person's (a stack deployment, the console's sign-in).
+_ACTS_FOR_PEOPLE: Final = frozenset(
+    {"cloudformation.amazonaws.com", "signin.amazonaws.com", "console.amazonaws.com"}
+)
+_SERVICE_NAMES: Final = {
+    "application-autoscaling": "Application Auto Scaling",
+    "dynamodb.application-autoscaling": "Application Auto Scaling",
+    "backup": "AWS Backup",
+    "replication.dynamodb": "DynamoDB global tables replication",
+    "dynamodb": "DynamoDB",
+    "dax": "DAX",
+    "glue": "AWS Glue",
+    "lambda": "AWS Lambda",
+    "config": "AWS Config",
+    "resource-explorer-2": "Resource Explorer",
+    "access-analyzer": "IAM Access Analyzer",
+    "kinesis": "Kinesis",
+    "aws internal": "AWS (internal)",
+}
+
+
+def service_name(service: str) -> str:
+    """'dynamodb.application-autoscaling.amazonaws.com' -> 'Application Auto Scaling'; a
+    service-linked role 'AWSServiceRoleForX_Y' -> 'X'; other hosts without their suffix."""
+    host = service.strip().lower().removesuffix(".amazonaws.com")
+    if host in _SERVICE_NAMES:
+        return _SERVICE_NAMES[host]
+    if service.startswith("AWSServiceRoleFor"):
+        return service.removeprefix("AWSServiceRoleFor").split("_", 1)[0] or service
+    return host or service
 
 
 def _arn_name(arn: str | None, parts: int) -> str | None:

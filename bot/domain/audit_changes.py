@@ -329,12 +329,16 @@ def describe_change(record: Mapping[str, Any]) -> tuple[str, set[str]]:
 def summarize(event: Mapping[str, Any]) -> str:
     """The change a record made, spelled out: 'Point-in-time recovery turned OFF on orders'.
 
-    A refused or failed call says so first, since it changed nothing.
+    A refused or failed call says so first and names what it attempted, since it changed
+    nothing: 'Refused (AccessDenied): attempt to delete table orders'.
     """
     record = unwrap(event)
-    text = describe_change(record)[0]
     error = as_text(record.get("errorCode"))
     if error:
-        verb = "refused" if error in ACCESS_DENIED_CODES else "failed"
-        return f"Attempt {verb} ({error}): {text}"
-    return text
+        # What was attempted, not what would have changed: "Table orders deleted" must not
+        # headline a refused DeleteTable.
+        from bot.domain.audit_attempts import attempted  # failed calls only
+
+        verb = "Refused" if error in ACCESS_DENIED_CODES else "Failed"
+        return f"{verb} ({error}): attempt to {attempted(record)}"
+    return describe_change(record)[0]

@@ -1,9 +1,12 @@
-"""AWS Backup vault notifications (backup, restore and copy jobs), parsed into a summary.
+"""AWS Backup vault notifications, parsed into a summary: which notice, what state, about what.
 
 AWS Backup sends plain English text ("An AWS Backup job was completed successfully. Recovery
-point ARN: ... Resource ARN : ... BackUp Job Id : ...") with message attributes ``EventType``
-(BACKUP_JOB, RESTORE_JOB, COPY_JOB) and ``State`` (COMPLETED, FAILED, ...). The wording and
-spacing vary between job types and over time, so every field is optional here.
+point ARN: ... Resource ARN : ... BackUp Job Id : ...") with message attributes: ``EventType``
+(BACKUP_JOB, RESTORE_JOB, COPY_JOB, RECOVERY_POINT_INDEXING_COMPLETED, ...; EKS notices spell
+it ``eventType``) and ``State`` (COMPLETED, FAILED, EXPIRED, ...), or for recovery-point
+indexing ``IndexStatus``. The wording and spacing vary between notices and over time, so every
+field is optional here. The same notices as EventBridge events are read by
+:mod:`bot.domain.backup_events`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,47 @@ from bot.domain.cloudtrail_records import table_from_arn
 from bot.domain.records import frozen
 from bot.domain.times import parse_aws_time
 
-_JOB_TYPES: Final = {"BACKUP_JOB": "backup", "RESTORE_JOB": "restore", "COPY_JOB": "copy"}
-_SUCCESS_STATES: Final = frozenset({"COMPLETED", "SUCCESSFUL", "SUCCEEDED"})
-_FAILURE_STATES: Final = frozenset({"FAILED", "ABORTED", "EXPIRED", "PARTIAL"})
-_RUNNING_STATES: Final = frozenset({"STARTED", "RUNNING", "CREATED", "PENDING"})
+# EventType prefix -> (job_type, the notice in words). Longest prefixes first.
+_TYPES: Final = (
+    ("RECOVERY_POINT_INDEXING", ("index", "recovery point index")),
+    ("RECOVERY_POINT_INDEX", ("index", "recovery point index")),
+    ("RECOVERY_POINT", ("recovery_point", "recovery point")),
+    ("CONTINUOUS_BACKUP", ("backup", "continuous backup")),
+    ("S3_BACKUP_OBJECT", ("backup", "S3 object backup")),
+    ("S3_RESTORE_OBJECT", ("restore", "S3 object restore")),
+    ("EKS_BACKUP_OBJECT", ("backup", "EKS object backup")),
+    ("EKS_RESTORE_OBJECT", ("restore", "EKS object restore")),
+    ("BACKUP_PLAN", ("plan", "backup plan")),
+    ("RESTORE_TESTING", ("restore_test", "restore test")),
+    ("BACKUP_JOB", ("backup", "backup job")),
+    ("RESTORE_JOB", ("restore", "restore job")),
+    ("COPY_JOB", ("copy", "copy job")),
+)
+_SUCCESS_STATES: Final = frozenset({"COMPLETED", "SUCCESSFUL", "SUCCEEDED", "ACTIVE"})
+_FAILURE_STATES: Final = frozenset(
+    {"FAILED", "ABORTED", "EXPIRED", "PARTIAL", "INTERRUPTED", "TIMED_OUT"}
+)
+_RUNNING_STATES: Final = frozenset({"STARTED", "RUNNING", "CREATED", "PENDING", "VALIDATING"})
+# The state words of a headline; anything else is said as AWS says it.
+_VERBS: Final = {
+    "COMPLETED": "completed",
+    "SUCCESSFUL": "completed",
+    "SUCCEEDED": "completed",
+    "STARTED": "started",
+    "CREATED": "started",
+    "RUNNING": "running",
+    "PENDING": "pending",
+    "DELETED": "deleted",
+    "MODIFIED": "modified",
+    "SKIPPED": "skipped",
+}
+_MEANING: Final = {
+    "EXPIRED": "it did not finish within its backup window",
+    "PARTIAL": "some of its resources were not done",
+    "ABORTED": "it was stopped before it finished",
+    "INTERRUPTED": "continuous backup stopped; point-in-time restores have a gap",
+    "TIMED_OUT": "its validation did not report in time",
+}
 
 # "<label> ARN : <arn>" anywhere in the text; an ARN ends at whitespace or a comma, and a
 # sentence's full stop after it is not part of it.
@@ -33,11 +73,13 @@ _ARN_PARTS = re.compile(r"^arn:[\w-]+:([\w-]+):([\w-]*):(\d*):(.*)$")
 
 
 @frozen
-class BackupJobNotice:
-    """One AWS Backup job notification, as much of it as the text and attributes say."""
+class BackupNotice:
+    """One AWS Backup notification, as much of it as the text and attributes say."""
 
-    job_type: str  # backup | restore | copy | unknown
-    state: str  # AWS's word, upper case: COMPLETED, FAILED, ... ('' when not said)
+    job_type: (
+        str  # backup | restore | copy | restore_test | index | recovery_point | plan | unknown
+    )
+    state: str  # AWS's word, upper case: COMPLETED, FAILED, EXPIRED, ACTIVE ... ('' if not said)
     outcome: str  # completed | failed | started | unknown
     message: str  # the notification text as sent (unescaped)
     resource_arn: str | None = None
@@ -50,10 +92,12 @@ class BackupJobNotice:
     reason: str | None = None
     at: datetime | None = None
     topic_arn: str | None = None
+    notice_type: str = ""  # the notice in words: "backup job", "recovery point index", ...
+    validation: str | None = None  # a restore test's validation status
 
     @property
     def table(self) -> str | None:
-        """The DynamoDB table the job was about (None for other resource types)."""
+        """The DynamoDB table the notice is about (None for other resource types)."""
         for arn in (self.resource_arn, self.created_resource_arn, self.recovery_point_arn):
             name = table_from_arn(arn)
             if name:
@@ -73,38 +117,59 @@ class BackupJobNotice:
 
     @property
     def severity(self) -> str:
-        """warning for a failed job, info otherwise."""
-        return "warning" if self.outcome == "failed" else "info"
+        """warning for a failed, expired or partial job (or a failed validation), else info."""
+        failed = self.outcome == "failed" or self.validation in _FAILURE_STATES
+        return "warning" if failed else "info"
+
+    @property
+    def meaning(self) -> str | None:
+        """What a state that is not plain success or failure means ('did not finish...')."""
+        return _MEANING.get(self.state)
 
     @property
     def summary(self) -> str:
-        """'AWS Backup backup job completed for orders' (plain text, unescaped)."""
-        kind = "job" if self.job_type == "unknown" else f"{self.job_type} job"
-        verb = {
-            "completed": "completed",
-            "failed": "FAILED",
-            "started": "started",
-        }.get(self.outcome, (self.state or "reported").lower())
-        subject = f" for {self.resource}" if self.resource else ""
-        return f"AWS Backup {kind} {verb}{subject}"
+        """'AWS Backup backup job EXPIRED for orders' (plain text, unescaped)."""
+        what = self.notice_type or {"unknown": "job"}.get(self.job_type, f"{self.job_type} job")
+        if self.state:
+            verb = _VERBS.get(self.state, self.state)
+        else:
+            verb = {"completed": "completed", "failed": "FAILED", "started": "started"}.get(
+                self.outcome, "reported"
+            )
+        if self.validation:
+            verb += f", validation {self.validation}"
+        if self.resource:
+            subject = f" for {self.resource}"
+        elif self.recovery_point_arn and self.job_type in ("index", "recovery_point"):
+            subject = f" for {self.recovery_point_arn.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}"
+        else:
+            subject = ""
+        return f"AWS Backup {what} {verb}{subject}"
 
 
-def _arn_region_account(arn: str | None) -> tuple[str | None, str | None]:
+BackupJobNotice = BackupNotice  # its name when it knew only jobs
+
+
+def arn_region_account(arn: str | None) -> tuple[str | None, str | None]:
+    """(region, account) of an ARN; None for a part it leaves empty."""
     match = _ARN_PARTS.match(arn or "")
     if not match:
         return None, None
     return match.group(2) or None, match.group(3) or None
 
 
-def _outcome(state: str, text: str) -> str:
+def outcome_of(state: str, text: str = "") -> str:
+    """completed / failed / started / unknown from AWS's state word, else from the text."""
     if state in _SUCCESS_STATES:
         return "completed"
     if state in _FAILURE_STATES:
         return "failed"
     if state in _RUNNING_STATES:
         return "started"
+    if state in _VERBS:
+        return "completed"  # deleted, modified, skipped: done, nothing failed
     lowered = text.lower()
-    if "failed" in lowered or "expired" in lowered or "aborted" in lowered:
+    if any(w in lowered for w in ("failed", "expired", "aborted", "interrupted")):
         return "failed"
     if "completed" in lowered or "successful" in lowered:
         return "completed"
@@ -113,23 +178,28 @@ def _outcome(state: str, text: str) -> str:
     return "unknown"
 
 
-def _job_type(event_type: str, text: str) -> str:
-    for prefix, kind in _JOB_TYPES.items():
+def type_of(event_type: str, text: str) -> tuple[str, str]:
+    """(job_type, notice in words) from the EventType attribute, else from the text."""
+    for prefix, found in _TYPES:
         if event_type.startswith(prefix):
-            return kind
+            return found
     lowered = text.lower()
+    if "index" in lowered and "recovery point" in lowered:
+        return "index", "recovery point index"
     for word in ("restore", "copy", "backup"):
         if f"{word} job" in lowered:
-            return word
-    return "backup" if "aws backup job" in lowered else "unknown"
+            return word, f"{word} job"
+    if "aws backup job" in lowered:
+        return "backup", "backup job"
+    return "unknown", ""
 
 
-def _state(event_type: str, attributes: Mapping[str, str]) -> str:
-    state = attributes.get("State", "").strip().upper()
+def _state(event_type: str, values: Mapping[str, str]) -> str:
+    state = (values.get("state") or values.get("indexstatus") or "").strip().upper()
     if state:
         return state
     # Vault event names carry the state: BACKUP_JOB_COMPLETED, COPY_JOB_FAILED, ...
-    for prefix in _JOB_TYPES:
+    for prefix, _ in _TYPES:
         if event_type.startswith(prefix + "_"):
             return event_type.removeprefix(prefix + "_")
     return ""
@@ -141,11 +211,17 @@ def parse_backup_notice(
     *,
     topic_arn: str | None = None,
     timestamp: str | None = None,
-) -> BackupJobNotice:
-    """A BackupJobNotice from an AWS Backup SNS message and its (plain-string) attributes."""
+) -> BackupNotice:
+    """A BackupNotice from an AWS Backup SNS message and its (plain-string) attributes."""
     text = message if isinstance(message, str) else ""
-    event_type = attributes.get("EventType", "").strip().upper()
-    state = _state(event_type, attributes)
+    values = {str(k).lower(): str(v) for k, v in attributes.items()}  # EventType or eventType
+    event_type = values.get("eventtype", "").strip().upper()
+    state = _state(event_type, values)
+    job_type, words = type_of(event_type, text)
+    if job_type == "restore" and (
+        "restore test" in text.lower() or any("restoretesting" in k for k in values)
+    ):
+        job_type, words = "restore_test", "restore test"
     labelled: dict[str, str] = {}
     for label, arn in _LABELLED_ARN.findall(text):
         key = " ".join(label.lower().split())
@@ -155,40 +231,46 @@ def parse_backup_notice(
         labelled.get("recovery point")
         or labelled.get("source recovery point")
         or next((v for k, v in labelled.items() if k.endswith("recovery point")), None)
+        or values.get("recoverypointarn")
     )
     created = labelled.get("created resource") or labelled.get("restored resource")
     destination = labelled.get("destination recovery point")
     job_id = _JOB_ID.search(text)
     reason = _REASON.search(text)
-    region, account = _arn_region_account(resource or recovery or created)
-    topic_region, topic_account = _arn_region_account(topic_arn)
+    region, account = arn_region_account(resource or recovery or created)
+    topic_region, topic_account = arn_region_account(topic_arn)
     try:
         at = parse_aws_time(timestamp) if timestamp else None
     except ValueError:
         at = None
-    return BackupJobNotice(
-        job_type=_job_type(event_type, text),
+    ids = ("id", "backupjobid", "restorejobid", "copyjobid")
+    found_id = next((values[k] for k in ids if values.get(k)), None)
+    return BackupNotice(
+        job_type=job_type,
         state=state,
-        outcome=_outcome(state, text),
+        outcome=outcome_of(state, text),
         message=text,
         resource_arn=resource,
         recovery_point_arn=recovery if recovery != destination else None,
         destination_recovery_point_arn=destination,
         created_resource_arn=created,
-        job_id=attributes.get("Id") or (job_id.group(1) if job_id else None),
-        account=attributes.get("AccountId") or account or topic_account,
+        job_id=found_id or (job_id.group(1) if job_id else None),
+        account=values.get("accountid") or account or topic_account,
         region=region or topic_region,
-        reason=reason.group(1).strip() if reason else None,
+        reason=values.get("reason") or (reason.group(1).strip() if reason else None),
         at=at,
         topic_arn=topic_arn,
+        notice_type=words,
+        validation=(values.get("validationstatus") or "").upper() or None,
     )
 
 
-def notice_fields(notice: BackupJobNotice) -> dict[str, str | None]:
+def notice_fields(notice: BackupNotice) -> dict[str, str | None]:
     """The fields routes match on (JMESPath over them), like audit and alarm events."""
     return {
         "kind": "backup_job",
         "job_type": notice.job_type,
+        "notice": notice.notice_type or None,
         "state": notice.state,
         "outcome": notice.outcome,
         "table": notice.table,

@@ -207,4 +207,8 @@ def state_change_key(event: AlarmEvent) -> str | None:
     alarm = event.arn or event.name
     if not alarm or event.changed_at == UNKNOWN_TIME:
         return None
+    if event.contributor is not None:
+        # A contributor changes state at the same moment as its alarm: its own key.
+        row = event.contributor.id or ",".join(f"{k}={v}" for k, v in event.contributor.attributes)
+        alarm = f"{alarm}|contributor:{row}"
     return f"{alarm}|{event.state.value}|{event.changed_at.isoformat()}"

@@ -17,17 +17,35 @@ from bot.domain.errors import InvalidValue
 from bot.domain.records import frozen
 
 CLOUDTRAIL_LOG_FILES: Final = "cloudtrail_log_files"
+S3_OBJECTS: Final = "s3_objects"  # S3's own notification of new objects (a trail bucket's)
 ALARM: Final = "alarm"
 BACKUP_JOB: Final = "backup_job"
 PLAIN: Final = "plain"
-KINDS: Final = (CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB, PLAIN)
+KINDS: Final = (CLOUDTRAIL_LOG_FILES, S3_OBJECTS, ALARM, BACKUP_JOB, PLAIN)
 
 # AWS Backup's own attribute values (EventType) and vault event names (PutBackupVaultNotifications).
-_BACKUP_EVENT_TYPES: Final = frozenset({"BACKUP_JOB", "RESTORE_JOB", "COPY_JOB"})
+_BACKUP_EVENT_TYPES: Final = (
+    "BACKUP_JOB",
+    "RESTORE_JOB",
+    "COPY_JOB",
+    "RECOVERY_POINT",
+    "CONTINUOUS_BACKUP",
+    "S3_BACKUP_OBJECT",
+    "S3_RESTORE_OBJECT",
+    "EKS_BACKUP_OBJECT",
+    "EKS_RESTORE_OBJECT",
+    "BACKUP_PLAN",
+    "RESTORE_TESTING",
+)
 _BACKUP_SUBJECT: Final = "notification from aws backup"
 # CloudWatch's alarm states (bot.domain.alarm_events.AlarmState, which this module does not load:
 # the inbox only needs to recognise an alarm, the alarm path parses it).
 ALARM_STATES: Final = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
+# A tuple, not a set: a forged detail-type may be an unhashable list.
+_ALARM_DETAIL_TYPES: Final = (
+    "CloudWatch Alarm State Change",
+    "CloudWatch Alarm Contributor State Change",
+)
 
 
 @frozen
@@ -40,6 +58,7 @@ class SnsMessage:
     topic_arn: str | None = None
     timestamp: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+    subscription_arn: str | None = None
 
 
 @frozen
@@ -64,7 +83,8 @@ def attribute_values(attributes: object) -> dict[str, str]:
     return values
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object a message's text holds; None for any other text."""
     stripped = text.lstrip()
     if not stripped.startswith("{"):
         return None
@@ -78,22 +98,46 @@ def _json_object(text: str) -> dict[str, Any] | None:
 def classify_sns(
     message_text: str, subject: str | None, attributes: Mapping[str, Any] | None
 ) -> str:
-    """The kind of an SNS message: CLOUDTRAIL_LOG_FILES, ALARM, BACKUP_JOB or PLAIN."""
+    """The kind of an SNS message: CLOUDTRAIL_LOG_FILES, S3_OBJECTS, ALARM, BACKUP_JOB or
+    PLAIN."""
     text = message_text if isinstance(message_text, str) else ""
-    decoded = _json_object(text)
+    decoded = json_object(text)
     if decoded is not None and "s3Bucket" in decoded and "s3ObjectKey" in decoded:
         return CLOUDTRAIL_LOG_FILES
+    if decoded is not None and _looks_like_s3(decoded):
+        return S3_OBJECTS
     if decoded is not None and is_alarm_message(decoded):
         return ALARM
-    values = attribute_values(attributes)
-    event_type = values.get("EventType", "").upper()
-    if event_type in _BACKUP_EVENT_TYPES or event_type.startswith(
-        ("BACKUP_JOB", "RESTORE_JOB", "COPY_JOB")
-    ):
+    if decoded is not None and decoded.get("source") == "aws.backup":
+        return BACKUP_JOB  # AWS Backup's EventBridge event, forwarded to SNS
+    values = {k.lower(): v for k, v in attribute_values(attributes).items()}
+    event_type = values.get("eventtype", "").upper()  # EKS notices spell it eventType
+    if event_type.startswith(_BACKUP_EVENT_TYPES):
         return BACKUP_JOB
-    if (subject or "").strip().lower() == _BACKUP_SUBJECT and "aws backup" in text.lower():
+    if (subject or "").strip().lower() == _BACKUP_SUBJECT and decoded is None:
         return BACKUP_JOB
     return PLAIN
+
+
+def _looks_like_s3(decoded: Mapping[str, Any]) -> bool:
+    """S3's event notification, its EventBridge event or its test message (read in full by
+    bot.domain.s3_notices, which only an S3 message loads)."""
+    if decoded.get("Event") == "s3:TestEvent" or decoded.get("source") == "aws.s3":
+        return True
+    records = decoded.get("Records")
+    first = records[0] if isinstance(records, list) and records else None
+    return isinstance(first, Mapping) and first.get("eventSource") == "aws:s3"
+
+
+_BUCKET_CHARACTERS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+)
+
+
+def is_bucket_name(name: object) -> bool:
+    """Whether ``name`` can name an S3 bucket (the characters botocore lets through; older
+    buckets allow capitals and ``_``)."""
+    return isinstance(name, str) and 1 <= len(name) <= 255 and set(name) <= _BUCKET_CHARACTERS
 
 
 def is_log_file_key(key: str) -> bool:
@@ -105,12 +149,12 @@ def is_log_file_key(key: str) -> bool:
 
 def parse_log_file_notice(message_text: str) -> LogFileNotice:
     """The bucket and log-file keys of a CloudTrail notice; InvalidValue says what is wrong."""
-    decoded = _json_object(message_text if isinstance(message_text, str) else "")
+    decoded = json_object(message_text if isinstance(message_text, str) else "")
     if decoded is None:
         raise InvalidValue("CloudTrail notice is not a JSON object")
     bucket = decoded.get("s3Bucket")
     keys = decoded.get("s3ObjectKey")
-    if not isinstance(bucket, str) or not bucket:
+    if not isinstance(bucket, str) or not is_bucket_name(bucket):
         raise InvalidValue("CloudTrail notice has no s3Bucket name")
     if isinstance(keys, str):
         keys = [keys]
@@ -137,6 +181,7 @@ def sns_messages(event: Mapping[str, Any]) -> Iterator[SnsMessage | InvalidValue
             yield InvalidValue(f"record {index} has no MessageId or Message")
             continue
         subject = sns.get("Subject")
+        subscription = record.get("EventSubscriptionArn")
         yield SnsMessage(
             message_id=message_id,
             text=text,
@@ -144,12 +189,13 @@ def sns_messages(event: Mapping[str, Any]) -> Iterator[SnsMessage | InvalidValue
             topic_arn=sns.get("TopicArn") if isinstance(sns.get("TopicArn"), str) else None,
             timestamp=sns.get("Timestamp") if isinstance(sns.get("Timestamp"), str) else None,
             attributes=attribute_values(sns.get("MessageAttributes")),
+            subscription_arn=subscription if isinstance(subscription, str) else None,
         )
 
 
 def decode_alarm(message_text: str) -> dict[str, Any]:
     """The alarm JSON of an SNS alarm message (classified ALARM)."""
-    decoded = _json_object(message_text)
+    decoded = json_object(message_text)
     if decoded is None:
         raise InvalidValue("alarm message is not a JSON object")
     return decoded
@@ -169,8 +215,10 @@ def is_alarm_message(obj: object) -> bool:
             return False
     if not isinstance(obj, Mapping):
         return False
-    if obj.get("detail-type") == "CloudWatch Alarm State Change":
+    if obj.get("detail-type") in _ALARM_DETAIL_TYPES:
         return True
+    if isinstance(obj.get("alarmData"), Mapping) and obj.get("source") == "aws.cloudwatch":
+        return True  # an alarm Lambda action's payload, forwarded
     has_name = any(
         isinstance(obj.get(k), str) and obj[k].strip() for k in ("AlarmName", "AlarmArn")
     )

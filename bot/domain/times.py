@@ -129,6 +129,16 @@ def parse_aws_time(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def aws_time_or_none(value: object) -> datetime | None:
+    """:func:`parse_aws_time` of text from an event; None when absent, blank or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_aws_time(value)
+    except ValueError:
+        return None
+
+
 def stored_time(value: Any) -> datetime | None:
     """A time as a record stores it (ISO text or a datetime); None when empty, UTC when naive."""
     if not value:

@@ -7,6 +7,7 @@ says why no handler takes it.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -19,19 +20,26 @@ class UnknownEvent(LineError):
 
 
 def read_event(path: Path) -> Any:
-    """The JSON of an event file; LineError/UnknownEvent when it cannot be read as JSON."""
+    """The JSON of an event file, gunzipped when it is gzipped (a CloudTrail log file as it
+    lies in S3); LineError/UnknownEvent when it cannot be read as JSON."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise LineError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
         raise UnknownEvent(f"{path}: not a JSON event ({exc})") from None
 
 
 def eventbridge_target(event: dict[str, Any]) -> str | None:
     """The functions module for an EventBridge event from the bot's rule; None if none."""
     detail_type = event.get("detail-type")
-    if detail_type == "CloudWatch Alarm State Change":
+    if detail_type in (
+        "CloudWatch Alarm State Change",
+        "CloudWatch Alarm Contributor State Change",
+    ):
         return "alarms"
     if detail_type == "AWS API Call via CloudTrail":
         return "cloudtrail"
@@ -51,6 +59,8 @@ def detect_source(event: Any) -> tuple[str | None, str]:
             return "EventBridge CloudTrail", "cloudtrail"
         if detail_type == "Scheduled Event":
             return "EventBridge schedule", "prune_scheduler"
+        if event.get("source") == "aws.s3" and detail_type == "Object Created":
+            return "EventBridge S3 object", "sns_inbox"
         return None, f"no handler takes EventBridge events of detail-type {detail_type!r}"
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], dict):
@@ -59,13 +69,17 @@ def detect_source(event: Any) -> tuple[str | None, str]:
             return _sns_source(first["Sns"])
         if first.get("eventSource") == "aws:sqs":
             return _sqs_source(first)
+        if first.get("eventSource") == "aws:s3":
+            return "S3 notification", "sns_inbox"
         if "eventName" in first and "eventVersion" in first:
-            return None, (
-                "a CloudTrail log file, not an event: opsbot reads those from S3 when SNS "
-                "announces them (replay the SNS notice instead)"
-            )
+            # Put in the embedded S3 and announced, as CloudTrail announces a delivery.
+            return "CloudTrail log file", "sns_inbox"
         source = first.get("eventSource") or first.get("EventSource")
         return None, f"no handler takes records from {source or 'an unknown source'}"
+    if event.get("source") == "aws.cloudwatch" and isinstance(event.get("alarmData"), dict):
+        return "CloudWatch alarm action", "alarms"
+    if event.get("Event") == "s3:TestEvent":
+        return "S3 test notification", "sns_inbox"
     keys = ", ".join(sorted(str(k) for k in event)[:6]) or "none"
     return None, (
         "not an SNS, EventBridge or SQS event (expected Records or detail-type; "
@@ -83,6 +97,12 @@ def _sns_source(sns: dict[str, Any]) -> tuple[str | None, str]:
             return "SNS alarm", "alarms"
         if "s3Bucket" in message and "s3ObjectKey" in message:
             return "SNS CloudTrail log notice", "sns_inbox"
+        records = message.get("Records")
+        first = records[0] if isinstance(records, list) and records else None
+        if message.get("source") == "aws.s3" or (
+            isinstance(first, dict) and first.get("eventSource") == "aws:s3"
+        ):
+            return "SNS S3 notification", "sns_inbox"
     return "SNS", "sns_inbox"
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.local.buttons import Button, ButtonTracker, MessageKey
 from bot.local.clock import EmbeddedClock
-from bot.local.event_files import UnknownEvent, detect_source, eventbridge_target, read_event
+from bot.local.event_files import eventbridge_target
 from bot.local.function_calls import NOT_AVAILABLE, HandlerFailed, import_function, logged_errors
 from bot.local.output import Output
 from bot.local.slack_requests import (
@@ -36,7 +36,7 @@ from bot.local.slack_requests import (
     slash_command_body,
 )
 from bot.local.sqs_pump import Kind, split_batch
-from bot.local.verbs import LOCAL_ADMIN, LineError, execute_line, move_clock_to_event
+from bot.local.verbs import LOCAL_ADMIN, LineError, execute_line
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class LocalSession:
     problems: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # close() runs them
     restore_checks_told: int = 0  # waiting on the restore queue when last told
+    staged: dict[Path, tuple[str, str]] = field(default_factory=dict)  # log files put in S3
     _cursor: int = 0
     _requests: int = 0
     _buttons: ButtonTracker = field(default_factory=ButtonTracker)
@@ -119,26 +120,9 @@ class LocalSession:
     def replay(self, path: Path, *, at_event_time: bool = False) -> None:
         """Deliver one event file to the handler for its source, then pump the queues; with
         ``at_event_time``, the clock first moves forward to the event's own time."""
-        event = read_event(path)
-        source, module = detect_source(event)
-        if source is None:
-            raise UnknownEvent(f"{path}: {module}")
-        if at_event_time:
-            move_clock_to_event(self, path, event)
-        self.output.note(f"replay {path} -> functions.{module} ({source})")
-        calls_before = len(self.sink.calls) if self.sink is not None else 0
-        try:
-            result = self.deliver(module, event)
-        except HandlerFailed:
-            return  # recorded in self.problems
-        self.pump()
-        if self.sink is not None and len(self.sink.calls) == calls_before:
-            # Handled, but nothing for Slack (an OK with no open incident, a duplicate, ...):
-            # say what the handler answered, so a silent replay is not a mystery.
-            answer = json.dumps(result, default=str) if result is not None else "nothing"
-            self.output.note(
-                f"replay {path}: nothing for Slack; functions.{module} answered {answer}"
-            )
+        from bot.local.replay import replay_file
+
+        replay_file(self, path, at_event_time=at_event_time)
 
     # --- the pump ----------------------------------------------------------------------------
 

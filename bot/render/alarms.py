@@ -70,14 +70,27 @@ def _concerns(event: AlarmEvent) -> str:
     if event.is_composite:
         return "other alarms (composite)"
     metric = event.primary_metric
+    if metric is not None and metric.label and " per " in metric.label and metric.expression:
+        group = metric.label.split(" per ", 1)[1]
+        return (
+            f"each {escape(group)} of {escape(metric.namespace or 'the query')} (Metrics Insights)"
+        )
     if metric is not None and metric.namespace:
         return f"{escape(metric.namespace)} (whole region)"
     return "not stated in the alarm"
 
 
-def _where(event: AlarmEvent, account_label: str | None = None) -> str:
+def _where(
+    event: AlarmEvent, account_label: str | None = None, table_account_label: str | None = None
+) -> str:
     region = escape(event.region) if event.region else "unknown region"
     account = account_label or event.account
+    if event.cross_account:
+        # CloudWatch cross-account observability: the alarm is here, what it watches is there.
+        what = "table" if event.subject.table else "metric"
+        there = escape(table_account_label or event.metric_account)
+        alarm = f" · alarm in account {escape(account)}" if account else ""
+        return f"{region}{alarm} · {what} in account {there}"
     return f"{region} · account {escape(account)}" if account else region
 
 
@@ -122,24 +135,71 @@ def _reason(event: AlarmEvent) -> Block | None:
     return context(f"Reason: {escape(_clip(event.reason, REASON_LIMIT))}")
 
 
-def _links(event: AlarmEvent) -> Block | None:
+def _links(event: AlarmEvent, table_account_label: str | None = None) -> Block | None:
     urls = console_links(event)
+    elsewhere = ""
+    if event.cross_account:
+        # The console opens in whichever account is signed in: say which one the table is in.
+        elsewhere = f" (account {table_account_label or event.metric_account})"
     labels = {
         "alarm": "Alarm in CloudWatch",
-        "table": f"Table {event.subject.table}",
-        "replica": f"Replica in {event.subject.receiving_region}",
-        "dax": f"DAX cluster {event.subject.dax_cluster}",
+        "table": f"Table {event.subject.table}{elsewhere}",
+        "replica": f"Replica in {event.subject.receiving_region}{elsewhere}",
+        "dax": f"DAX cluster {event.subject.dax_cluster}{elsewhere}",
     }
     found = [link(url, labels[key]) for key, url in urls.items() if key in labels]
     return context(" · ".join(found)) if found else None
 
 
-def _table_status_button(event: AlarmEvent, account_label: str | None = None) -> Block | None:
+def _table_status_button(
+    event: AlarmEvent, account_label: str | None = None, table_account_label: str | None = None
+) -> Block | None:
     if not (event.subject.table and event.region):
         return None
-    # With accounts configured the button names the account, so status asks the right one.
-    where = f"{account_label}/{event.region}" if account_label else event.region
+    # With accounts configured the button names the account, so status asks the right one;
+    # a table in another account than the alarm's is always named by its own account.
+    if event.cross_account:
+        where = f"{table_account_label or event.metric_account}/{event.region}"
+    else:
+        where = f"{account_label}/{event.region}" if account_label else event.region
     return button("Table status", "alarm_table_status", f"{event.subject.table}@{where}")
+
+
+_SUPPRESSED_BY = {
+    "WaitPeriod": "waiting for its suppressor alarm to go into ALARM",
+    "ExtensionPeriod": "its suppressor alarm left ALARM moments ago",
+    "Alarm": "its suppressor alarm is in ALARM",
+}
+
+
+def suppression_line(event: AlarmEvent) -> str:
+    """':mute: Muted by alarm mute rule `night` ...' (escaped); '' when its actions ran."""
+    found = event.suppression
+    if found is None:
+        return ""
+    if found.kind == "muted":
+        window = ""
+        if found.window_start and found.window_end:
+            window = f" ({format_utc(found.window_start)} → {format_utc(found.window_end)})"
+        return (
+            f":mute: *Muted* by alarm mute rule {code(found.by)}{window}: "
+            "CloudWatch ran none of its actions, so nobody was paged."
+        )
+    by = f" by suppressor alarm {code(found.suppressor)}" if found.suppressor else ""
+    why = _SUPPRESSED_BY.get(found.by, escape(found.by))
+    line = f":mute: *Actions suppressed*{by} ({escape(found.by)}: {why}); nobody was paged."
+    if found.reason and found.reason != f"Actions suppressed by {found.by}":
+        line += f"\n{escape(_clip(found.reason, REASON_LIMIT))}"
+    return line
+
+
+def _suppressed_suffix(event: AlarmEvent) -> str:
+    found = event.suppression
+    if found is None:
+        return ""
+    if found.kind == "muted":
+        return f" (muted by {escape(found.by)})"
+    return f" (actions suppressed by {escape(found.suppressor or found.by)})"
 
 
 def _condition(event: AlarmEvent) -> str:
@@ -174,14 +234,19 @@ def render_alarm(
     mention: str | None,
     account_label: str | None = None,
     late: timedelta | None = None,
+    table_account_label: str | None = None,
 ) -> Message:
     """The root message of an incident: state, subject, condition, recent values, what to do.
 
     ``datapoints`` are the recent values to chart (fetched from CloudWatch, or the event's
     own); ``incident_opened_at`` shows how long the incident has been open when re-rendered;
-    ``account_label`` (the alias, when accounts are configured) replaces the account id;
-    ``late`` marks a change delivered that long after it happened.
+    ``account_label`` (the alias, when accounts are configured) replaces the account id, and
+    ``table_account_label`` the id of the metric's account when it is another one. An alarm
+    whose actions were suppressed or muted says so and mentions nobody; ``late`` marks a change
+    delivered that long after it happened.
     """
+    if event.suppression is not None:
+        mention = None
     emoji = STATE_EMOJI[event.state]
     name = escape(event.name)
     headline, more = _description_lines(event)
@@ -195,23 +260,25 @@ def render_alarm(
     since = incident_opened_at or event.changed_at
     fields = [
         f"*Concerns*\n{_concerns(event)}",
-        f"*Where*\n{_where(event, account_label)}",
+        f"*Where*\n{_where(event, account_label, table_account_label)}",
         f"*Condition*\n{_condition(event)}",
         f"*{'Open since' if incident_opened_at else 'Since'}*\n{_when(since, now)}",
     ]
+    suppressed = suppression_line(event)
     blocks: list[Block | None] = [
         header(f"{emoji} {event.state.value} · {escape_plain(event.name)}"),
         _late_notice(late),
         section(lead, fields=fields),
+        section(suppressed) if suppressed else None,
         section(_recent_values(event, datapoints)),
         _meaning(event),
         _reason(event),
-        _links(event),
+        _links(event, table_account_label),
         actions(
             *[
                 b
                 for b in (
-                    _table_status_button(event, account_label),
+                    _table_status_button(event, account_label, table_account_label),
                     *(
                         button(label, "alarm_silence", f"{_key(event)}|{seconds}")
                         for label, seconds in SILENCE_CHOICES
@@ -222,7 +289,7 @@ def render_alarm(
             block_id="alarm_actions",
         ),
     ]
-    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}"
+    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}{_suppressed_suffix(event)}"
     if late is not None:
         text += f" ({_delivered(late)})"
     return Message(
@@ -244,6 +311,7 @@ def render_resolved(
     now: datetime,
     account_label: str | None = None,
     late: timedelta | None = None,
+    table_account_label: str | None = None,
 ) -> Message:
     """The root message updated when the incident resolves: how long it lasted, no silencing.
 
@@ -257,17 +325,17 @@ def render_resolved(
     headline = (first + (" …" if more else "")) if first else _condition(event)
     fields = [
         f"*Concerns*\n{_concerns(event)}",
-        f"*Where*\n{_where(event, account_label)}",
+        f"*Where*\n{_where(event, account_label, table_account_label)}",
         f"*Condition*\n{_condition(event)}",
         f"*In alarm for*\n{lasted} ({format_utc(opened_at)} → {format_utc(end)})",
     ]
-    status_button = _table_status_button(event, account_label)
+    status_button = _table_status_button(event, account_label, table_account_label)
     blocks: list[Block | None] = [
         header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
         _late_notice(late),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
         _reason(event),
-        _links(event),
+        _links(event, table_account_label),
         actions(status_button, block_id="alarm_actions") if status_button else None,
     ]
     late_text = f" ({_delivered(late)})" if late is not None else ""
@@ -278,22 +346,49 @@ def render_resolved(
     )
 
 
+def _at(event: AlarmEvent, now: datetime) -> str:
+    return format_utc(event.changed_at) if event.changed_at != UNKNOWN_TIME else format_utc(now)
+
+
+def _with_values(line: str, event: AlarmEvent) -> str:
+    values = _values_line(event.recent_datapoints, _unit(event))
+    return f"{line} · {values}" if values else line
+
+
 def render_thread_repeat(
     event: AlarmEvent, now: datetime, late: timedelta | None = None
 ) -> Message:
     """A short thread reply when an open incident's alarm fires again or loses its data."""
-    at = format_utc(event.changed_at) if event.changed_at != UNKNOWN_TIME else format_utc(now)
+    at = _at(event, now)
     if event.state is AlarmState.INSUFFICIENT_DATA:
         line = f"{STATE_EMOJI[event.state]} No data (INSUFFICIENT_DATA) at {at}"
     else:
         line = f":repeat: Still in {event.state.value} at {at}"
-    values = _values_line(event.recent_datapoints, _unit(event))
-    if values:
-        line += f" · {values}"
+    line = _with_values(line, event)
     if late is not None:
         line += f" · {_delivered(late)}"
     reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
     return Message(text=line, blocks=(section(line + reason),))
+
+
+def render_contributor(event: AlarmEvent, now: datetime) -> Message:
+    """A thread reply for one contributor of a multi-time-series alarm (one table of a
+    Metrics Insights GROUP BY): which one, its new state, its value and why."""
+    at = _at(event, now)
+    contributor = event.contributor
+    who = _concerns(event) if not event.subject.is_empty else "a contributor"
+    if contributor is not None and event.subject.is_empty and contributor.attributes:
+        who = " · ".join(f"{escape(k)} {code(v)}" for k, v in contributor.attributes)
+    if event.state is AlarmState.OK:
+        line = f"{STATE_EMOJI[AlarmState.OK]} {who} back to OK at {at}"
+    else:
+        line = f"{STATE_EMOJI[event.state]} {who} in {event.state.value} at {at}"
+    line = _with_values(line, event)
+    suppressed = suppression_line(event)
+    reason = f"\n{escape(_clip(event.reason, REASON_LIMIT))}" if event.reason else ""
+    ident = f"\ncontributor {code(contributor.id)}" if contributor and contributor.id else ""
+    extra = f"\n{suppressed}" if suppressed else ""
+    return Message(text=line, blocks=(section(line + reason + extra + ident),))
 
 
 def render_resolved_reply(

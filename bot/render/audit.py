@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.domain.audit import AuditEvent, history_sort_key
-from bot.domain.audit_actors import Actor
+from bot.domain.audit_actors import Actor, service_name
 from bot.domain.times import format_duration, format_relative, format_utc
 from bot.render.message import (
     Block,
@@ -77,6 +77,9 @@ def _who(actor: Actor) -> str:
         return f"{mention} via opsbot" + (f" (role {escape(actor.role)})" if actor.role else "")
     if actor.identity_type == "AWSService":
         return f"AWS service {escape(actor.name)}"
+    if actor.service:  # a service at work on its own role: name the service, not the session
+        role = f", role {escape(actor.role)}" if actor.role else ""
+        return f"{escape(service_name(actor.service))} (AWS service{role})"
     if actor.identity_type == "Root":
         return "*root user* of the account"
     text = escape(actor.name)

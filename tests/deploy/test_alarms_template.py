@@ -41,7 +41,11 @@ def test_alarm_state_changes_reach_the_function_with_a_dead_letter_queue(
         if r["Properties"].get("EventPattern", {}).get("source") == ["aws.cloudwatch"]
     ]
     assert len(rules) == 1
-    assert rules[0]["EventPattern"]["detail-type"] == ["CloudWatch Alarm State Change"]
+    # Contributor state changes (Metrics Insights GROUP BY alarms: one per table) too.
+    assert rules[0]["EventPattern"]["detail-type"] == [
+        "CloudWatch Alarm State Change",
+        "CloudWatch Alarm Contributor State Change",
+    ]
     (target,) = rules[0]["Targets"]
     assert getatt_target(target["Arn"]) == "AlarmsLambdaFunction"
     assert getatt_target(target["DeadLetterConfig"]["Arn"]) == "AlarmsDLQ"

@@ -185,7 +185,10 @@ def test_dynamodb_dax_api_calls_and_alarm_changes_are_forwarded_to_the_central_b
         for rule in _rules(member).values()
     )
     assert patterns == [
-        (("aws.cloudwatch",), ("CloudWatch Alarm State Change",)),
+        (
+            ("aws.cloudwatch",),
+            ("CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"),
+        ),
         (("aws.dynamodb", "aws.dax"), ("AWS API Call via CloudTrail",)),
     ]
     for rule in _rules(member).values():

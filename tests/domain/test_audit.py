@@ -411,7 +411,7 @@ CASES = [
     ("cloudtrail/dax-update-cluster", "info",
      "DAX cluster orders-cache updated: parameterGroupName, preferredMaintenanceWindow"),
     ("cloudtrail/access-denied-delete-table", "security",
-     "Attempt refused (AccessDenied): Table orders deleted"),
+     "Refused (AccessDenied): attempt to delete table orders"),
     ("cloudtrail/generic-update-kinesis", "info",
      "UpdateKinesisStreamingDestination on orders"
      " (streamArn, updateKinesisStreamingConfiguration)"),
@@ -470,7 +470,7 @@ def test_summary_of_a_failed_call_says_it_changed_nothing() -> None:
     record["errorCode"] = "ValidationException"
     event = must_normalize(record)
     assert event.summary == (
-        "Attempt failed (ValidationException): Point-in-time recovery turned OFF on orders"
+        "Failed (ValidationException): attempt to turn point-in-time recovery OFF on orders"
     )
     assert event.severity == "warning"  # an attempt, not a change
 

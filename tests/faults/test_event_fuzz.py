@@ -212,11 +212,23 @@ CLOUDTRAIL_EVENTS = sorted(
     if "detail-type" in load(p)
 )
 LOG_FILES = sorted(p for p in EVENTS.glob("cloudtrail/*.json") if "Records" in load(p))
+# A trail bucket's S3 events delivered straight to the inbox (EventBridge "Object Created").
+S3_EVENTS = sorted(EVENTS.glob("eventbridge-s3-*.json"))
 
 
 def test_every_sample_event_is_in_a_fuzzed_source() -> None:
-    fuzzed = {*ALARM_EVENTS, *SNS_EVENTS, *CLOUDTRAIL_EVENTS, *LOG_FILES}
+    fuzzed = {*ALARM_EVENTS, *SNS_EVENTS, *CLOUDTRAIL_EVENTS, *LOG_FILES, *S3_EVENTS}
     assert fuzzed == set(EVENTS.rglob("*.json"))
+
+
+@pytest.mark.parametrize("path", S3_EVENTS, ids=[p.stem for p in S3_EVENTS])
+@FUZZ
+@given(data=st.data())
+def test_mutated_s3_events_are_handled_or_dropped(
+    world: Runtime, path: Path, data: st.DataObject
+) -> None:
+    event = data.draw(mutations(fresh_ids(load(path))))
+    assert "handled" in sns_inbox.handle(event, world)
 
 
 @pytest.mark.parametrize("path", ALARM_EVENTS, ids=[p.stem for p in ALARM_EVENTS])

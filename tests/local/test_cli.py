@@ -106,10 +106,9 @@ def test_replay_of_an_unknown_shape_exits_2_with_a_one_line_reason(
     unknown.write_text(json.dumps({"hello": "world"}), encoding="utf-8")
     not_json = tmp_path / "notes.json"
     not_json.write_text("this is not JSON", encoding="utf-8")
-    log_file = EVENTS / "cloudtrail" / "log-file-developer-guide.json"
     good = EVENTS / "eventbridge-cloudtrail-pitr-disabled.json"
 
-    code = main(["replay", str(unknown), str(good), str(not_json), str(log_file)])
+    code = main(["replay", str(unknown), str(good), str(not_json)])
 
     out = capsys.readouterr()
     assert code == 2
@@ -118,8 +117,6 @@ def test_replay_of_an_unknown_shape_exits_2_with_a_one_line_reason(
         f"opsbot replay: {unknown}: not an SNS, EventBridge or SQS event "
         "(expected Records or detail-type; top-level keys: hello)",
         f"opsbot replay: {not_json}: not a JSON event (Expecting value: line 1 column 1 (char 0))",
-        f"opsbot replay: {log_file}: a CloudTrail log file, not an event: opsbot reads those "
-        "from S3 when SNS announces them (replay the SNS notice instead)",
     ]
     assert "Traceback" not in out.err
     # The recognised event between them was still handled.

@@ -269,13 +269,16 @@ def test_sqs_and_schedule_events_go_to_their_consumers(
             "no handler takes EventBridge events of detail-type "
             "'EC2 Instance State-change Notification'",
         ),
-        ({"Records": [{"eventSource": "aws:s3"}]}, "no handler takes records from aws:s3"),
+        (
+            {"Records": [{"eventSource": "aws:kinesis"}]},
+            "no handler takes records from aws:kinesis",
+        ),
         (
             {"Records": [{"eventSource": "aws:sqs", "body": "{}"}]},
             "an SQS event whose body is neither a work item, a prune task nor a restore check",
         ),
     ],
-    ids=["list", "other-detail-type", "s3-records", "unknown-sqs-body"],
+    ids=["list", "other-detail-type", "kinesis-records", "unknown-sqs-body"],
 )
 def test_unrecognised_events_name_why(event: Any, reason: str) -> None:
     assert detect_source(event) == (None, reason)

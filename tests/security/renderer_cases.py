@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.alarm_events import AlarmEvent, AlarmState, AlarmSubject, MetricRef
+from bot.domain.alarm_messages import parse_eventbridge_alarm
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
 from bot.domain.audit import AuditEvent
 from bot.domain.audit_actors import Actor
@@ -456,6 +457,8 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         _alarm(t), NOW - timedelta(hours=1), NOW
     ),
     "alarms.render_late_reply": lambda t: alarms.render_late_reply(_alarm(t), timedelta(hours=1)),
+    "alarms.render_contributor": lambda t: alarms.render_contributor(_contributor(t), NOW),
+    "notices.render_trail_unreadable": lambda t: notices.render_trail_unreadable(t, t, t, now=NOW),
     "audit.render_audit_notice": lambda t: audit.render_audit_notice(_audit(t), now=NOW),
     "audit.render_audit_notice(service)": lambda t: audit.render_audit_notice(
         _audits(t)[2], now=NOW, account_label=t
@@ -530,6 +533,22 @@ def _error_message(text: str) -> str:
         {"Error": {"Code": "ValidationException", "Message": text}}, "DescribeTable"
     )
     return translate(error, table="orders", region="us-west-2").message
+
+
+def _contributor(text: str) -> AlarmEvent:
+    """A contributor state change whose every free-text field is ``text``."""
+    return parse_eventbridge_alarm(
+        {
+            "detail-type": "CloudWatch Alarm Contributor State Change",
+            "resources": [f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{text}"],
+            "detail": {
+                "alarmName": text,
+                "alarmContributor": {"id": text, "attributes": {"TableName": text, text: text}},
+                "state": {"value": "ALARM", "reason": text},
+                "muteDetail": {"mutedByArn": text},
+            },
+        }
+    )
 
 
 def _error_text(text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bot.render.message import Message
@@ -173,8 +173,8 @@ def formatting_problems(
     ``multiline``: the field is one that keeps its line breaks (an SNS body, an alarm
     description), so only the fallback text and plain-text headers must keep their lines.
     """
-    shown = list(typed_texts(hostile))
-    expected = list(typed_texts(plain))
+    shown = _merged(typed_texts(hostile))
+    expected = _merged(typed_texts(plain))
     if [k for k, _ in shown] != [k for k, _ in expected]:
         return [f"the hostile text changed the message's shape: {shown} vs {expected}"]
     problems = []
@@ -205,6 +205,19 @@ def formatting_problems(
             if extra:
                 problems.append(f"{where}: {extra} extra `{marker}` outside code")
     return problems
+
+
+def _merged(texts: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Adjacent mrkdwn texts as one, joined by a line break: renderers pack lines into as
+    many sections as their length needs, so a longer (escaped) field may split them
+    differently without drawing anything."""
+    merged: list[tuple[str, str]] = []
+    for kind, text in texts:
+        if merged and kind == "mrkdwn" and merged[-1][0] == "mrkdwn":
+            merged[-1] = (kind, merged[-1][1] + "\n" + text)
+        else:
+            merged.append((kind, text))
+    return merged
 
 
 def assert_contained(

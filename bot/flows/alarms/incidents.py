@@ -28,9 +28,10 @@ from bot.aws.incidents import (
 )
 from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarm_events import AlarmEvent, AlarmState
-from bot.domain.alarm_messages import parse_sns_alarm
+from bot.domain.alarm_messages import ALARM_DETAIL_TYPES, parse_sns_alarm
 from bot.domain.errors import InvalidValue
 from bot.domain.incidents import Incident, decide, lateness, state_change_key
+from bot.domain.times import aws_time_or_none
 from bot.flows.places import account_clients, label_of
 from bot.flows.routing import route
 from bot.render.alarms import (
@@ -50,7 +51,8 @@ DROPPED = "dropped"
 
 
 def alarm_fields(event: AlarmEvent) -> dict[str, Any]:
-    """The fields routes match: namespace, metric, table, region, account, state, name."""
+    """The fields routes match: namespace, metric, table, region, account, metric_account (the
+    metric's account when it is another one), state, name, suppressed."""
     metric = event.primary_metric
     return {
         "namespace": metric.namespace if metric else None,
@@ -58,15 +60,24 @@ def alarm_fields(event: AlarmEvent) -> dict[str, Any]:
         "table": event.subject.table,
         "region": event.region,
         "account": event.account,
+        "metric_account": event.metric_account or None,
         "state": event.state.value,
         "name": event.name,
+        "suppressed": event.suppression is not None,
     }
+
+
+def _is_alarm_event(event: Mapping[str, Any]) -> bool:
+    """An EventBridge alarm (or contributor) state change, or an alarm Lambda action's payload."""
+    return event.get("detail-type") in ALARM_DETAIL_TYPES or (
+        "alarmData" in event and "Records" not in event
+    )
 
 
 def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
     """Each alarm of an SNS or EventBridge event, handled once; malformed records are logged
     and dropped. What was done, per alarm."""
-    if event.get("detail-type") == "CloudWatch Alarm State Change":
+    if _is_alarm_event(event):
         return [deliver_alarm_message(event, str(event.get("id") or ""), runtime)]
     outcomes = []
     records = event.get("Records")
@@ -80,29 +91,67 @@ def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
             log.warning("dropping a record that is not an SNS alarm", extra={"reason": repr(exc)})
             outcomes.append(DROPPED)
             continue
-        outcomes.append(deliver_alarm_message(message, str(sns.get("MessageId") or ""), runtime))
+        outcomes.append(
+            deliver_alarm_message(
+                message,
+                str(sns.get("MessageId") or ""),
+                runtime,
+                topic_arn=_text(sns.get("TopicArn")),
+                subscription_arn=_text(record.get("EventSubscriptionArn")),
+                received_at=_text(sns.get("Timestamp")),
+            )
+        )
     return outcomes
 
 
-def deliver_alarm_message(message: Mapping[str, Any], message_id: str, runtime: Runtime) -> str:
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def deliver_alarm_message(
+    message: Mapping[str, Any],
+    message_id: str,
+    runtime: Runtime,
+    *,
+    topic_arn: str | None = None,
+    subscription_arn: str | None = None,
+    received_at: str | None = None,
+) -> str:
     """Handle one alarm message (SNS JSON or EventBridge event) once; returns what was done.
 
     The answer is a decision kind of :func:`bot.domain.incidents.decide`, ``"duplicate"`` for a
     delivery already handled, or ``"dropped"`` for a payload that is not an alarm (logged).
+    The SNS record's topic and subscription ARNs locate an alarm whose message names no known
+    region; its Timestamp stands in for a missing change time.
     Unexpected errors (Slack down, DynamoDB errors) are re-raised after releasing the claim;
     IdempotencyAlreadyInProgressError while another attempt is handling the same change.
     """
     try:
-        event = parse_sns_alarm(message, message_id=message_id)
+        event = parse_sns_alarm(
+            message,
+            message_id=message_id,
+            received_at=aws_time_or_none(received_at),
+            topic_arn=topic_arn,
+            subscription_arn=subscription_arn,
+        )
     except InvalidValue as exc:
         log.warning("dropping an alarm message %s: %s", message_id or "(no id)", exc.message)
         return DROPPED
     key = state_change_key(event) or message_id or f"{event.arn or event.name}|{event.state.value}"
-    kind = runtime.once(SCOPE, key, lambda: deliver(event, runtime), keep_s=_KEEP_S)
+    kind = runtime.once(SCOPE, key, lambda: _deliver_one(event, runtime), keep_s=_KEEP_S)
     if isinstance(kind, Duplicate):
         log.info("alarm message %s already handled", key)
         return "duplicate"
     return kind
+
+
+def _deliver_one(event: AlarmEvent, runtime: Runtime) -> str:
+    """A contributor's change goes into its parent alarm's thread; any other to its incident."""
+    if event.contributor is not None:
+        from bot.flows.alarms.contributors import deliver_contributor  # rare: load on use
+
+        return deliver_contributor(event, runtime)
+    return deliver(event, runtime)
 
 
 def deliver(event: AlarmEvent, runtime: Runtime) -> str:
@@ -114,14 +163,14 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     if record is not None and record.posting and record.posting == event.message_id:
         # A retry of a root post that failed half-way: post only the missing copies.
         late = lateness(event, now, late_after)
-        _post_root(event, runtime, record.incident, record.posts, now, late)
+        post_root(event, runtime, record.incident, record.posts, now, late)
         return "post_root"
     silenced_until = load_silence(runtime.state, arn)
     current = record.incident if record is not None else None
     decision = decide(event, current, silenced_until, now, late_after=late_after)
     log.info("alarm %s %s: %s (%s)", event.name, event.state.value, decision.kind, decision.reason)
     if decision.kind == "post_root" and decision.incident is not None:
-        _post_root(event, runtime, decision.incident, (), now, decision.late)
+        post_root(event, runtime, decision.incident, (), now, decision.late)
     elif decision.kind == "thread_repeat" and record is not None and decision.incident:
         message = render_thread_repeat(event, now, decision.late)
         for copy in record.copies:
@@ -150,6 +199,7 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
                 mention=None,
                 account_label=_label(runtime, event),
                 late=decision.late,
+                table_account_label=table_label(runtime, event),
             )
             runtime.notifier.post(destination.channel, message)
     return decision.kind
@@ -170,7 +220,11 @@ def _resolve(
     """
     opened = record.incident.opened_at
     resolved = render_resolved(
-        event, opened_at=opened, now=now, account_label=_label(runtime, event)
+        event,
+        opened_at=opened,
+        now=now,
+        account_label=_label(runtime, event),
+        table_account_label=table_label(runtime, event),
     )
     reply = render_resolved_reply(event, opened, now, late)
     done = list(record.resolved) if record.resolving == event.message_id else []
@@ -191,6 +245,11 @@ def _label(runtime: Runtime, event: AlarmEvent) -> str | None:
     """The alarm's account alias (None without [[accounts]]: messages show the id as before)."""
     account_id = event.account or account_from_arn(event.arn or "")
     return label_of(runtime, account_id) if account_id else None
+
+
+def table_label(runtime: Runtime, event: AlarmEvent) -> str | None:
+    """The alias of the account the alarm's metric lives in, when that is another account."""
+    return label_of(runtime, event.metric_account) if event.cross_account else None
 
 
 def _recent_values(event: AlarmEvent, runtime: Runtime, now: datetime) -> tuple[float, ...] | None:
@@ -227,13 +286,13 @@ def _post_resolved(
         save_incident(runtime.state, IncidentRecord(done, event.name, tuple(posts)), now=now)
 
 
-def _post_root(
+def post_root(
     event: AlarmEvent,
     runtime: Runtime,
     incident: Incident,
     done: tuple[PostedCopy, ...],
     now: datetime,
-    late: timedelta | None,
+    late: timedelta | None = None,
 ) -> None:
     """Post the root message to every routed channel not posted yet, saving after each post.
 
@@ -242,7 +301,7 @@ def _post_root(
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
     fetched = None
-    if missing and event.region and not event.is_composite:
+    if missing and event.region and not event.is_composite and event.contributor is None:
         fetched = _recent_values(event, runtime, now)
     datapoints = fetched or event.recent_datapoints or None
     posts = list(done)
@@ -251,7 +310,7 @@ def _post_root(
         finished = replace(incident, channel=first.channel, ts=first.ts)
         save_incident(runtime.state, IncidentRecord(finished, event.name, tuple(posts)), now=now)
     for index, destination in enumerate(missing):
-        pages = event.state is AlarmState.ALARM and late is None
+        pages = event.state is AlarmState.ALARM and late is None and event.suppression is None
         message = render_alarm(
             event,
             now=now,
@@ -260,6 +319,7 @@ def _post_root(
             mention=destination.mention_text if pages else None,
             account_label=_label(runtime, event),
             late=late,
+            table_account_label=table_label(runtime, event),
         )
         posted = runtime.notifier.post(destination.channel, message)
         posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))

@@ -39,6 +39,8 @@ _NOTICE_SCOPE = "audit-notice"
 _OBJECT_SCOPE = "trail-object"
 _KEEP_S = 7 * 86400  # a log file arrives within minutes of the EventBridge copy of an event
 _MARKER_TTL_S = 600.0
+# S3 errors that mean the trail bucket itself cannot be read (said in the bot's channel).
+UNREADABLE_BUCKET = frozenset({"NoSuchBucket", "AccessDenied", "AllAccessDisabled"})
 
 
 @dataclass
@@ -152,9 +154,19 @@ def _ingest_log_file(bucket: str, key: str, runtime: Runtime) -> IngestResult:
         result.dropped.append(exc.message)
         return result
     except ClientError as exc:
-        if error_code(exc) not in ("NoSuchKey", "NoSuchBucket"):
+        code = error_code(exc)
+        if code in UNREADABLE_BUCKET:
+            # The whole bucket is out of reach: retrying cannot help, a person must act.
+            from bot.flows.audit.trail_bucket import report_unreadable_bucket  # error path only
+
+            reason = f"s3://{bucket}/{key} cannot be read ({code})"
+            log.warning("dropping a log file: %s", reason)
+            report_unreadable_bucket(bucket, key, code, runtime)
+            result.dropped.append(reason)
+            return result
+        if code != "NoSuchKey":
             raise
-        reason = f"s3://{bucket}/{key} is gone ({error_code(exc)})"
+        reason = f"s3://{bucket}/{key} is gone ({code})"
         log.warning("dropping a log file: %s", reason)
         result.dropped.append(reason)
         return result
