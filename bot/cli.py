@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config_sections import ConfigError
+from bot.domain.counts import counted
 from bot.settings import load_settings
 
 EXIT_OK = 0
@@ -112,7 +113,7 @@ def local(args: argparse.Namespace) -> int:
     """`opsbot local`: script, Socket Mode or the interactive console."""
     from bot.local.clock import ClockError, parse_clock, start_of_script
     from bot.local.output import Output
-    from bot.local.session import serve_socket_mode
+    from bot.local.socket_mode import serve_socket_mode
     from bot.local.startup import open_session
 
     tokens = _slack_tokens()
@@ -157,16 +158,19 @@ def local(args: argparse.Namespace) -> int:
 
 
 def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
-    """Run every line; a line that fails is named on stderr and the exit code is 1. A leading
-    `clock TIME` line started the session (open_session) and is not run again."""
+    """Run every line (up to a `quit` or `exit`); a line that fails is named on stderr and the
+    exit code is 1. A leading `clock TIME` line started the session (open_session) and is not
+    run again."""
     from bot.local.session import LocalSession
-    from bot.local.verbs import LineError
+    from bot.local.verbs import LineError, is_quit
 
     assert isinstance(session, LocalSession)
     failed = 0
     leading = True
     for number, line in enumerate(lines, start=1):
         text = line.strip()
+        if is_quit(text):
+            break
         if leading and text and not text.startswith("#"):
             leading = False
             if text.startswith("clock ") and not text[6:].strip().startswith("+"):
@@ -183,15 +187,15 @@ def run_script(session: object, lines: Iterable[str], *, name: str) -> int:
             print(f"{name}:{number}: {line.strip()}: {reasons}", file=sys.stderr)
             failed += 1
     if failed:
-        print(f"{name}: {failed} line(s) could not be executed", file=sys.stderr)
+        print(f"{name}: {counted(failed, 'line')} could not be executed", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
 
 def console(session: object, stdin: TextIO | None = None) -> int:
-    """The interactive console: read lines until end of input (Ctrl-D)."""
+    """The interactive console: read lines until `quit`, `exit` or end of input (Ctrl-D)."""
     from bot.local.session import LocalSession
-    from bot.local.verbs import LineError
+    from bot.local.verbs import LineError, is_quit
 
     assert isinstance(session, LocalSession)
     source = stdin or sys.stdin
@@ -200,7 +204,7 @@ def console(session: object, stdin: TextIO | None = None) -> int:
         _enable_line_editing()
     session.output.note(
         "opsbot local: embedded AWS with the sample tables orders and cloudacademy-courses. "
-        "Type `/ddb help`, or `help` for the other verbs; Ctrl-D quits."
+        "Type `/ddb help`, or `help` for the other verbs; `quit` (or Ctrl-D) ends it."
     )
     while True:
         try:
@@ -210,7 +214,7 @@ def console(session: object, stdin: TextIO | None = None) -> int:
         except KeyboardInterrupt:
             print(file=sys.stderr)
             continue
-        if line is None:
+        if line is None or is_quit(line):
             break
         session.problems.clear()
         try:

@@ -282,11 +282,13 @@ def query_history(
     more: dict[str, bool] = {}
     for account, after in starts.items():
         pk = audit_pk(account, region, table)
+        # One item more than a page: a page that ends exactly at the last change says so,
+        # rather than offering a "More" that finds nothing.
         items, last = state.query(
             pk,
             sk_from=lowest,
             newest_first=True,
-            limit=limit,
+            limit=limit + 1,
             start={"pk": pk, "sk": after} if after else None,
         )
         more[account] = last is not None

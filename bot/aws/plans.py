@@ -128,7 +128,8 @@ def claim_plan(
 ) -> Plan:
     """Check the press and move the plan from pending to ``to`` exactly once; a confirmed
     plan whose action ``approvals`` names goes to awaiting-approval instead of running."""
-    plan = check_press(load_plan(state, plan_id), presser, now)
+    verb = "cancel" if to == "cancelled" else "confirm"
+    plan = check_press(load_plan(state, plan_id), presser, now, verb=verb)
     confirmed = to == "running"
     status = status_after_confirm(plan, approvals) if confirmed else to
     changes = {"status": status, "pressed_by": presser, "pressed_at": now.isoformat()}

@@ -13,9 +13,10 @@ from bot.aws.errors import error_code, translate
 from bot.aws.state import StateStore, job_pk
 from bot.aws.tables import pitr_window
 from bot.domain.backups import BackupInfo, from_summary
+from bot.domain.counts import counted
 from bot.domain.errors import OpsbotError
 from bot.domain.records import frozen
-from bot.domain.restore_jobs import RUNNING, RestoreJob, TargetState
+from bot.domain.restore_jobs import RUNNING, RestoreJob, TargetState, tags_to_copy
 from bot.domain.restores import RestorePlan
 from bot.domain.tables import PitrWindow
 from bot.render.message import code, escape
@@ -252,6 +253,7 @@ class CopiedSettings:
     applied: tuple[str, ...]
     not_set_on_source: tuple[str, ...]
     request_ids: tuple[str, ...]
+    own_tags_left: tuple[str, ...] = ()  # opsbot:* tag keys of the source, not copied
 
 
 def copy_settings(dynamodb: Any, source: str, target: str, region: str) -> CopiedSettings:
@@ -290,16 +292,19 @@ def copy_settings(dynamodb: Any, source: str, target: str, region: str) -> Copie
             applied.append(f"TTL on {ttl['AttributeName']}")  # plain text: renderers escape
         else:
             absent.append("TTL")
-        tags = _all_tags(dynamodb, source_table["TableArn"])
+        tags, own = tags_to_copy(_all_tags(dynamodb, source_table["TableArn"]))
         if tags:
             ids.append(
                 _request_id(dynamodb.tag_resource(ResourceArn=target_table["TableArn"], Tags=tags))
             )
-            applied.append(f"{len(tags)} tag{'s' if len(tags) != 1 else ''}")
-        else:
+            applied.append(counted(len(tags), "tag"))
+        elif not own:
             absent.append("tags")
         window = pitr_window(dynamodb.describe_continuous_backups(TableName=source))
-        if window.enabled:
+        target_window = pitr_window(dynamodb.describe_continuous_backups(TableName=target))
+        if window.enabled and target_window.enabled:
+            applied.append("point-in-time recovery")
+        elif window.enabled:
             spec: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
             if window.recovery_days:
                 spec["RecoveryPeriodInDays"] = window.recovery_days
@@ -325,7 +330,26 @@ def copy_settings(dynamodb: Any, source: str, target: str, region: str) -> Copie
             absent.append("deletion protection")
     except ClientError as exc:
         raise translate(exc, table=target, region=region) from exc
-    return CopiedSettings(tuple(applied), tuple(absent), tuple(i for i in ids if i))
+    return CopiedSettings(tuple(applied), tuple(absent), tuple(i for i in ids if i), tuple(own))
+
+
+def claim_settings_copy(state: StateStore, job: RestoreJob, user: str, now: datetime) -> bool:
+    """Mark the job's settings as being copied by ``user``, once; False when someone (or a
+    redelivered press) already did."""
+    claimed = state.update(
+        job_pk(JOB_KIND),
+        job.id,
+        {"settings_copied_by": user, "settings_copied_at": now.isoformat()},
+        condition="attribute_not_exists(#by) OR #by = :nobody",
+        names={"#by": "settings_copied_by"},
+        values={":nobody": ""},
+    )
+    return claimed is not None
+
+
+def release_settings_copy(state: StateStore, job: RestoreJob) -> None:
+    """Let Copy settings be pressed again after a copy that failed."""
+    state.update(job_pk(JOB_KIND), job.id, {"settings_copied_by": ""})
 
 
 def _all_tags(dynamodb: Any, arn: str) -> list[dict[str, str]]:

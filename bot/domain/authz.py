@@ -62,6 +62,19 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
 # may also ask a second person for.
 CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend"})
 
+# What an action does, where its command alone does not say it: a denial names it, so a
+# viewer refused `/ddb pitr orders off` learns that turning PITR off is what needs the role.
+ACTION_LABELS: Mapping[str, str] = {
+    "backup": "taking a backup",
+    "prune:apply": "deleting backups",
+    "restore": "restoring a table",
+    "pitr:on": "turning PITR on",
+    "pitr:off": "turning PITR off",
+    "alarms:recommend": "creating the recommended alarms",
+    "alarms:silence": "silencing an alarm",
+    "restore:copy-settings": "copying settings to a restored table",
+}
+
 
 @frozen
 class Grants:
@@ -119,6 +132,8 @@ class AccessPolicy:
         needed = self.required_role(action)
         if role >= needed:
             return
+        label = ACTION_LABELS.get(action)
+        what = f"{what} ({label})" if label else what
         unchecked = {
             group: error
             for group, error in sorted((unreadable or {}).items())

@@ -29,14 +29,21 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
 )
-from bot.domain.errors import InvalidValue, UsageError, quoted
+from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
-from bot.domain.times import TIME_FORM, parse_duration, parse_time, shortened, whole_number
+from bot.domain.times import (
+    future_time_problem,
+    parse_duration,
+    parse_time,
+    whole_number,
+)
+from bot.domain.typed import hidden_characters, quoted
 
 _BACKUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 BACKUP_TYPES = ("user", "system", "aws-backup", "all")
 _NEEDS_SHLEX = re.compile(r"[\"'\\]")
+_OPTION = re.compile(r"--[a-z-]+")
 _SHLEX_WHITESPACE = re.compile(r"[ \t\r\n]+")  # shlex.shlex.whitespace
 MAX_LIMIT = 200  # `who-changed --limit`: one message of changes
 MAX_KEEP = 100_000  # a typed keep rule: far more backups than any table keeps
@@ -64,21 +71,37 @@ def parse_command(text: str, now: datetime) -> Command:
         return Help()
     name, args = words[0].lower(), words[1:]
     parser = _PARSERS.get(name)
-    if parser is None:
-        raise UsageError(_unknown_command(name), "/ddb help")
-    spec = SPECS[name]
     try:
-        return parser(_Args(args, spec), now)
-    except InvalidValue as exc:
-        raise UsageError(exc.message, spec.usage) from None
+        if parser is None:
+            raise UsageError(_unknown_command(name), "/ddb help")
+        spec = SPECS[name]
+        try:
+            return parser(_Args(args, spec), now)
+        except InvalidValue as exc:
+            raise UsageError(exc.message, spec.usage) from None
+    except UsageError as exc:
+        hidden = hidden_characters(text)
+        if not hidden:
+            raise
+        end = "" if exc.message.endswith((".", "?")) else "."
+        note = (
+            f"{end} The command contains characters that cannot be seen or told apart: "
+            f"{', '.join(hidden[:3])}. Retype it rather than pasting it."
+        )
+        raise UsageError(exc.message + note, exc.usage) from None
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """` Did you mean `status`?` when ``word`` is close to one of ``choices``; else ''."""
+    import difflib  # only a mistyped word needs it: not loaded on every cold start
+
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" Did you mean `{close[0]}`?" if close else ""
 
 
 def _unknown_command(name: str) -> str:
-    import difflib  # only a mistyped command needs it: not loaded on every cold start
-
-    close = difflib.get_close_matches(name, list(SPECS), n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    return f"{quoted(name, 40)} is not a command.{hint} Try `/ddb help`."
+    hint = did_you_mean(name, list(SPECS))
+    return f"{quoted(name)} is not a command.{hint} Try `/ddb help`."
 
 
 class _Args:
@@ -149,9 +172,17 @@ class _Args:
         """Fail on anything the command did not consume."""
         if self.options:
             unknown = sorted(self.options)[0]
-            self.fail(f"`{self.spec.name}` has no option {quoted(f'--{unknown}', 42)}")
+            hint = did_you_mean(f"--{unknown}", _OPTION.findall(self.spec.usage))
+            self.fail(f"`{self.spec.name}` has no option {quoted('--' + unknown)}.{hint}")
         if self.positional:
-            self.fail(f"unexpected {quoted(self.positional[0], 40)}")
+            self.fail(f"unexpected {quoted(self.positional[0])}")
+
+    def subcommand(self, word: str, choices: tuple[str, ...]) -> None:
+        """Fail on ``word``, typed where one of ``choices`` goes, naming the closest."""
+        hint = did_you_mean(word.lower(), list(choices)) or " It has " + " and ".join(
+            f"`{c}`" for c in choices
+        )
+        self.fail(f"{quoted(word)} is not a subcommand of `{self.spec.name}`.{hint}")
 
 
 def _count(option: str, at_most: int) -> Callable[[str], int]:
@@ -160,7 +191,7 @@ def _count(option: str, at_most: int) -> Callable[[str], int]:
     def convert(text: str) -> int:
         value = whole_number(text) if text.isascii() and text.isdigit() else 0
         if value == 0:
-            raise InvalidValue(f"{quoted(shortened(text, 20))} is not a positive whole number")
+            raise InvalidValue(f"{quoted(text, 20)} is not a positive whole number")
         if value is None or value > at_most:
             raise InvalidValue(f"`--{option}` is at most {at_most}")
         return value
@@ -175,7 +206,7 @@ def _duration(text: str) -> timedelta:
 def _new_table_name(text: str) -> str:
     if not TABLE_NAME.fullmatch(text):
         raise InvalidValue(
-            f"{quoted(text)} is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(text, 60)} is not a valid table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
     return text
 
@@ -183,7 +214,8 @@ def _new_table_name(text: str) -> str:
 def _backup_name(text: str) -> str:
     if not _BACKUP_NAME.fullmatch(text):
         raise InvalidValue(
-            f"{quoted(text)} is not a valid backup name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(text, 60)} is not a valid backup name "
+            "(3-255 letters, digits, `_`, `-` or `.`)"
         )
     return text
 
@@ -247,6 +279,7 @@ def _parse_prune(args: _Args, now: datetime) -> Command:
 
 def _parse_restore(args: _Args, now: datetime) -> Command:
     table = args.table()
+    typed_at = args.options.get("at")
     at = args.value("at", lambda text: parse_time(text, now))
     latest = args.flag("latest")
     backup = args.value("backup", str)
@@ -258,7 +291,7 @@ def _parse_restore(args: _Args, now: datetime) -> Command:
         problem = "choose one of" if not chosen else "give only one of"
         args.fail(f"{problem} `--at TIME`, `--latest` or `--backup NAME|ARN`")
     if at is not None and at > now:
-        args.fail(f"`--at` is in the future; use {TIME_FORM}")
+        args.fail(future_time_problem("--at", str(typed_at), at, now))
     if to is not None and to == table.name:
         args.fail("a restore never overwrites a table: `--to` must name a new table")
     return Restore(table, at, latest, backup, to)
@@ -273,7 +306,8 @@ def _parse_pitr(args: _Args, now: datetime) -> Command:
     table = args.table()
     change = args.positional.pop(0).lower() if args.positional else None
     if change is not None and change not in ("on", "off"):
-        args.fail(f"{quoted(change, 20)}: say `on` or `off`, or nothing to see the status")
+        hint = did_you_mean(change, ["on", "off"])
+        args.fail(f"{quoted(change, 20)}: say `on` or `off`, or nothing to see the status.{hint}")
     args.done()
     assert table is not None
     return Pitr(table, change)
@@ -292,6 +326,9 @@ def _parse_alarms(args: _Args, now: datetime) -> Command:
     recommend = bool(args.positional) and args.positional[0].lower() == "recommend"
     if recommend:
         args.positional.pop(0)
+    elif len(args.positional) > 1:
+        # `alarms recomend orders`: two words where a table goes are a mistyped subcommand.
+        args.subcommand(args.positional[0], ("recommend",))
     table = args.table(required=recommend)
     args.done()
     return Alarms(table, recommend)

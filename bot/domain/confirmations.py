@@ -12,7 +12,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from bot.domain.errors import ConfirmationInvalid
+from bot.domain.errors import ConfirmationExpired, ConfirmationInvalid
 from bot.domain.records import frozen
 
 # A confirmed plan whose action `[approvals]` names waits here for a second person.
@@ -61,21 +61,25 @@ def plan_id_to_approve(value: str) -> str:
     return value
 
 
-def check_press(plan: Plan | None, presser: str, now: datetime) -> Plan:
-    """The plan if ``presser`` may confirm it now; else ConfirmationInvalid saying why."""
+def check_press(plan: Plan | None, presser: str, now: datetime, *, verb: str = "confirm") -> Plan:
+    """The plan if ``presser`` may ``verb`` (confirm or cancel) it now; else
+    ConfirmationInvalid saying why."""
     if plan is None:
         raise ConfirmationInvalid("This confirmation does not exist (or has been cleaned up).")
+    if plan.status == "pending" and now > plan.valid_until:
+        # Whoever pressed, the buttons are dead: the worker replaces them with this outcome.
+        raise ConfirmationExpired(
+            "This confirmation has expired; nothing was done. Run the command again.",
+            summary=plan.summary,
+            expired_at=plan.valid_until,
+        )
     if presser != plan.requester:
         raise ConfirmationInvalid(
-            f"Only <@{plan.requester}>, who asked for this, can confirm it. "
+            f"Only <@{plan.requester}>, who asked for this, can {verb} it. "
             "Run the command yourself to get your own confirmation."
         )
     if plan.status != "pending":
         raise ConfirmationInvalid(f"This confirmation was already used ({plan.status}).")
-    if now > plan.valid_until:
-        raise ConfirmationInvalid(
-            "This confirmation has expired; nothing was done. Run the command again."
-        )
     return plan
 
 

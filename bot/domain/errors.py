@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-
-def quoted(text: str, limit: int = 60) -> str:
-    """Words the user typed, cut to ``limit`` and in backticks (a backtick in them is ˋ)."""
-    return "`" + text[:limit].replace("`", "\u02cb") + "`"
+from datetime import datetime
 
 
 class OpsbotError(Exception):
@@ -50,3 +47,13 @@ class LimitReached(OpsbotError):
 
 class ConfirmationInvalid(OpsbotError):
     """A confirmation button that is expired, used, tampered with or pressed by someone else."""
+
+
+class ConfirmationExpired(ConfirmationInvalid):
+    """A confirmation pressed after its plan expired; carries what the plan was and when it
+    expired, so its message can say so in place of its buttons."""
+
+    def __init__(self, message: str, *, summary: str, expired_at: datetime) -> None:
+        super().__init__(message)
+        self.summary = summary
+        self.expired_at = expired_at

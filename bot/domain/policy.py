@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.errors import InvalidValue, quoted
+from bot.domain.errors import InvalidValue
 from bot.domain.records import frozen
 from bot.domain.times import parse_duration
+from bot.domain.typed import quoted
 
 COUNT_KEYS = (
     "keep-last",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from bot.domain.accounts import ALIAS
-from bot.domain.errors import InvalidValue, quoted
+from bot.domain.errors import InvalidValue
 from bot.domain.records import frozen
 from bot.domain.regions import region_code
+from bot.domain.typed import quoted
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
@@ -39,18 +40,32 @@ class TableRef:
 def parse_table_ref(text: str) -> TableRef:
     """A typed reference -> TableRef; InvalidValue names the part that is wrong."""
     name, at, region = text.partition("@")
+    if at and not name:
+        raise InvalidValue(f"{quoted(text, 60)} has no table name before `@`")
     if not TABLE_NAME.fullmatch(name):
         raise InvalidValue(
-            f"{quoted(name)} is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
+            f"{quoted(name, 60)} is not a table name (3-255 letters, digits, `_`, `-` or `.`)"
         )
     if at and "/" in region:
         account, _, region = region.partition("/")
-        if not ALIAS.fullmatch(account):  # an alias, or a 12-digit id (which fits it too)
+        if not account:
             raise InvalidValue(
-                f"{quoted(account, 40)} is not an account alias or 12-digit id "
+                f"{quoted(text, 60)} has no account before `/` "
                 "(like `orders@payments-prod/us-west-2`)"
             )
+        if not ALIAS.fullmatch(account):  # an alias, or a 12-digit id (which fits it too)
+            raise InvalidValue(
+                f"{quoted(account)} is not an account alias or 12-digit id "
+                "(like `orders@payments-prod/us-west-2`)"
+            )
+        if not region:
+            raise InvalidValue(f"{quoted(text, 60)} has no region after `/` (like `us-west-2`)")
         return TableRef(name, parse_region(region), account)
+    if at and not region:
+        raise InvalidValue(
+            f"{quoted(text, 60)} has no region after `@`: add one (like `{name}@us-west-2`) "
+            "or leave out the `@`"
+        )
     if at:
         return TableRef(name, parse_region(region))
     return TableRef(name)

@@ -38,6 +38,16 @@ NOT_INHERITED = (
 )
 # What the "Copy settings" button copies from the source table.
 COPYABLE = ("TTL", "tags", "point-in-time recovery", "deletion protection")
+# opsbot's own tags (opsbot:watch, opsbot:retention, ...) say what opsbot does with a table:
+# a copy made to look at old data should not appear on App Home or in the nightly prune.
+OWN_TAG_PREFIX = "opsbot:"
+
+
+def tags_to_copy(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[str]]:
+    """(the source's tags a restored table gets, the keys of opsbot's own that it does not)."""
+    kept = [t for t in tags if not str(t.get("Key", "")).startswith(OWN_TAG_PREFIX)]
+    left = [str(t["Key"]) for t in tags if str(t.get("Key", "")).startswith(OWN_TAG_PREFIX)]
+    return kept, left
 
 
 STARTING = "starting"  # confirmed; the restore function has not started it yet
@@ -82,6 +92,8 @@ class RestoreJob:
     settings_copied: tuple[str, ...] = field(default_factory=tuple)
     account: str = ""  # the member account's id ('' : the account opsbot runs in)
     approved_by: str = ""  # the second person, when `[approvals]` names `restore`
+    settings_copied_by: str = ""  # who pressed Copy settings (once: a second press is told)
+    settings_copied_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -144,6 +156,10 @@ class RestoreJob:
             "settings_copied": list(self.settings_copied),
             "account": self.account or None,
             "approved_by": self.approved_by or None,
+            "settings_copied_by": self.settings_copied_by or None,
+            "settings_copied_at": (
+                self.settings_copied_at.isoformat() if self.settings_copied_at else None
+            ),
         }
 
     @classmethod
@@ -177,6 +193,8 @@ class RestoreJob:
             settings_copied=tuple(record.get("settings_copied") or ()),
             account=str(record.get("account") or ""),
             approved_by=str(record.get("approved_by") or ""),
+            settings_copied_by=str(record.get("settings_copied_by") or ""),
+            settings_copied_at=stored_time(record.get("settings_copied_at")),
         )
 
 

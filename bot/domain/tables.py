@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.domain.counts import counted
 from bot.domain.records import frozen
 
 
@@ -62,5 +63,5 @@ def table_risks(
     if not status.deletion_protection:
         risks.append("deletion protection is off")
     if status.alarms_firing:
-        risks.append(f"{len(status.alarms_firing)} alarm(s) firing")
+        risks.append(f"{counted(len(status.alarms_firing), 'alarm')} firing")
     return tuple(risks)

@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.errors import InvalidValue, quoted
+from bot.domain.errors import InvalidValue
+from bot.domain.typed import quoted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -25,12 +26,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text)
     number = whole_number(match.group(1)) if match else 0
     if not match or number == 0:
-        raise InvalidValue(f"{quoted(shortened(text))} is not a duration; use {DURATION_FORM}")
+        raise InvalidValue(f"{quoted(text)} is not a duration; use {DURATION_FORM}")
     unit = _UNIT_SECONDS[match.group(2).lower()]
     if number is None or number * unit > MAX_DURATION_S:  # None: too many digits to read
-        raise InvalidValue(
-            f"{quoted(shortened(text))} is longer than 100 years; use {DURATION_FORM}"
-        )
+        raise InvalidValue(f"{quoted(text)} is longer than 100 years; use {DURATION_FORM}")
     return timedelta(seconds=number * unit)
 
 
@@ -41,11 +40,6 @@ def whole_number(digits: str) -> int | None:
     if len(significant) > MAX_DIGITS:
         return None
     return int(significant or "0")
-
-
-def shortened(text: str, limit: int = 40) -> str:
-    """User input quoted back in a message: at most ``limit`` characters, then '…'."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse_time(text: str, now: datetime) -> datetime:
@@ -63,13 +57,35 @@ def parse_time(text: str, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise InvalidValue(f"{quoted(text)} is not a time; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text, 60)} is not a time; use {TIME_FORM}") from None
     if parsed.tzinfo is None:
-        raise InvalidValue(f"{quoted(text)} has no time zone; add `Z` for UTC, or use {TIME_FORM}")
+        raise InvalidValue(
+            f"{quoted(text, 60)} has no time zone; add `Z` for UTC, or use {TIME_FORM}"
+        )
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidValue(f"{quoted(text)} is out of range; use {TIME_FORM}") from None
+        raise InvalidValue(f"{quoted(text, 60)} is out of range; use {TIME_FORM}") from None
+
+
+def future_time_problem(option: str, typed: str, when: datetime, now: datetime) -> str:
+    """Why ``option typed`` (resolved to ``when``) cannot be used: it is in the future. A
+    clock time (`10:42`, today in UTC) offers the same time the day before."""
+    shown = quoted(f"{option} {typed}", 60)
+    if _CLOCK.fullmatch(typed):
+        before = when - timedelta(days=1)
+        iso = before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return (
+            f"{shown} is {_instant(when)}, in the future; did you mean {_instant(before)} "
+            f"(`{option} {iso}`)?"
+        )
+    return f"{shown} is {_instant(when)}, in the future (it is {format_utc(now)} now)"
+
+
+def _instant(when: datetime) -> str:
+    """'2026-11-23 10:42 UTC', with seconds when it has any."""
+    utc = when.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC") if utc.second else format_utc(utc)
 
 
 def format_duration(delta: timedelta | float) -> str:

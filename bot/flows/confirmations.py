@@ -4,6 +4,9 @@ The requester confirms (a conditional write: once). When `[approvals]` names the
 action, the plan then waits for someone else who holds the role it needs to press Approve
 (again a conditional write, before the plan expires); both people's roles are checked again
 then. Only then does the plan's executor run, and it re-validates against the current state.
+
+The plan's message, which the channel saw, always ends showing what became of it: confirmed
+(and approved), refused and why, not done, failed, cancelled or expired.
 """
 
 from __future__ import annotations
@@ -20,33 +23,60 @@ from bot.domain.confirmations import (
     plan_id_to_approve,
     split_button_value,
 )
-from bot.domain.errors import NotAllowed, OpsbotError
+from bot.domain.errors import (
+    ConfirmationExpired,
+    ConfirmationInvalid,
+    Conflict,
+    InvalidValue,
+    NotAllowed,
+    OpsbotError,
+    TableNotFound,
+    UsageError,
+)
 from bot.flows import registry
 from bot.flows.access import role_of
 from bot.flows.registry import Request
-from bot.render.confirm import render_awaiting_approval, render_cancelled, render_confirmed
+from bot.render.confirm import (
+    render_awaiting_approval,
+    render_cancelled,
+    render_confirmed,
+    render_expired,
+    render_failed,
+    render_refused,
+)
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
 
 PRESSES = frozenset({"confirm", "cancel", "approve"})
+# What a press-time check answers when the state or the role no longer allows the plan: the
+# channel is told "Refused" and why; any other OpsbotError means a step could not be taken.
+REFUSALS = (Conflict, TableNotFound, NotAllowed, InvalidValue, UsageError, ConfirmationInvalid)
 
 
 def run_plan_press(request: Request) -> None:
     """Run one Confirm, Cancel or Approve press."""
     action_id = request.item.action_id
-    if action_id == "approve":
-        _approve(request)
-    elif action_id == "cancel":
-        _cancel(request)
-    else:
-        _confirm(request)
+    try:
+        if action_id == "approve":
+            _approve(request)
+        elif action_id == "cancel":
+            _cancel(request)
+        else:
+            _confirm(request)
+    except ConfirmationExpired as expired:
+        request.replace_original(render_expired(expired.summary, expired.expired_at))
+
+
+def _where(plan: Plan) -> dict[str, str]:
+    return {"channel": plan.channel, "ts": plan.message_ts}
 
 
 def _cancel(request: Request) -> None:
     plan_id, _ = split_button_value(request.item.value)
     plan = claim_plan(request.runtime.state, plan_id, request.user, request.now, to="cancelled")
-    request.reply(render_cancelled(plan.summary, request.user), replace_original=True)
+    request.action = plan.action
+    request.replace_original(render_cancelled(plan.summary, request.user), **_where(plan))
 
 
 def _confirm(request: Request) -> None:
@@ -60,15 +90,18 @@ def _confirm(request: Request) -> None:
         to="running",
         approvals=runtime.settings.approvals,
     )
+    request.action = plan.action
     try:
-        request.check(plan.action, what="Confirming this")
+        request.check(plan.action, what=f"Confirming {plan.summary}")
     except NotAllowed as exc:
         finish_plan(runtime.state, plan.id, "failed", exc.message[:500])
-        raise
+        outcome = render_refused(plan.summary, request.user, exc.message)
+        request.replace_original(outcome, **_where(plan))
+        return
     if plan.status == AWAITING_APPROVAL:
         needed = runtime.settings.access.required_role(plan.action)
         waiting = render_awaiting_approval(plan, needed, request.now)
-        request.reply(waiting, replace_original=True)
+        request.replace_original(waiting, **_where(plan))
         return
     _run(plan, request, render_confirmed(plan.summary, request.user))
 
@@ -77,8 +110,9 @@ def _approve(request: Request) -> None:
     runtime, approver = request.runtime, request.user
     plan_id = plan_id_to_approve(request.item.value)
     plan = check_approval(load_plan(runtime.state, plan_id), approver, request.now)
+    request.action = plan.action
     # A refused press changes nothing: the plan still waits for someone who may approve it.
-    request.check(plan.action, what="Approving this")
+    request.check(plan.action, what=f"Approving {plan.summary}")
     needed = runtime.settings.access.required_role(plan.action)
     requester_role, _ = role_of(runtime, plan.requester, plan.channel)
     if requester_role < needed:
@@ -94,16 +128,26 @@ def _approve(request: Request) -> None:
 
 
 def _run(plan: Plan, request: Request, confirmed: Message) -> None:
-    """Show who confirmed (and approved) it, run its executor, and record how it ended."""
-    state = request.runtime.state
+    """Show who confirmed (and approved) it, run its executor, and record how it ended; the
+    plan's message shows a refusal or a failure in place of "Confirmed"."""
+    state, who = request.runtime.state, plan.requester
     try:
         executor = registry.PLANS.get(plan.kind)
         if executor is None:
             raise OpsbotError(f"This version of opsbot cannot run `{plan.kind}` plans.")
-        request.reply(confirmed, replace_original=True)
+        request.replace_original(confirmed, **_where(plan))
         executor(plan, request)
+    except OpsbotError as exc:
+        # The channel saw the plan, so it sees why nothing was done, instead of a
+        # "Confirmed" that only the presser knows is wrong.
+        finish_plan(state, plan.id, "failed", exc.message[:500])
+        refused = isinstance(exc, REFUSALS)
+        outcome = render_refused(plan.summary, who, exc.message, refused=refused)
+        request.replace_original(outcome, **_where(plan))
+        return
     except Exception as exc:
         finish_plan(state, plan.id, "failed", str(exc)[:500])
+        request.replace_original(render_failed(plan.summary, who, request.item.id), **_where(plan))
         raise
     finish_plan(state, plan.id, "done")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot.aws.work_queue import WorkItem
 from bot.domain.authz import CONFIRMED_ACTIONS, Role
 from bot.domain.confirmations import Plan
 from bot.domain.records import frozen
+from bot.domain.visibility import in_channel
 from bot.render.message import Message
 from bot.runtime import Runtime
 from bot.slack.notifier import Posted
@@ -34,6 +35,9 @@ class Request:
     # Role-granting user groups Slack would not list (group id -> Slack's error).
     unreadable_groups: Mapping[str, str] = field(default_factory=dict)
     approved_by: str = ""  # while an approved plan runs: who approved it
+    # The action being answered (bot.domain.authz): a command's, a button's permission, a
+    # confirmed plan's. It decides who sees the answer; '' (nothing yet) answers privately.
+    action: str = ""
 
     @property
     def user(self) -> str:
@@ -57,9 +61,17 @@ class Request:
         )
 
     def reply(self, message: Message, *, replace_original: bool = False) -> None:
-        """Answer the user (response_url, else ephemeral, else DM; in thread for mentions)."""
+        """Answer the user: in the channel or only to them as bot.domain.visibility says for
+        this request's action (errors and help are always only to them); through the
+        response_url, else ephemeral, else a DM; in the thread for mentions."""
+        if not message.ephemeral and not in_channel(self.action):
+            message = replace(message, ephemeral=True)
         if self.item.kind == "mention":
-            self.runtime.notifier.post(self.channel, message, thread_ts=self.item.thread_ts)
+            notifier, thread = self.runtime.notifier, self.item.thread_ts
+            if message.ephemeral:
+                notifier.ephemeral(self.channel, self.user, message, thread_ts=thread)
+            else:
+                notifier.post(self.channel, message, thread_ts=thread)
             return
         self.runtime.notifier.reply(
             message,
@@ -68,6 +80,19 @@ class Request:
             user=self.user,
             replace_original=replace_original,
         )
+
+    def replace_original(self, message: Message, *, channel: str = "", ts: str = "") -> None:
+        """Show ``message`` in place of the message whose button was pressed (or of the
+        message ``channel``/``ts``), where everyone in the channel sees it."""
+        shown = replace(message, ephemeral=False)
+        url = self.item.response_url
+        if url and self.runtime.notifier.respond(url, shown, replace_original=True):
+            return
+        channel, ts = channel or self.channel, ts or self.item.message_ts
+        if channel and ts:
+            self.runtime.notifier.update(channel, ts, shown)
+            return
+        self.post(shown)
 
     def record_action(self, request_id: str, command: str, *, user: str | None = None) -> None:
         """Remember that AWS request ``request_id`` was made for this request's user (or

@@ -17,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.aws.work_queue import WorkItem
 from bot.domain.authz import Role
 from bot.domain.command_parser import parse_command
-from bot.domain.commands import Help, describe
+from bot.domain.commands import Help
 from bot.domain.errors import NotAllowed, OpsbotError, UsageError
 from bot.domain.locations import home_only
+from bot.domain.typed import as_typed
 from bot.flows import registry
 from bot.flows.access import role_of
 from bot.flows.catalog import AVAILABLE_COMMANDS
@@ -113,7 +114,7 @@ def run_work_item(item: WorkItem, runtime: Runtime, *, attempt: int = 1) -> None
 
 
 def _what(item: WorkItem) -> str:
-    return f"/ddb {item.text}".strip() if item.kind in ("command", "mention") else "that button"
+    return as_typed(item.text) if item.kind in ("command", "mention") else "that button"
 
 
 def _reply_error(request: Request, exc: OpsbotError) -> None:
@@ -145,9 +146,10 @@ def _run_command(request: Request) -> None:
         return
     handler = registry.COMMANDS.get(type(cmd))
     if handler is None:
-        request.reply(render_not_available(describe(cmd)))
+        request.reply(render_not_available(as_typed(request.item.text)))
         return
-    request.check(cmd.action, what=f"`{describe(cmd)}`")
+    request.action = cmd.action
+    request.check(cmd.action, what=code(as_typed(request.item.text)))
     table = getattr(cmd, "table", None)
     if table is not None and type(cmd) not in registry.ACCOUNT_AWARE:
         home_table = home_only(table, request.runtime.settings.accounts)
@@ -165,5 +167,6 @@ def _run_action(request: Request) -> None:
         log.warning("no handler for button %r", item.action_id)
         request.reply(render_error("That button is not available in this version of opsbot."))
         return
+    request.action = spec.permission
     request.check(spec.permission, what="That button")
     spec.handler(item.value, request)

@@ -1,7 +1,8 @@
 """A small, stable world of sample data, created in moto for an operator to play with.
 
 `create_sample_data` adds two tables (both watched on App Home), a few dozen back-dated
-backups of orders and throttling/error alarms on it. It takes a ``(service, region) ->
+backups of orders, named by their age so that a name works in every run
+(`orders-nightly-d003`), and throttling/error alarms on it. It takes a ``(service, region) ->
 client`` factory; back-dating the backups needs moto running in this process.
 """
 
@@ -18,8 +19,10 @@ from bot.local.bot_resources import ClientFactory, ResourceNames
 SAMPLE_REGION = "us-west-2"
 COURSES_TABLE = "cloudacademy-courses"
 ORDERS_TABLE = "orders"
-# A fixed seed: the sample data (backup ages, order items) is the same on every run.
+# A fixed seed: the sample data (backup ages and names, order items) is the same on every run.
 SAMPLE_SEED = 20261122
+# How long ago the orders table was created, with PITR on: before its oldest backup.
+ORDERS_AGE = timedelta(days=450)
 # App Home shows the tables carrying this tag (bot.aws.replicas.WATCH_TAG).
 WATCH_TAG = {"Key": "opsbot:watch", "Value": "true"}
 
@@ -123,6 +126,26 @@ def _create_courses_table(dynamodb: Any) -> None:
 
 
 def _create_orders_table(dynamodb: Any, rng: random.Random, now: datetime) -> None:
+    # Created, and PITR turned on, before its oldest backup: the PITR window is the whole
+    # recovery period, as on a table that has had PITR for a while (moto starts the window
+    # when PITR is turned on; bot.local.pitr_window keeps it moving with the clock).
+    with time_machine.travel(now - ORDERS_AGE, tick=False):
+        table = _create_orders(dynamodb)
+    customers = ("acme-corp", "globex", "initech", "umbrella", "hooli", "stark-ind")
+    statuses = ("PLACED", "PAID", "SHIPPED", "DELIVERED", "REFUNDED")
+    for n in range(1, 13):
+        placed = now - timedelta(minutes=rng.randint(5, 60 * 24 * 20))
+        item = {
+            "order_id": {"S": f"ord-{n:05d}"},
+            "customer": {"S": rng.choice(customers)},
+            "status": {"S": rng.choice(statuses)},
+            "total_cents": {"N": str(rng.randint(500, 250_000))},
+            "placed_at": {"S": placed.astimezone(UTC).isoformat(timespec="seconds")},
+        }
+        dynamodb.put_item(TableName=table["TableName"], Item=item)
+
+
+def _create_orders(dynamodb: Any) -> Any:
     table = dynamodb.create_table(
         TableName=ORDERS_TABLE,
         KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
@@ -139,18 +162,7 @@ def _create_orders_table(dynamodb: Any, rng: random.Random, now: datetime) -> No
         TableName=ORDERS_TABLE,
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
     )
-    customers = ("acme-corp", "globex", "initech", "umbrella", "hooli", "stark-ind")
-    statuses = ("PLACED", "PAID", "SHIPPED", "DELIVERED", "REFUNDED")
-    for n in range(1, 13):
-        placed = now - timedelta(minutes=rng.randint(5, 60 * 24 * 20))
-        item = {
-            "order_id": {"S": f"ord-{n:05d}"},
-            "customer": {"S": rng.choice(customers)},
-            "status": {"S": rng.choice(statuses)},
-            "total_cents": {"N": str(rng.randint(500, 250_000))},
-            "placed_at": {"S": placed.astimezone(UTC).isoformat(timespec="seconds")},
-        }
-        dynamodb.put_item(TableName=table["TableName"], Item=item)
+    return table
 
 
 def _create_orders_backups(dynamodb: Any, rng: random.Random, now: datetime) -> None:
@@ -159,7 +171,7 @@ def _create_orders_backups(dynamodb: Any, rng: random.Random, now: datetime) -> 
         created = (now - age - timedelta(minutes=rng.randint(0, 50))).astimezone(UTC)
         created = created.replace(microsecond=0)
         kind = "pre-deploy" if rng.random() < 0.2 else "nightly"
-        name = f"{ORDERS_TABLE}-{kind}-{created:%Y%m%d-%H%M}"
+        name = sample_backup_name(kind, age)
         with time_machine.travel(created, tick=False):
             details = dynamodb.create_backup(TableName=ORDERS_TABLE, BackupName=name)
         recorded = details["BackupDetails"]["BackupCreationDateTime"]
@@ -168,6 +180,18 @@ def _create_orders_backups(dynamodb: Any, rng: random.Random, now: datetime) -> 
                 f"backup {name} was recorded at {recorded.isoformat()}, not {created.isoformat()}:"
                 " back-dating needs moto running in this process"
             )
+
+
+def sample_backup_name(kind: str, age: timedelta) -> str:
+    """`orders-nightly-d003`: the kind and the age the backup had when the session started
+    (`h07`: seven hours), not its date.
+
+    A user copies a name from one run into the next (`/ddb restore orders --backup ...`).
+    Dated names would change with the day the session starts (and, without `--now`, with the
+    minute), so yesterday's name would not be found today; ages are the same on every run.
+    """
+    label = f"d{age.days:03d}" if age >= timedelta(days=1) else f"h{age.seconds // 3600:02d}"
+    return f"{ORDERS_TABLE}-{kind}-{label}"
 
 
 def _create_alarms(cloudwatch: Any, topic_arn: str) -> None:

@@ -5,7 +5,8 @@ and AWS would: it signs `/ddb` requests and button presses for functions/slack_h
 pumps the queues into the functions that Lambda would invoke, in the event shapes AWS uses.
 Everything Slack would receive goes to an :class:`~bot.local.output.Output`, as terminal
 renderings or as JSON lines. The lines it runs are read in :mod:`bot.local.verbs`; with a
-real workspace, :func:`serve_socket_mode` serves it over Socket Mode instead.
+real workspace, :func:`bot.local.socket_mode.serve_socket_mode` serves it over Socket Mode
+instead.
 
 Capability modules are imported by name when first needed; a missing one is reported as
 "not available in this version" instead of failing the session.
@@ -16,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bot.domain.counts import counted
 from bot.local.buttons import Button, ButtonTracker, MessageKey
 from bot.local.clock import EmbeddedClock
 from bot.local.event_files import eventbridge_target
@@ -30,6 +31,7 @@ from bot.local.function_calls import NOT_AVAILABLE, HandlerFailed, import_functi
 from bot.local.output import Output
 from bot.local.slack_requests import (
     app_home_opened_body,
+    app_mention_body,
     button_press_body,
     function_url_event,
     signed_headers,
@@ -91,6 +93,16 @@ class LocalSession:
         self.last_user = user
         self.pump()
         return ack
+
+    def mention(self, text: str, *, user: str = LOCAL_ADMIN) -> None:
+        """Say `@opsbot <text>` in the channel as ``user``: Slack's app_mention event through
+        the signed Events API request path; the answer comes in the mention's thread."""
+        self._check_writes(text)
+        ts = self._sink().say(self.channel, user, f"@opsbot {text}")
+        body = app_mention_body(text, user=user, channel=self.channel, ts=ts)
+        self._dispatch(body, content_type="application/json")
+        self.last_user = user
+        self.pump()
 
     def press(self, label: str, *, user: str | None = None) -> None:
         """Press the button ``label`` on the newest message that has one."""
@@ -155,7 +167,7 @@ class LocalSession:
         )
         if waiting and waiting != self.restore_checks_told:
             self.output.note(
-                f"the restore function has {waiting} check(s) waiting: "
+                f"the restore function has {counted(waiting, 'check')} waiting: "
                 "`run restore-watch` runs them"
             )
         self.restore_checks_told = waiting
@@ -336,44 +348,3 @@ def _ack_args(body: str) -> dict[str, Any]:
     except ValueError:
         return {"text": body}
     return decoded if isinstance(decoded, dict) else {"text": body}
-
-
-# --- a real workspace over Socket Mode ---------------------------------------------------
-
-
-def socket_mode_handler(app: Any, app_token: str) -> Any:
-    """slack_bolt's Socket Mode handler for ``app`` (built, not yet connected)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    return SocketModeHandler(app, app_token)
-
-
-# How many pump rounds serve_socket_mode runs by default: None is until Ctrl-C (tests set it).
-SOCKET_MODE_ROUNDS: int | None = None
-
-
-def serve_socket_mode(
-    session: LocalSession,
-    app_token: str,
-    *,
-    poll_s: float = 0.5,
-    max_rounds: int | None = None,
-) -> None:
-    """Serve a real Slack workspace: bolt over Socket Mode, the queues pumped in this thread."""
-    from bot.slack.app import build_app
-
-    max_rounds = SOCKET_MODE_ROUNDS if max_rounds is None else max_rounds
-    app = build_app(session.runtime)
-    handler = socket_mode_handler(app, app_token)
-    handler.connect()
-    session.output.note("serving your Slack workspace over Socket Mode; Ctrl-C stops")
-    rounds = 0
-    try:
-        while max_rounds is None or rounds < max_rounds:
-            session.pump()
-            rounds += 1
-            time.sleep(poll_s)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        handler.close()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.local.buttons import Button
 
 LOCAL_TEAM = "T0LOCAL"
+LOCAL_BOT_USER = "U0OPSBOT"  # the bot's user id in the local Slack (slack_workspace.BOT_USER_ID)
 
 
 def signed_headers(body: str, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
@@ -87,19 +88,41 @@ def button_press_body(button: Button, *, user: str, response_url: str) -> str:
 
 def app_home_opened_body(user: str) -> str:
     """The JSON body of the app_home_opened event Slack posts when ``user`` opens App Home."""
+    return _event_callback(
+        {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D0LOCALHOME",
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+    )
+
+
+def app_mention_body(text: str, *, user: str, channel: str, ts: str) -> str:
+    """The JSON body of the app_mention event Slack posts when ``user`` says `@opsbot <text>`
+    in ``channel`` (the message ``ts``)."""
+    return _event_callback(
+        {
+            "type": "app_mention",
+            "user": user,
+            "text": f"<@{LOCAL_BOT_USER}> {text}",
+            "channel": channel,
+            "ts": ts,
+            "event_ts": ts,
+        }
+    )
+
+
+def _event_callback(event: dict[str, Any]) -> str:
+    """An Events API request body around ``event``, with a fresh event id."""
     return json.dumps(
         {
             "type": "event_callback",
             "token": "unused",
             "team_id": LOCAL_TEAM,
             "api_app_id": "A0LOCAL",
-            "event": {
-                "type": "app_home_opened",
-                "user": user,
-                "channel": "D0LOCALHOME",
-                "tab": "home",
-                "event_ts": f"{time.time():.6f}",
-            },
+            "event": event,
             "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(time.time()),
         }

@@ -121,6 +121,11 @@ class SlackSink:
         with self._lock:
             return self.workspace.thread(channel, thread_ts)
 
+    def say(self, channel: str, user: str, text: str) -> str:
+        """Record a message a person types in ``channel`` (a mention, say); returns its ts."""
+        with self._lock:
+            return self.workspace.say(channel, user, text)
+
     def responses(self, response_id: str) -> list[dict[str, Any]]:
         """Bodies posted to one response_url, in order."""
         with self._lock:

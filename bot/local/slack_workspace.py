@@ -94,6 +94,22 @@ class SlackWorkspace:
                     _apply_update(message, body)
         return HTTPStatus.OK, "ok"
 
+    def say(self, channel: str, user: str, text: str) -> str:
+        """A message ``user`` types in ``channel`` (not the bot's, no Web API call); its ts."""
+        channel = self._channel_id(channel)
+        ts = self._next_ts()
+        self._messages[(channel, ts)] = {
+            "type": "message",
+            "user": user,
+            "channel": channel,
+            "ts": ts,
+            "text": text,
+            "blocks": [],
+            "edited": False,
+            "update_count": 0,
+        }
+        return ts
+
     # --- Web API methods -------------------------------------------------------------------
 
     def _next_ts(self) -> str:

@@ -24,6 +24,7 @@ from bot.aws.secrets import SlackCredentials
 from bot.domain.authz import Grants, Role
 from bot.local.clock import ClockError, EmbeddedClock
 from bot.local.output import Output
+from bot.local.pitr_window import answer_pitr_windows_realistically
 from bot.local.session import LOCAL_CHANNEL, LocalSession
 from bot.local.verbs import LOCAL_ADMIN
 from bot.runtime import Runtime, set_default_runtime
@@ -131,8 +132,10 @@ def open_session(
         runtime = Runtime(runtime_settings, aws=aws, credentials_override=credentials)
         if real_aws:
             _keep_bot_state_local(runtime, embedded, resources)
-        elif sample_data:
-            _seed_audit_history(runtime, resources.account_id)
+        else:
+            answer_pitr_windows_realistically(aws)
+            if sample_data:
+                _seed_audit_history(runtime, resources.account_id)
         session = LocalSession(
             runtime=runtime,
             output=output,

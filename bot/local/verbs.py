@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.counts import counted
 from bot.local.clock import ClockError, event_time
 from bot.local.function_calls import NOT_AVAILABLE, HandlerFailed
 from bot.local.sqs_pump import restore_round
@@ -22,12 +23,16 @@ from bot.local.sqs_pump import restore_round
 if TYPE_CHECKING:
     from bot.local.session import LocalSession
 
-# The Slack user the console's `/ddb` lines run as; it has the admin role.
+# The Slack user the console's `/ddb` and `@opsbot` lines run as; it has the admin role.
 LOCAL_ADMIN = "U0LOCALADM"
+MENTION = "@opsbot"
 
 VERBS = """\
 /ddb COMMAND              run a command as the local admin (try `/ddb help`)
-as USER_ID /ddb COMMAND   run a command as another Slack user (unknown users get the default role)
+@opsbot COMMAND           mention the bot in the channel (Slack's app_mention event); it
+                          answers in the mention's thread
+as USER_ID /ddb COMMAND   run a command (or a mention) as another Slack user (unknown users
+                          get the default role)
 as USER_ID press LABEL    press a button as another user
 press LABEL               press the button LABEL (its text or action id, e.g. Confirm) on the
                           newest message that has one, as the user of the last command
@@ -41,11 +46,19 @@ run prune                 the nightly prune, now
 run restore-watch         one round of the restore function (starts confirmed restores,
                           checks running ones)
 home                      open the App Home tab (as USER_ID home: as another user)
-help                      this list;  # starts a comment;  Ctrl-D quits"""
+help                      this list;  # starts a comment
+quit, exit                end the console (so does Ctrl-D)"""
+
+QUIT_WORDS = frozenset({"quit", "exit"})
 
 
 class LineError(Exception):
     """A line that could not be executed; the message says why."""
+
+
+def is_quit(line: str) -> bool:
+    """Whether ``line`` asks to end the console (or a script) here."""
+    return line.strip().lower() in QUIT_WORDS
 
 
 def execute_line(session: LocalSession, line: str) -> None:
@@ -60,14 +73,20 @@ def execute_line(session: LocalSession, line: str) -> None:
         text = text.strip()
         if not user or not text:
             raise LineError("`as` needs a user id and a line: as U0123ABCD /ddb status orders")
-        if not text.startswith(("/ddb", "press ")) and text != "home":
-            raise LineError("`as USER` works with `/ddb ...`, `press LABEL` and `home` lines")
-    elif text.startswith("/ddb"):
+        if not text.startswith(("/ddb", "press ", MENTION)) and text != "home":
+            raise LineError(
+                "`as USER` works with `/ddb ...`, `@opsbot ...`, `press LABEL` and `home` lines"
+            )
+    elif text.startswith(("/ddb", MENTION)):
         user = LOCAL_ADMIN
     verb, _, rest = text.partition(" ")
     rest = rest.strip()
     if verb == "/ddb":
         session.command(rest, user=user)
+    elif verb == MENTION:
+        if not rest:
+            raise LineError("say what to ask: @opsbot status orders")
+        session.mention(rest, user=user)
     elif verb == "press":
         session.press(_unquote(rest), user=user)
     elif verb == "replay":
@@ -196,7 +215,7 @@ def run_job(session: LocalSession, job: str) -> None:
         queue = resources.restore_watch_queue
         with session.counting_failures("functions.restore_watcher"):
             checks = restore_round(session.runtime, queue_url=queue.url)
-        session.output.note(f"restore watcher: {checks} check(s)")
+        session.output.note(f"restore watcher: {counted(checks, 'check')}")
         session.flush()
         session.restore_checks_told = 0  # what this round left waiting is news again
         session.pump()

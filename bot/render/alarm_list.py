@@ -77,7 +77,7 @@ def render_alarm_list(
         quiet: list[Block] = [section(text)]
         if unreachable:
             quiet.append(context(" ".join(escape(u) for u in unreachable)))
-        return Message(text=text, blocks=tuple(quiet), ephemeral=True)
+        return Message(text=text, blocks=tuple(quiet))
     summary = f"{firing} in ALARM, {no_data} without data for {scope}"
     blocks: list[Block] = [header("Alarms needing attention"), section(summary)]
     blocks += [section(_line(alarm, now)) for alarm in alarms[:MAX_LISTED]]
@@ -90,7 +90,6 @@ def render_alarm_list(
     return Message(
         text=f"Alarms: {summary}",
         blocks=tuple(blocks),
-        ephemeral=True,
         options={"unfurl_links": False},
     )
 

@@ -207,16 +207,22 @@ def render_who_changed(
     account_label: str | None = None,
     missing: str | None = None,
     never_seen: bool = False,
+    until: datetime | None = None,
+    page: int = 1,
+    shown_before: int | None = 0,
 ) -> Message:
-    """The `/ddb who-changed` answer: one line per change, newest first, with its source.
+    """One page of the `/ddb who-changed` answer: one line per change, newest first, with its
+    source.
 
     ``note`` (plain text, escaped here) says why the answer came from where it did;
     ``account_label`` names the account the history is of (when accounts are configured).
     An empty answer about a table that does not exist says so with ``missing`` (mrkdwn,
     escaped here): in place of "No changes" when the table was ``never_seen`` where opsbot
-    looked, else under it.
+    looked, else under it. A later ``page`` (``shown_before`` changes on the pages before it;
+    None when unknown) counts on from the first and states the first page's window (``until``,
+    when it was asked), so it never contradicts it.
     """
-    window = f"since {format_utc(since)} (last {format_duration(now - since)})"
+    window = f"since {format_utc(since)} (last {format_duration((until or now) - since)})"
     answered = f"Answered from {SOURCE_LABELS.get(source, escape(source))}."
     if note:
         answered += f" {escape(note)}"
@@ -225,8 +231,12 @@ def render_who_changed(
     if account_label:
         name += f" in {escape(account_label)}"
         plain += f" in {escape(account_label)}"
+    later = f" · page {page}" if page > 1 else ""
     if not events:
-        text = f"No changes to {name} recorded {window}."
+        if page > 1:
+            text = f"No more changes to {name} {window}{later}: the earlier pages showed them all."
+        else:
+            text = f"No changes to {name} recorded {window}."
         said: tuple[Block, ...] = (section(text),)
         if missing and never_seen:
             text = escape_keeping_markup(missing)
@@ -235,13 +245,23 @@ def render_who_changed(
             said = (section(text), section(f":grey_question: {escape_keeping_markup(missing)}"))
         return Message(
             text=text,
-            blocks=(*said, context(f"{answered} Searched {window}.")),
+            blocks=(*said, context(answered)),
             options={"unfurl_links": False},
         )
     ordered = sorted(events, key=history_sort_key, reverse=True)
     count = len(ordered)
     noun = "change" if count == 1 else "changes"
-    head = f"*{count}{'+' if has_more else ''} {noun} to {name}* {window}, newest first"
+    if page > 1:
+        which = (
+            f"Changes {shown_before + 1}–{shown_before + count}"
+            if shown_before is not None
+            else f"{count} more {noun}"
+        )
+        head = f"*{which} to {name}* {window}, newest first{later}"
+        text = f"{which} to {plain} {window}{later}"
+    else:
+        head = f"*{count}{'+' if has_more else ''} {noun} to {name}* {window}, newest first"
+        text = f"{count}{'+' if has_more else ''} {noun} to {plain} {window}"
     chunks = _chunk([_line(e, now) for e in ordered])
     shown = chunks[:_MAX_LINE_BLOCKS]
     blocks = [section(head), *(section(c) for c in shown)]
@@ -251,5 +271,4 @@ def render_who_changed(
     blocks.append(context(" ".join(notes)))
     if has_more and cursor:
         blocks.append(actions(button("More", MORE_ACTION_ID, cursor), block_id="who_changed_more"))
-    text = f"{count}{'+' if has_more else ''} {noun} to {plain} {window}"
     return Message(text=text, blocks=tuple(blocks), options={"unfurl_links": False})

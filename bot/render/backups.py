@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.backups import BackupInfo, monthly_cost, total_bytes
+from bot.domain.counts import counted
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan
@@ -30,7 +31,7 @@ from bot.render.message import (
     header,
     section,
 )
-from bot.render.units import human_bytes, money
+from bot.render.units import human_bytes, monthly
 
 SECTION_LIMIT = 3000
 MAX_PAGE_SIZE = 40  # one section per backup, plus a handful of framing blocks, under 50
@@ -52,43 +53,60 @@ def render_backup_list(
     page_size: int = 20,
     filters: str = "",
     listed_at: datetime | None = None,
+    listed_total: int | None = None,
 ) -> Message:
     """One page of a table's backups, newest first, with totals, cost and the PITR window.
 
     ``filters`` are the command's options (`--type user --since 30d`): shown, and carried by
     the "Show more" button with ``listed_at`` (when the first page was listed; ``now`` by
-    default), so the next page lists the same backups however late it is pressed.
+    default) and ``listed_total`` (how many it counted), so a later page lists the same
+    backups however late it is pressed, and says so when some were deleted meanwhile.
     """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     ordered = sorted(backups, key=lambda b: b.created, reverse=True)
     shown = ordered[page * page_size : (page + 1) * page_size]
     size = total_bytes(ordered)
-    cost = money(monthly_cost(size, price_per_gb_month))
-    totals = f"*{counted(len(ordered), 'backup')}* · {human_bytes(size)} · ~{cost}/month"
+    cost = monthly(monthly_cost(size, price_per_gb_month))
+    totals = f"*{counted(len(ordered), 'backup')}* · {human_bytes(size)} · {cost}"
     blocks: list[Block] = [
         header(f"Backups of {escape_plain(table)}"),
         section(totals + "\n" + _pitr_line(pitr_enabled, pitr_earliest, pitr_latest)),
     ]
-    if not ordered and filters:
+    listed = listed_total if listed_total is not None else len(ordered)
+    gone = max(listed - len(ordered), 0)
+    if page > 0 and not shown:
+        since = f"page 1 listed {counted(listed, 'backup')}; {len(ordered)} "
+        since += f"{'is' if len(ordered) == 1 else 'are'} left now ({gone} deleted since)"
+        blocks.append(
+            section(
+                f"Page {page + 1}: nothing left to show — {since}. "
+                f"{code(f'/ddb backups {table}')} lists them again."
+            )
+        )
+    elif not ordered and filters:
         blocks.append(section(f"No backups match {code(filters)}."))
     elif not ordered:
         blocks.append(section(f"No backups. Take one with {code(f'/ddb backup {table}')}."))
     blocks += [section(_backup_line(b, now)) for b in shown]
-    if ordered:
+    if shown:
         first = page * page_size + 1
         last = page * page_size + len(shown)
+        pages = -(-len(ordered) // page_size)
         shown_filters = f" · {code(filters)}" if filters else ""
-        blocks.append(
-            context(f"Showing {first}–{last} of {len(ordered)} · newest first{shown_filters}")
+        line = (
+            f"Page {page + 1} of {pages} · backups {first}–{last} of {len(ordered)}"
+            f" · newest first{shown_filters}"
         )
-    if (page + 1) * page_size < len(ordered):
+        if page > 0 and gone:
+            were = "was" if gone == 1 else "were"
+            line += f" · page 1 listed {counted(listed, 'backup')}; {gone} {were} deleted since"
+        blocks.append(context(line))
+    if shown and (page + 1) * page_size < len(ordered):
         args = f"{table} {filters}" if filters else table
         at = (listed_at or now).timestamp()
-        more = button("Show more", "backups_more", f"{args}|{page + 1}|{at:.3f}")
+        more = button("Show more", "backups_more", f"{args}|{page + 1}|{at:.3f}|{listed}")
         blocks.append(actions(more))
-    text = (
-        f"{counted(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, ~{cost}/month"
-    )
+    text = f"{counted(len(ordered), 'backup')} of {escape(table)}: {human_bytes(size)}, {cost}"
     return Message(text=text, blocks=tuple(blocks))
 
 
@@ -129,12 +147,12 @@ def render_prune_plan(
     """
     deleting = len(plan.to_delete)
     freed = human_bytes(plan.bytes_freed)
-    saved = money(plan.monthly_cost_saved(price_per_gb_month))
+    saved = monthly(plan.monthly_cost_saved(price_per_gb_month))
     came_from = f" ({escape_keeping_markup(origin)})" if origin else ""
     summary = (
         f"Policy: {escape(policy.describe())}{came_from}\n"
         f"*Delete {deleting}* of {len(plan.decisions)} backups, keep {len(plan.to_keep)}"
-        f" · frees {freed} · saves ~{saved}/month"
+        f" · frees {freed} · saves {saved}"
     )
     blocks: list[Block] = [header(f"Prune plan for {escape_plain(table)}"), section(summary)]
     kept = [d for d in plan.decisions if d.keep]
@@ -229,10 +247,10 @@ def render_prune_result(
     price_per_gb_month: float,
 ) -> Message:
     """The end of a prune: what was deleted, what failed and why, and what it saves."""
-    saved = money(monthly_cost(bytes_freed, price_per_gb_month))
+    saved = monthly(monthly_cost(bytes_freed, price_per_gb_month))
     summary = (
         f"*Deleted {counted(len(deleted), 'backup')}* of {code(table)}"
-        f" · freed {human_bytes(bytes_freed)} · saves ~{saved}/month"
+        f" · freed {human_bytes(bytes_freed)} · saves {saved}"
     )
     if failed:
         summary += f"\n*{len(failed)} failed*"
@@ -258,12 +276,12 @@ def render_prune_digest(
     dry_run = mode not in ("apply", "delete")  # "delete": the nightly prune's delete mode
     count = sum(o.planned for o in outcomes) if dry_run else sum(o.deleted for o in outcomes)
     freed = sum(o.bytes_freed for o in outcomes)
-    saved = money(monthly_cost(freed, price_per_gb_month))
+    saved = monthly(monthly_cost(freed, price_per_gb_month))
     verb = "would be deleted (dry run)" if dry_run else "deleted"
     frees = "would free" if dry_run else "freed"
     summary = (
         f"{counted(len(outcomes), 'table')} checked · *{counted(count, 'backup')} {verb}*"
-        f" · {frees} {human_bytes(freed)} · ~{saved}/month"
+        f" · {frees} {human_bytes(freed)} · {saved}"
     )
     lines = [_digest_line(o, dry_run) for o in outcomes if o.planned or o.failures or o.error]
     blocks: list[Block] = [
@@ -307,11 +325,6 @@ def _why(reason: str) -> str:
     """Our error message in at most 300 characters, a code span the cut opened closed again."""
     shown = escape_keeping_markup(reason[:300])
     return shown + "`" if shown.count("`") % 2 else shown
-
-
-def counted(n: int, noun: str) -> str:
-    """'1 backup', '2 backups'."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def capped(lines: list[str], limit: int) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.authz import Role
 from bot.domain.confirmations import Plan, button_value
-from bot.domain.times import format_duration
+from bot.domain.times import format_duration, format_utc
 from bot.render.message import Block, Message, actions, button, context, section
 
 
@@ -55,3 +55,32 @@ def render_awaiting_approval(plan: Plan, role: Role, now: datetime) -> Message:
             ),
         ),
     )
+
+
+def render_refused(summary: str, user: str, reason: str, *, refused: bool = True) -> Message:
+    """A confirmed plan that was not carried out: ``refused`` by the press-time check (the
+    state or the role no longer allows it), or not done because a step could not be taken.
+
+    ``reason`` is opsbot's own message (anything from AWS in it is already escaped).
+    """
+    outcome = ":no_entry: Refused" if refused else ":x: Not done"
+    text = f"{outcome}: {summary}, confirmed by <@{user}>.\n{reason}"
+    return Message(text=text, blocks=(section(text),))
+
+
+def render_failed(summary: str, user: str, reference: str) -> Message:
+    """A confirmed plan that stopped on an unexpected error."""
+    text = (
+        f":x: Failed: {summary}, confirmed by <@{user}>. Something went wrong; check what "
+        f"was done before running it again. Reference: `{reference}`."
+    )
+    return Message(text=text, blocks=(section(text),))
+
+
+def render_expired(summary: str, expired_at: datetime) -> Message:
+    """A plan whose confirmation expired before anyone confirmed it."""
+    text = (
+        f":hourglass: Expired at {format_utc(expired_at)}: {summary}. Nothing was done; "
+        "run the command again to get a new confirmation."
+    )
+    return Message(text=text, blocks=(section(text),))

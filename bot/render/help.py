@@ -40,7 +40,7 @@ def render_help(topic: str | None = None, *, available: frozenset[str] | None = 
 
 def render_usage_error(error: UsageError) -> Message:
     """A usage error: what is wrong, then the usage line."""
-    # The grammar quotes the user's own words in backticks (bot.domain.errors.quoted, which
+    # The grammar quotes the user's own words in backticks (bot.domain.typed.quoted, which
     # replaces a backtick in them); escaping keeps those backticks and stops `<!channel>` (a
     # mention's reply is a public thread post).
     text = f":warning: {escape_keeping_markup(error.message)}"

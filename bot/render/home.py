@@ -98,7 +98,12 @@ def _card(
             context(code(f"/ddb status {card.name}@{card.region}")),
         ]
     status = card.status
-    emoji = _STATUS_EMOJI.get(status.status, ":large_orange_circle:")
+    # An open alarm outranks a healthy table status: green would say all is well.
+    emoji = (
+        ":red_circle:"
+        if card.open_alarms
+        else _STATUS_EMOJI.get(status.status, ":large_orange_circle:")
+    )
     pitr = ":white_check_mark: PITR on" if status.pitr.enabled else ":warning: PITR off"
     if status.newest_backup is None:
         backup = ":warning: no backup"

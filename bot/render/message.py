@@ -54,6 +54,8 @@ class Message:
 
     text: str
     blocks: tuple[Block, ...] = ()
+    # Only for what is never the channel's business (help, errors, denials); where an answer
+    # goes is otherwise decided by bot.domain.visibility when it is sent.
     ephemeral: bool = False
     # Extra chat.postMessage arguments a renderer may need (unfurl_links, metadata, ...).
     options: dict[str, Any] = field(default_factory=dict)

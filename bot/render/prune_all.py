@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.backups import monthly_cost
+from bot.domain.counts import counted
 from bot.domain.policy import RetentionPolicy
 from bot.domain.retention import TablePlan
 from bot.domain.times import format_relative
-from bot.render.backups import capped, counted, packed_sections, policy_origin
+from bot.render.backups import capped, packed_sections, policy_origin
 from bot.render.confirm import confirmation_actions
 from bot.render.message import (
     Block,
@@ -27,7 +28,7 @@ from bot.render.message import (
     header,
     section,
 )
-from bot.render.units import human_bytes, money
+from bot.render.units import human_bytes, monthly
 
 TABLES_LISTED = 25  # tables with deletions shown one by one; the rest are counted
 NAMES_LISTED = 120  # backup names shown across all tables (Slack: 50 blocks a message)
@@ -54,7 +55,7 @@ def render_every_table_plan(
     deleting = [t for t in tables if t.plan.to_delete]
     count = sum(len(t.plan.to_delete) for t in deleting)
     freed = sum(t.plan.bytes_freed for t in deleting)
-    saved = money(monthly_cost(freed, price_per_gb_month))
+    saved = monthly(monthly_cost(freed, price_per_gb_month))
     where = counted(len(deleting), "table")
     if apply:
         head = f"*{counted(count, 'backup')} will be deleted* from {where} when you confirm"
@@ -66,7 +67,7 @@ def render_every_table_plan(
             f"{where} (dry run: nothing was deleted)"
         )
     summary = (
-        f"{head} · frees {human_bytes(freed)} · saves ~{saved}/month\n"
+        f"{head} · frees {human_bytes(freed)} · saves {saved}\n"
         f"{counted(len(tables), 'table')} with a policy checked"
     )
     blocks: list[Block] = [header("Prune every table"), section(summary), context(_rule(typed))]

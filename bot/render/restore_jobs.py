@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from bot.domain.counts import counted
 from bot.domain.restore_jobs import (
     COMPLETED,
     COPYABLE,
@@ -188,9 +189,14 @@ def render_restore_not_started(
 
 
 def render_settings_copied(
-    job: RestoreJob, applied: Sequence[str], not_set: Sequence[str], user: str
+    job: RestoreJob,
+    applied: Sequence[str],
+    not_set: Sequence[str],
+    user: str,
+    *,
+    own_tags_left: Sequence[str] = (),
 ) -> Message:
-    """What the Copy settings button applied to the new table."""
+    """What the Copy settings button applied to the new table, and what it left out."""
     done = ", ".join(escape(a) for a in applied) if applied else "nothing (the source has none)"
     text = (
         f":clipboard: <@{user}> copied to {code(job.target)} from {code(job.source_table)}: {done}."
@@ -200,11 +206,31 @@ def render_settings_copied(
         lines.append(
             f"Not set on the source, so not copied: {', '.join(escape(n) for n in not_set)}."
         )
+    if own_tags_left:
+        keys = ", ".join(code(k) for k in own_tags_left)
+        lines.append(
+            f"Not copied: opsbot's own tags ({keys}), so {code(job.target)} stays off App Home "
+            "and out of the nightly prune unless you tag it."
+        )
     lines.append(
         "Still to set up by hand: auto scaling policies, IAM and resource-based policies, "
         "CloudWatch alarms, DynamoDB Streams."
     )
     return Message(text=text, blocks=(section("\n".join(lines)),))
+
+
+def render_settings_already_copied(job: RestoreJob) -> Message:
+    """A second press of Copy settings: it was done once, and nothing was done again."""
+    who = f" by <@{job.settings_copied_by}>" if job.settings_copied_by else ""
+    when = f" at {format_utc(job.settings_copied_at)}" if job.settings_copied_at else ""
+    copied = (
+        f" ({', '.join(escape(s) for s in job.settings_copied)})" if job.settings_copied else ""
+    )
+    text = (
+        f":information_source: Settings were already copied to {code(job.target)}{who}{when}"
+        f"{copied}. Nothing was done again."
+    )
+    return Message(text=text, blocks=(section(text),), ephemeral=True)
 
 
 def render_restores_list(
@@ -219,16 +245,16 @@ def render_restores_list(
     recent = [j for j in jobs if not j.running(now)]
     if not jobs:
         text = "No restores started by opsbot in the last 30 days."
-        return Message(text=text, blocks=(section(text),), ephemeral=True)
+        return Message(text=text, blocks=(section(text),))
     blocks: list[Block] = [header("Restores")]
     for title, group in (("In progress", running), ("Recent", recent)):
         if not group:
             continue
         lines = [_job_line(job, now, account_labels) for job in group[:15]]
         blocks.append(section(f"*{title}* ({len(group)})\n" + "\n".join(lines)))
-    text = f"{len(running)} restore(s) in progress, {len(recent)} recent."
+    text = f"{counted(len(running), 'restore')} in progress, {len(recent)} recent."
     blocks.append(context(f"as of {format_utc(now)} · AWS allows 50 restores in progress"))
-    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
+    return Message(text=text, blocks=tuple(blocks))
 
 
 def _job_line(

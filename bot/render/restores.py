@@ -95,7 +95,6 @@ def render_pitr_status(
                 section(text),
                 context(f"{code(f'/ddb pitr {table} on')} turns it on (operator)."),
             ),
-            ephemeral=True,
         )
     period = f"{window.recovery_days} days" if window.recovery_days else "35 days"
     text = f":white_check_mark: Point-in-time recovery is *on* for {name} in {where}."
@@ -122,7 +121,6 @@ def render_pitr_status(
             ),
             context(f"{code(f'/ddb restore {table} --at TIME')} restores inside this window."),
         ),
-        ephemeral=True,
     )
 
 

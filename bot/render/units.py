@@ -24,3 +24,11 @@ def money(amount: float) -> str:
     if 0 < amount < 0.005:
         return "under $0.01"  # words, not a raw `<`: the text goes into mrkdwn
     return f"${amount:,.2f}"
+
+
+def monthly(amount: float) -> str:
+    """'~$1.25/month' (an estimate), 'under $0.01/month', '$0.00/month'."""
+    if amount <= 0:
+        return "$0.00/month"
+    shown = money(amount)
+    return f"{shown}/month" if shown.startswith("under") else f"~{shown}/month"

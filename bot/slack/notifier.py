@@ -107,11 +107,14 @@ class Notifier:
         """chat.update of a message we posted."""
         self.client.chat_update(channel=channel, ts=ts, **fit_to_limits(message.as_args()))
 
-    def ephemeral(self, channel: str, user: str, message: Message) -> None:
-        """chat.postEphemeral: only ``user`` sees it."""
-        self.client.chat_postEphemeral(
-            channel=channel, user=user, **fit_to_limits(message.as_args())
-        )
+    def ephemeral(
+        self, channel: str, user: str, message: Message, *, thread_ts: str | None = None
+    ) -> None:
+        """chat.postEphemeral: only ``user`` sees it (in the thread ``thread_ts``, if given)."""
+        args = fit_to_limits(message.as_args())
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        self.client.chat_postEphemeral(channel=channel, user=user, **args)
 
     def respond(
         self, response_url: str, message: Message, *, replace_original: bool = False

@@ -120,21 +120,21 @@ def test_configured_permission_overrides_the_default() -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "role", "needed"),
+    ("action", "role", "refused", "needed"),
     [
-        ("prune:apply", Role.VIEWER, "operator"),
-        ("pitr:off", Role.OPERATOR, "admin"),
-        ("unknown", Role.OPERATOR, "admin"),
+        ("prune:apply", Role.VIEWER, "`/ddb thing` (deleting backups)", "operator"),
+        ("pitr:off", Role.OPERATOR, "`/ddb thing` (turning PITR off)", "admin"),
+        ("unknown", Role.OPERATOR, "`/ddb thing`", "admin"),
     ],
     ids=["viewer-prune-apply", "operator-pitr-off", "operator-unknown-action"],
 )
-def test_check_denies_with_the_role_needed_and_the_role_held(
-    action: str, role: Role, needed: str
+def test_check_denies_naming_the_action_the_role_needed_and_the_role_held(
+    action: str, role: Role, refused: str, needed: str
 ) -> None:
     with pytest.raises(NotAllowed) as raised:
         AccessPolicy().check(action, role, what="`/ddb thing`")
     assert raised.value.message.startswith(
-        f"`/ddb thing` needs the *{needed}* role; you have *{role.label}*."
+        f"{refused} needs the *{needed}* role; you have *{role.label}*."
     )
 
 

@@ -236,10 +236,16 @@ def test_table_ref_fills_default_region_only_when_none_given() -> None:
         ),
         (
             "restore orders --at 2026-11-23T00:00:00Z",
-            "`--at` is in the future",
+            "`--at 2026-11-23T00:00:00Z` is 2026-11-23 00:00 UTC, in the future (it is "
+            "2026-11-22 10:00 UTC now)",
             SPECS["restore"].usage,
         ),
-        ("restore orders --at 10:42", "`--at` is in the future", SPECS["restore"].usage),
+        (
+            "restore orders --at 10:42",
+            "`--at 10:42` is 2026-11-22 10:42 UTC, in the future; did you mean 2026-11-21 10:42 "
+            "UTC (`--at 2026-11-21T10:42:00Z`)?",
+            SPECS["restore"].usage,
+        ),
         (
             "restore orders --at 2026-11-20T10:42:00",
             "has no time zone; add `Z` for UTC",

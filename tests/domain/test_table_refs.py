@@ -95,8 +95,8 @@ def test_table_refs_print_as_typed() -> None:
     ("text", "message"),
     [
         ("status orders@Payments/us-west-2", "`Payments` is not an account alias or 12-digit id"),
-        ("status orders@/us-west-2", "`` is not an account alias or 12-digit id"),
-        ("status orders@payments-prod/", "`` is not an AWS region code"),
+        ("status orders@/us-west-2", "`orders@/us-west-2` has no account before `/`"),
+        ("status orders@payments-prod/", "`orders@payments-prod/` has no region after `/`"),
         ("status orders@payments-prod/mars-1", "`mars-1` is not an AWS region code"),
         ("status orders@payments-prod", "`payments-prod` is not an AWS region code"),
         (

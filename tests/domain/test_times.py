@@ -66,7 +66,8 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
 def test_parse_duration_refuses_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(InvalidValue) as raised:
         parse_duration(text)
-    assert raised.value.message == f"`{text}` is not a duration; use {DURATION_FORM}"
+    shown = f"`{text}`" if text else "an empty value"
+    assert raised.value.message == f"{shown} is not a duration; use {DURATION_FORM}"
     assert "90m, 12h, 30d or 2w" in raised.value.message
 
 

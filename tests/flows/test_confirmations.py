@@ -259,4 +259,5 @@ def test_an_expired_confirmation_runs_nothing(
     drain_work(runtime)
     assert executor_runs == []
     (reply,) = slack.responses("late")
-    assert "expired" in reply["text"]
+    assert "Expired at" in reply["text"]
+    assert reply.get("replace_original") is True  # the dead buttons give way to the outcome

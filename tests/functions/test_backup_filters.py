@@ -53,7 +53,8 @@ def test_backups_since_7d_lists_only_the_last_7_days(orders: Runtime, slack: Sla
     reply, names = listed(slack, "s")
     assert names == ["orders-1h", "orders-3d", "orders-6d"]
     assert reply["text"].startswith("3 backups of orders")
-    assert "Showing 1–3 of 3 · newest first · `--since 7d`" in json.dumps(reply, ensure_ascii=False)
+    shown = json.dumps(reply, ensure_ascii=False)
+    assert "Page 1 of 1 · backups 1–3 of 3 · newest first · `--since 7d`" in shown
 
 
 def test_backups_type_system_lists_no_user_backups_and_says_none_match(

@@ -125,14 +125,14 @@ def test_backups_show_more_pages_through_a_long_list(
     post_command("backups events", response_url=slack.response_url("p0"))
     drain_work(runtime)
     (first,) = slack.responses("p0")
-    assert "Showing 1–20 of 25" in json.dumps(first, ensure_ascii=False)
+    assert "Page 1 of 2 · backups 1–20 of 25" in json.dumps(first, ensure_ascii=False)
     value = button_value(first, "backups_more")
-    assert value == f"events|1|{clock.current.timestamp():.3f}"
+    assert value == f"events|1|{clock.current.timestamp():.3f}|25"
     press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("p1"))
     drain_work(runtime)
     (second,) = slack.responses("p1")
     assert second.get("replace_original") is True
-    assert "Showing 21–25 of 25" in json.dumps(second, ensure_ascii=False)
+    assert "Page 2 of 2 · backups 21–25 of 25" in json.dumps(second, ensure_ascii=False)
     assert "events-24" in json.dumps(second)
 
 
@@ -153,13 +153,13 @@ def test_backups_show_more_lists_the_same_backups_however_late_it_is_pressed(
     assert "--type user --since 40h" in json.dumps(first, ensure_ascii=False)  # shown
     value = button_value(first, "backups_more")
     listed = clock.current
-    assert value == f"events --type user --since 40h|1|{listed.timestamp():.3f}"
+    assert value == f"events --type user --since 40h|1|{listed.timestamp():.3f}|25"
     asked.clear()
     clock.advance(3 * 3600)  # pressed three hours later
     press("backups_more", value, user=VIEWER, ts="1.0", response_url=slack.response_url("f1"))
     drain_work(runtime)
     (second,) = slack.responses("f1")
-    assert "Showing 21–25 of 25" in json.dumps(second, ensure_ascii=False)
+    assert "Page 2 of 2 · backups 21–25 of 25" in json.dumps(second, ensure_ascii=False)
     # The second page asks AWS for the same backups as the first: same type, the window
     # still counted from the first page's time, none made since (moto ignores these filters,
     # so the request is what proves it).
@@ -172,7 +172,7 @@ def test_backups_show_more_lists_the_same_backups_however_late_it_is_pressed(
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("orders|1", "Showing 21–"),  # a button from before the time was carried
+        ("orders|1", "backups 21–"),  # a button from before the time was carried
         ("orders|one|1.0", "This button is not valid any more"),
         ("orders|1|soon", "This button is not valid any more"),
         ("orders|1|1e300", "This button is not valid any more"),
@@ -249,7 +249,7 @@ def test_prune_dry_run_shows_the_plan_and_deletes_nothing(
     assert reply["text"].endswith("(dry run: nothing was deleted)")
     text = json.dumps(reply, ensure_ascii=False)
     assert "Policy: daily 3" in text
-    assert "saves ~" in text
+    assert "saves under $0.01/month" in text
     assert backup_names() == set(AGES)
 
 
@@ -303,7 +303,7 @@ def test_prune_confirm_skips_planned_backups_that_are_gone_and_says_so(
     assert backup_names() == set(AGES) - PLANNED
     final = slack.messages[(CHANNEL, plan_message["ts"])]
     assert final["text"] == "Pruned orders: 4 deleted, 0 failed"
-    assert "1 backup(s) of the confirmed plan were kept" in json.dumps(final)
+    assert "1 backup of the confirmed plan was kept: already gone" in json.dumps(final)
 
 
 def test_prune_confirm_by_someone_else_is_refused(orders: Runtime, slack: SlackSink) -> None:
@@ -347,6 +347,17 @@ def test_prune_all_dry_run_summarises_every_table_with_a_policy(
     assert "1 table with a policy checked" in json.dumps(reply, ensure_ascii=False)
     assert "`scratch` (no policy)" in json.dumps(reply, ensure_ascii=False)
     assert backup_names() == set(AGES)
+
+
+def test_prune_all_apply_of_one_table_says_one_table(orders: Runtime, slack: SlackSink) -> None:
+    post_command("prune --all --apply", response_url=slack.response_url("all"))
+    drain_work(orders)
+    (plan_message,) = slack.messages.values()
+    press("confirm", button_value(plan_message, "confirm"), user=ADMIN, ts=plan_message["ts"])
+    drain_work(orders)
+    shown = json.dumps(slack.calls, ensure_ascii=False)
+    assert "5 backups of 1 table (`orders`)" in shown
+    assert "1 tables" not in shown
 
 
 def test_prune_all_that_runs_out_of_time_names_the_tables_it_did_not_plan(

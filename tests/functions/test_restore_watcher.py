@@ -219,10 +219,13 @@ def test_a_hand_off_that_fails_starts_nothing_and_says_so(
     drain_work(runtime)
     confirmed, failed = slack.responses("lost")
     assert confirmed["text"].startswith(":gear: Confirmed by <@U0ADMIN01>")
-    assert failed["text"].startswith(
-        ":x: Could not start the restore: the restore function could not be reached; "
+    # The plan's message, where the channel saw "Confirmed", ends saying it was not done.
+    assert failed["replace_original"] is True
+    assert failed["text"].startswith(":x: Not done: restore `orders`")
+    assert (
+        "Could not start the restore: the restore function could not be reached; "
         "nothing was started."
-    )
+    ) in failed["text"]
     (job,) = recent_jobs(runtime.state)
     assert job.status == FAILED
     assert restore_round(runtime) == 0

@@ -46,13 +46,14 @@ replay --at-event-time {EVENTS}/eventbridge-cloudtrail-pitr-disabled.json
 replay --at-event-time {EVENTS}/eventbridge-cloudtrail-delete-backup.json
 replay --at-event-time {EVENTS}/sns-cloudtrail-log-delivery.json
 /ddb who-changed orders
-# issue 7: outside the window, onto an existing table, then a real restore followed through
-/ddb restore orders --at 2h ago
+# issue 7: outside the window, onto an existing table, then two hours ago, followed through
+/ddb restore orders --at 40d ago
 /ddb restore orders --latest --to cloudacademy-courses
-/ddb restore orders --latest --to orders-copy
+/ddb restore orders --at 2h ago --to orders-copy
 press Confirm
 run restore-watch
 run restore-watch
+press Copy settings
 press Copy settings
 /ddb status orders-copy
 # issue 8: replicas on the embedded AWS
@@ -254,7 +255,8 @@ def test_issue6_backups_lists_the_sample_backups(tour: Run) -> None:
     listing = tour.replies("30 backups of orders")[0]
     names = backup_names(listing)
     assert len(names) == 20  # the first page
-    assert all(re.fullmatch(r"orders-(nightly|pre-deploy)-\d{8}-\d{4}", n) for n in names)
+    # Named by their age when the session started, so a name works in every run.
+    assert all(re.fullmatch(r"orders-(nightly|pre-deploy)-(d\d{3}|h\d\d)", n) for n in names)
     assert "Show more" in shown(listing)
 
 
@@ -281,7 +283,8 @@ def test_issue6_dry_run_then_apply_deletes_exactly_the_planned_backups(tour: Run
 def test_issue6_a_viewers_apply_is_denied(tour: Run) -> None:
     denied = [a for a in tour.calls("ack") if "you have *viewer*" in a.get("text", "")]
     assert [a["text"].split(". ")[0] for a in denied] == [
-        ":no_entry: `/ddb prune orders` needs the *operator* role; you have *viewer*"
+        ":no_entry: `/ddb prune orders --apply` (deleting backups) needs the *operator* role; "
+        "you have *viewer*"
     ]
 
 
@@ -310,10 +313,11 @@ def test_issue7_restoring_onto_an_existing_table_is_refused(tour: Run) -> None:
     )
 
 
-def test_issue7_latest_restore_is_confirmed_started_watched_and_settings_copied(
+def test_issue7_two_hours_ago_is_confirmed_started_watched_and_settings_copied_once(
     tour: Run,
 ) -> None:
     confirm = tour.one("Restore orders to new table orders-copy?")
+    assert "2 h ago" in shown(confirm)
     thread = [a for a in tour.calls("chat.postMessage") if a.get("thread_ts")]
     started, done, copied = (
         next(a for a in thread if a["text"].startswith(prefix))
@@ -330,6 +334,10 @@ def test_issue7_latest_restore_is_confirmed_started_watched_and_settings_copied(
     assert f"<@{LOCAL_ADMIN}> copied to `orders-copy` from `orders`" in copied["text"]
     assert "point-in-time recovery" in copied["text"]
     assert "deletion protection" in copied["text"]
+    assert "opsbot's own tags (`opsbot:retention`, `opsbot:watch`)" in shown(copied)
+    (again,) = [a for a in tour.calls("response_url") if "already copied" in a["text"]]
+    assert again["response_type"] == "ephemeral"
+    assert len([a for a in thread if a["text"].startswith(":clipboard:")]) == 1
     # The copy is real: the new table now has PITR and deletion protection on.
     status = tour.one("orders-copy in us-west-2: ACTIVE, PITR on")
     assert ":white_check_mark: on" in shown(status)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 from slack_bolt import App
 
-import bot.local.session as session_module
+import bot.local.socket_mode as socket_mode_module
 from bot.cli import main
 from bot.runtime import default_runtime
 
@@ -71,7 +71,7 @@ def test_a_line_that_cannot_run_fails_the_script_and_is_named(
     assert f"{path}:3: frobnicate the tables: unknown line" in out.err
     assert f"{path}:4: press Launch: no message shows a button labelled 'Launch'" in out.err
     assert f"{path}:5: alarm no-such-alarm ALARM: no metric alarm named" in out.err
-    assert f"{path}: 3 line(s) could not be executed" in out.err
+    assert f"{path}: 3 lines could not be executed" in out.err
     assert "Traceback" not in out.err
     # The good line still ran: help is answered in the ack.
     (ack,) = json_lines(out.out)
@@ -163,7 +163,7 @@ def test_aws_mode_refuses_mutating_commands_and_buttons_without_allow_writes(
     assert "(pitr:off): with --aws it needs --allow-writes" in out.err
     assert f"{path}:5: press Confirm: buttons can change AWS" in out.err
     assert f"{path}:6: alarm orders-write-throttle ALARM: `alarm` simulates AWS" in out.err
-    assert f"{path}: 5 line(s) could not be executed" in out.err
+    assert f"{path}: 5 lines could not be executed" in out.err
     (ack,) = json_lines(out.out)  # only the help line reached the bot
     assert "/ddb backup" in ack["args"]["text"]
 
@@ -207,8 +207,8 @@ def test_slack_tokens_select_socket_mode_with_the_same_bolt_app(
         seen["bot_token"] = runtime.credentials.bot_token
         return FakeSocketModeHandler(app, app_token)
 
-    monkeypatch.setattr(session_module, "socket_mode_handler", fake_handler)
-    monkeypatch.setattr(session_module, "SOCKET_MODE_ROUNDS", 1)
+    monkeypatch.setattr(socket_mode_module, "socket_mode_handler", fake_handler)
+    monkeypatch.setattr(socket_mode_module, "SOCKET_MODE_ROUNDS", 1)
 
     code = main(["local"])
 
@@ -232,7 +232,7 @@ def test_socket_mode_handler_is_slack_bolts(monkeypatch: pytest.MonkeyPatch) -> 
         token_verification_enabled=False,
         request_verification_enabled=False,
     )
-    handler = session_module.socket_mode_handler(app, "xapp-not-connected")
+    handler = socket_mode_module.socket_mode_handler(app, "xapp-not-connected")
 
     assert isinstance(handler, SocketModeHandler)
     assert handler.app is app

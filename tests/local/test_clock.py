@@ -97,7 +97,7 @@ def test_a_script_that_starts_with_clock_runs_from_that_time(
     assert notes[1].startswith("clock: 2026-11-22 11:00:")
     assert "the embedded clock only moves forward: it is 2026-11-22 11:00 UTC" in out.err
     assert f"{path}:7: clock next tuesday: `next tuesday` is not an ISO 8601 time" in out.err
-    assert f"{path}: 2 line(s) could not be executed" in out.err
+    assert f"{path}: 2 lines could not be executed" in out.err
     # The process has its own clock back.
     assert abs(datetime.now(UTC) - datetime(2026, 11, 22, 11, tzinfo=UTC)) > timedelta(days=1)
 
@@ -113,7 +113,10 @@ def test_now_starts_the_session_and_its_sample_data_at_that_time(
     assert code == 0, out.err
     lines = [json.loads(line) for line in out.out.splitlines() if line.strip()]
     (reply,) = [line["args"] for line in lines if line["method"] == "response_url"]
-    assert "orders-nightly-20310203-" in json.dumps(reply["blocks"])  # made an hour before
+    shown = json.dumps(reply["blocks"], ensure_ascii=False)
+    assert "orders-nightly-h01 (1 h ago)" in shown  # the newest backup, made an hour before
+    # The PITR window is the 35 days before that time, up to five minutes before it.
+    assert "restorable 2030-12-30 04:05 UTC → 2031-02-03 04:00 UTC" in shown
 
 
 def test_the_clock_cannot_move_with_real_aws(capsys: pytest.CaptureFixture[str]) -> None:

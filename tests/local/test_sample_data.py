@@ -202,10 +202,11 @@ def test_orders_backups_are_back_dated_from_hours_to_over_a_year(
     assert sum(timedelta(days=1) <= a < timedelta(days=14) for a in ages) >= 5
     assert sum(timedelta(days=14) <= a < timedelta(days=60) for a in ages) >= 4
     assert sum(a >= timedelta(days=60) for a in ages) >= 6
-    # The name carries the creation minute, so name and recorded time agree.
+    # The name carries the backup's age when the sample was made (`d003`: three days).
     for backup in backups:
-        created = backup["BackupCreationDateTime"].astimezone(UTC)  # botocore: local time
-        assert f"{created:%Y%m%d-%H%M}" in backup["BackupName"]
+        age = NOW - backup["BackupCreationDateTime"]
+        label = f"d{age.days:03d}" if age.days else f"h{age.seconds // 3600:02d}"
+        assert backup["BackupName"].endswith(f"-{label}")
 
 
 def test_alarms_watch_orders_and_notify_the_alarms_topic(
@@ -250,9 +251,9 @@ class _RecordingDynamoDB:
         return {"BackupDetails": {"BackupCreationDateTime": created}}
 
 
-def _sample_backups() -> list[tuple[str, datetime]]:
+def _sample_backups(now: datetime = NOW) -> list[tuple[str, datetime]]:
     dynamodb = _RecordingDynamoDB()
-    create_sample_data(lambda service, region: dynamodb, now=NOW, alarms_topic_arn="arn:a")
+    create_sample_data(lambda service, region: dynamodb, now=now, alarms_topic_arn="arn:a")
     return dynamodb.backups
 
 
@@ -261,6 +262,12 @@ def test_sample_backups_are_the_same_on_every_run() -> None:
 
     assert first == _sample_backups()
     assert [created for _, created in first] == sorted(created for _, created in first)
+
+
+def test_sample_backup_names_do_not_depend_on_the_day_the_sample_is_made() -> None:
+    today = [name for name, _ in _sample_backups()]
+    later = [name for name, _ in _sample_backups(NOW + timedelta(days=123, minutes=7))]
+    assert today == later
 
 
 class _ClockIgnoringDynamoDB:

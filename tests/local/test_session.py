@@ -78,6 +78,7 @@ def test_readme_console_example_runs_through_script_mode(
     assert "[ Show more ]" in out.out
     assert "Prune plan for orders" in out.out
     assert "_dry run: nothing was deleted._" in out.out
+    assert "changes to `orders`" in out.out  # the mention, answered in its thread
 
 
 def test_tour_runs_every_line(
@@ -126,7 +127,7 @@ def test_a_confirmed_restore_says_the_restore_function_has_a_check_waiting(
 ) -> None:
     session.execute("/ddb restore orders --latest --to orders-copy")
     session.execute("press Confirm")
-    waiting = "the restore function has 1 check(s) waiting: `run restore-watch` runs them"
+    waiting = "the restore function has 1 check waiting: `run restore-watch` runs them"
     assert output.notes.count(waiting) == 1
     session.execute("/ddb restores")  # nothing new waiting: said once
     assert output.notes.count(waiting) == 1

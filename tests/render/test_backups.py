@@ -135,10 +135,10 @@ def test_backup_list_pages_with_a_show_more_button() -> None:
     last = render_backup_list(
         "orders", many, NOW, pitr_enabled=False, price_per_gb_month=PRICE, page=2, page_size=20
     )
-    value = f"orders|1|{NOW.timestamp():.3f}"
+    value = f"orders|1|{NOW.timestamp():.3f}|45"
     assert [(b["action_id"], b["value"]) for b in buttons(first)] == [("backups_more", value)]
     assert buttons(last) == []
-    assert "Showing 41–45 of 45 · newest first" in every_text(last)
+    assert "Page 3 of 3 · backups 41–45 of 45 · newest first" in every_text(last)
     assert_within_slack_limits(first)
 
 

@@ -91,7 +91,7 @@ def test_table_at_risk_lists_every_missing_protection() -> None:
     message = render_status(ON_DEMAND_AT_RISK, NOW, max_backup_age=MAX_AGE)
     risks = next(b for b in message.blocks if "Risks" in b.get("text", {}).get("text", ""))
     assert risks["text"]["text"] == (
-        ":warning: *Risks:* PITR is off; no backup; deletion protection is off; 2 alarm(s) firing"
+        ":warning: *Risks:* PITR is off; no backup; deletion protection is off; 2 alarms firing"
     )
 
 

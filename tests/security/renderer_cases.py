@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.domain.authz import Role
 from bot.domain.backup_notices import BackupJobNotice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
-from bot.domain.errors import UsageError, quoted
+from bot.domain.errors import UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.replicas import (
@@ -37,6 +38,7 @@ from bot.domain.restore_jobs import RestoreJob
 from bot.domain.restores import RestorePlan
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
+from bot.domain.typed import quoted
 from bot.render import (
     access,
     alarm_list,
@@ -327,6 +329,15 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "confirm.render_confirmed": lambda t: confirm.render_confirmed(
         f"prune {escape_for_summary(t)}", REQUESTER, approved_by=APPROVER
     ),
+    "confirm.render_refused": lambda t: confirm.render_refused(
+        f"prune {escape_for_summary(t)}", REQUESTER, _error_message(t)
+    ),
+    "confirm.render_failed": lambda t: confirm.render_failed(
+        f"prune {escape_for_summary(t)}", REQUESTER, "work-item-1"
+    ),
+    "confirm.render_expired": lambda t: confirm.render_expired(
+        f"prune {escape_for_summary(t)}", NOW
+    ),
     "confirm.render_awaiting_approval": lambda t: confirm.render_awaiting_approval(
         Plan(
             id="0" * 32,
@@ -407,7 +418,12 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         _job(t), _error_text(t), account_label=t
     ),
     "restore_jobs.render_settings_copied": lambda t: restore_jobs.render_settings_copied(
-        _job(t), [t], [t], REQUESTER
+        _job(t), [t], [t], REQUESTER, own_tags_left=[t]
+    ),
+    "restore_jobs.render_settings_already_copied": lambda t: (
+        restore_jobs.render_settings_already_copied(
+            replace(_job(t), settings_copied=(t,), settings_copied_by=REQUESTER)
+        )
     ),
     "restore_jobs.render_restores_list": lambda t: restore_jobs.render_restores_list(
         [_job(t), _job(t, status_="COMPLETED"), _job(t, status_="FAILED")], NOW
@@ -553,5 +569,5 @@ def _contributor(text: str) -> AlarmEvent:
 
 def _error_text(text: str) -> str:
     """An OpsbotError's message as renderers get it (why a restore or a prune failed): our
-    words, untrusted ones quoted (bot.domain.errors.quoted) or escaped (bot.aws.errors)."""
+    words, untrusted ones quoted (bot.domain.typed.quoted) or escaped (bot.aws.errors)."""
     return f"{quoted(text)} is not a retention rule; {_error_message(text)}"

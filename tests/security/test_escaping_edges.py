@@ -24,9 +24,10 @@ from bot.domain.alarm_events import console_links
 from bot.domain.alarm_messages import parse_eventbridge_alarm
 from bot.domain.audit import normalize
 from bot.domain.command_parser import parse_command
-from bot.domain.errors import UsageError, quoted
+from bot.domain.errors import UsageError
 from bot.domain.regions import region_code
 from bot.domain.tables import PitrWindow, TableStatus
+from bot.domain.typed import quoted
 from bot.render.alarms import render_alarm
 from bot.render.audit import render_audit_notice
 from bot.render.backups import render_prune_result
@@ -218,7 +219,7 @@ def test_code_is_one_span_its_text_cannot_close(text: str) -> None:
     shown = code(text)
     assert shown.startswith("`")
     assert shown.endswith("`")
-    assert shown.count("`") == 2
+    assert shown.count("`") == (2 if text else 0)  # an empty one reads "an empty value"
     assert "\n" not in shown
     assert not _hidden(shown)
     assert "<" not in shown
@@ -301,7 +302,7 @@ def test_a_json_body_cannot_close_its_code_block_or_add_lines() -> None:
 @given(st.text())
 def test_our_error_messages_keep_their_code_spans_but_quote_inertly(text: str) -> None:
     shown = escape_keeping_markup(f"{quoted(text)} is not a retention rule")
-    assert shown.count("`") == 2
+    assert shown.count("`") == (2 if text else 0)  # an empty one reads "an empty value"
     assert "\n" not in shown
     assert not _hidden(shown)
     assert "<" not in shown
@@ -312,7 +313,7 @@ def test_a_line_separator_the_user_typed_stays_inside_the_quoted_word() -> None:
     with pytest.raises(UsageError) as caught:
         parse_command("status orders\u2028*x*", NOW)
     text = render_usage_error(caught.value).text
-    assert text.startswith(":warning: `orders⏎*x*` is not a table name")
+    assert text.startswith(":warning: `orders[U+2028]*x*` is not a table name")
 
 
 def test_a_backtick_the_user_typed_cannot_close_the_usage_errors_code_span() -> None:

@@ -182,6 +182,16 @@ def said_in_channel(runtime: Runtime, text: str) -> str:
     return runtime.notifier.post(CHANNEL, Message(text=text)).ts
 
 
+def answers_in_thread(slack: SlackSink, ts: str) -> list[dict[str, Any]]:
+    """What a mention got in its thread: posts, and ephemeral answers only its author sees."""
+    private = [
+        c["args"]
+        for c in slack.calls
+        if c["method"] == "chat.postEphemeral" and c["args"].get("thread_ts") == ts
+    ]
+    return [*slack.thread(CHANNEL, ts), *private]
+
+
 def mention_body(event_id: str, text: str, *, ts: str, user: str = ADMIN) -> str:
     return json.dumps(
         {
@@ -218,7 +228,7 @@ def test_a_mention_retried_by_slack_is_answered_once(runtime: Runtime, slack: Sl
     assert retried["statusCode"] == 200
     assert queued(runtime) == 2  # both deliveries are handed off ...
     drain_work(runtime)
-    answers = slack.thread(CHANNEL, ts)
+    answers = answers_in_thread(slack, ts)
     assert len([a for a in answers if "opsbot commands" in a.get("text", "")]) == 1  # ... once run
 
 
@@ -289,7 +299,8 @@ def test_a_press_after_expiry_runs_nothing(
     plan = _plan(runtime, requester=ADMIN)
     clock.advance(TTL_S + 1)
     answer = press(runtime, slack, button_value(plan.id, ADMIN), user=ADMIN)
-    assert "expired; nothing was done" in answer["text"]
+    assert "Expired at" in answer["text"]
+    assert "Nothing was done" in answer["text"]
     assert executed == []
 
 
@@ -368,8 +379,9 @@ def test_a_viewer_mention_of_a_destructive_command_is_denied_in_its_thread(
     body = mention_body("Ev0VIEWER1", "prune orders --apply", ts=ts, user=VIEWER)
     assert send_json(body)["statusCode"] == 200
     drain_work(orders)
-    (answer,) = slack.thread(CHANNEL, ts)
+    (answer,) = answers_in_thread(slack, ts)
     assert "needs the *operator* role; you have *viewer*" in answer["text"]
+    assert answer["user"] == VIEWER  # a denial is the asker's alone
     assert stored_plans(orders) == []
     assert aws_calls["DeleteBackup"] == 0
 
@@ -431,5 +443,5 @@ def test_a_mention_cannot_make_the_bot_ping_the_channel(runtime: Runtime, slack:
     ts = said_in_channel(runtime, "@opsbot @channel")
     send_json(mention_body("Ev0PING001", "<!channel> look", ts=ts, user=VIEWER))
     drain_work(runtime)
-    (answer,) = slack.thread(CHANNEL, ts)
+    (answer,) = answers_in_thread(slack, ts)
     assert "<!channel>" not in json.dumps(answer)

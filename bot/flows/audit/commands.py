@@ -5,6 +5,7 @@ does not cover the window.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -56,6 +57,8 @@ class Cursor:
     # The resolved account's id ('' the home account, id unknown); None: every account in
     # the history (no [[accounts]] configured, or a cursor from before accounts existed).
     account: str | None = None
+    page: int = 2  # the page this cursor opens (buttons from before pages were counted: 2)
+    shown: int | None = None  # changes on the pages before it; None: not counted (older button)
 
     def encode(self) -> str:
         """Compact JSON for a button value."""
@@ -225,7 +228,11 @@ def _from_cloudtrail(runtime: Runtime, cursor: Cursor) -> Answer:
 def _reply(
     request: Request, cursor: Cursor, answer: Answer, missing: Missing | None = None
 ) -> None:
-    value = answer.cursor.encode() if answer.cursor else None
+    following = answer.cursor
+    if following is not None:
+        counted = None if cursor.shown is None else cursor.shown + len(answer.events)
+        following = dataclasses.replace(following, page=cursor.page + 1, shown=counted)
+    value = following.encode() if following else None
     note = answer.note
     if value and len(value) > _BUTTON_VALUE_LIMIT:
         value = None
@@ -240,6 +247,9 @@ def _reply(
             has_more=answer.cursor is not None,
             cursor=value,
             note=note,
+            until=datetime.fromtimestamp(cursor.until, UTC),
+            page=cursor.page,
+            shown_before=cursor.shown,
             account_label=label_of(request.runtime, cursor.account or None)
             if cursor.account is not None
             else None,
@@ -342,6 +352,8 @@ def who_changed(cmd: WhoChanged, request: Request) -> None:
         limit=cmd.limit,
         source="cloudtrail",
         account=table.account_id if runtime.settings.accounts else None,
+        page=1,
+        shown=0,
     )
     answer = who_changed_page(runtime, cursor, first=True)
     missing = None if answer.events else _missing(runtime, asked, cursor, answer, marker)

@@ -39,21 +39,30 @@ def backups(cmd: Backups, request: Request) -> None:
 def backups_more(value: str, request: Request) -> None:
     """The "Show more" button: the next page of the same listing (same table and filters,
     `--since` counted from the first page's time, no backup made since)."""
-    args, page, at = [*value.split("|"), "", ""][:3]  # older buttons carry no time
+    # Older buttons carry no time, or no count of the first page.
+    args, page, at, total = [*value.split("|"), "", "", ""][:4]
     try:
         cmd = parse_command(f"backups {args}", request.now)
         number = int(page)
         listed_at = datetime.fromtimestamp(float(at), UTC) if at else None
+        listed_total = int(total) if total else None
     except (OpsbotError, ValueError, OverflowError, OSError):
         raise OpsbotError("This button is not valid any more; run `/ddb backups` again.") from None
     if not isinstance(cmd, Backups) or number < 0:
         raise OpsbotError("This button is not valid any more; run `/ddb backups` again.")
-    page_message = _backup_page(cmd, request, page=number, listed_at=listed_at)
+    page_message = _backup_page(
+        cmd, request, page=number, listed_at=listed_at, listed_total=listed_total
+    )
     request.reply(page_message, replace_original=True)
 
 
 def _backup_page(
-    cmd: Backups, request: Request, *, page: int, listed_at: datetime | None = None
+    cmd: Backups,
+    request: Request,
+    *,
+    page: int,
+    listed_at: datetime | None = None,
+    listed_total: int | None = None,
 ) -> Message:
     runtime = request.runtime
     ref, client = located(cmd.table, runtime)
@@ -85,6 +94,7 @@ def _backup_page(
         page_size=PAGE_SIZE,
         filters=_filters(cmd),
         listed_at=listed_at,
+        listed_total=listed_total,
     )
 
 

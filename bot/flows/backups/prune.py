@@ -25,6 +25,7 @@ from bot.aws.plans import attach_message
 from bot.domain.backups import BackupInfo
 from bot.domain.commands import Prune
 from bot.domain.confirmations import Plan
+from bot.domain.counts import counted
 from bot.domain.errors import OpsbotError
 from bot.domain.policy import RetentionPolicy, parse_policy
 from bot.domain.prune_jobs import OPT_OUT, RETENTION_TAG, PruneTask, ResolvedPolicy, resolve_policy
@@ -35,7 +36,6 @@ from bot.flows.backups.tables import account_id_of, located, member_ref, shown_n
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, command, plan_executor
 from bot.render.backups import (
-    counted,
     policy_origin,
     render_prune_plan,
     render_prune_progress,
@@ -172,8 +172,9 @@ def execute_prune(plan: Plan, request: Request) -> None:
     kept = len(confirmed) - len(targets)
     if kept:
         note = (
-            f"{kept} backup(s) of the confirmed plan were kept: they are gone already or "
-            "the policy keeps them now."
+            f"{counted(kept, 'backup')} of the confirmed plan "
+            f"{'was' if kept == 1 else 'were'} kept: already gone, or the policy keeps "
+            f"{'it' if kept == 1 else 'them'} now."
         )
         final = Message(text=final.text, blocks=(*final.blocks, context(note)))
     _show(request, plan.channel, ts, final)

@@ -8,11 +8,13 @@ from dataclasses import replace
 
 from bot.aws.plans import attach_message
 from bot.aws.restores import (
+    claim_settings_copy,
     copy_settings,
     enqueue_check,
     load_job,
     read_pitr,
     recent_jobs,
+    release_settings_copy,
     save_job,
     set_pitr,
     update_job,
@@ -31,6 +33,7 @@ from bot.flows.restores.watch import job_account_label, validate_restore
 from bot.render.restore_jobs import (
     COPY_SETTINGS_ACTION,
     render_restores_list,
+    render_settings_already_copied,
     render_settings_copied,
 )
 from bot.render.restores import (
@@ -238,24 +241,48 @@ def _existing_window(dynamodb: object, table: str, region: str) -> PitrWindow:
 
 @action(COPY_SETTINGS_ACTION, permission="restore:copy-settings")
 def copy_restore_settings(value: str, request: Request) -> None:
-    """Copy TTL, tags, PITR and deletion protection from the source to the restored table."""
+    """Copy TTL, tags (not opsbot's own), PITR and deletion protection from the source to the
+    restored table, once: a second press says it was already done and changes nothing."""
     runtime = request.runtime
     job = load_job(runtime.state, value)
     if job is None:
         raise OpsbotError("I no longer know this restore (job records are kept 30 days).")
     if job.status != COMPLETED:
         raise Conflict(f"The restore to `{job.target}` has not completed; nothing to copy yet.")
-    copied = copy_settings(
-        clients_in(runtime, job.account or None)("dynamodb", job.region),
-        job.source_table,
-        job.target,
-        job.region,
-    )
+    if (
+        job.settings_copied_by
+        or job.settings_copied
+        or not claim_settings_copy(runtime.state, job, request.user, request.now)
+    ):
+        request.reply(render_settings_already_copied(load_job(runtime.state, value) or job))
+        return
+    try:
+        copied = copy_settings(
+            clients_in(runtime, job.account or None)("dynamodb", job.region),
+            job.source_table,
+            job.target,
+            job.region,
+        )
+    except Exception:
+        release_settings_copy(runtime.state, job)
+        raise
     for request_id in copied.request_ids:
         request.record_action(request_id, f"copy settings {job.source_table} -> {job.target}")
-    update_job(runtime.state, replace(job, settings_copied=copied.applied))
+    done = replace(
+        job,
+        settings_copied=copied.applied,
+        settings_copied_by=request.user,
+        settings_copied_at=request.now,
+    )
+    update_job(runtime.state, done)
     runtime.notifier.post(
         job.channel or request.channel,
-        render_settings_copied(job, copied.applied, copied.not_set_on_source, request.user),
+        render_settings_copied(
+            job,
+            copied.applied,
+            copied.not_set_on_source,
+            request.user,
+            own_tags_left=copied.own_tags_left,
+        ),
         thread_ts=job.thread_ts or None,
     )

@@ -15,8 +15,9 @@ from slack_bolt import Ack, App
 
 from bot.aws.work_queue import SubmitFailed, WorkItem
 from bot.domain.command_parser import parse_command
-from bot.domain.commands import Help, command_name, describe
+from bot.domain.commands import Help, command_name
 from bot.domain.errors import NotAllowed, UsageError
+from bot.domain.typed import as_typed
 from bot.flows.catalog import AVAILABLE_COMMANDS
 from bot.render.help import (
     render_denied,
@@ -26,7 +27,7 @@ from bot.render.help import (
     render_usage_error,
     render_working,
 )
-from bot.render.message import Message
+from bot.render.message import Message, code
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,15 @@ def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any] | s
     groups = runtime.cached_groups(user) if access.group_ids else frozenset()
     role = access.role_of(user, channel, groups or frozenset())
     checked = True
+    typed = as_typed(text)
     try:
-        access.check(cmd.action, role, what=f"`{describe(cmd)}`")
+        access.check(cmd.action, role, what=code(typed))
     except NotAllowed as exc:
         if groups is not None:
             return ack_body(render_denied(exc.message))
         checked = False  # group members unknown here: the worker looks them up and decides
     if command_name(cmd) not in AVAILABLE_COMMANDS:
-        return ack_body(render_not_available(describe(cmd)))
+        return ack_body(render_not_available(typed))
     item = WorkItem(
         kind="command",
         user=user,
@@ -83,9 +85,9 @@ def handle_command(body: dict[str, Any], runtime: Runtime) -> dict[str, Any] | s
     try:
         runtime.work_queue.submit(item)
     except SubmitFailed:
-        log.exception("could not hand off %s", describe(cmd))
-        return ack_body(render_not_started(describe(cmd)))
-    return ack_body(render_working(describe(cmd), checking_role=not checked))
+        log.exception("could not hand off %s", command_name(cmd))
+        return ack_body(render_not_started(typed))
+    return ack_body(render_working(typed, checking_role=not checked))
 
 
 def handle_mention(event: dict[str, Any], runtime: Runtime, event_id: str) -> None:
