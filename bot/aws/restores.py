@@ -234,11 +234,16 @@ def running_jobs(state: StateStore) -> list[RestoreJob]:
 # ---- the watch queue -----------------------------------------------------------------------
 
 
-def enqueue_check(sqs: Any, queue_url: str, job_id: str, check: int, *, delay_s: int) -> None:
-    """Ask the watcher to look at a restore again after ``delay_s`` (at most 900 s)."""
+def enqueue_check(
+    sqs: Any, queue_url: str, job_id: str, check: int, *, delay_s: int, kind: str = "restore"
+) -> None:
+    """Ask the follow-up function to look at a ``kind`` job (a restore unless said) again
+    after ``delay_s`` (at most 900 s, SQS's longest delay)."""
     sqs.send_message(
         QueueUrl=queue_url,
-        MessageBody=json.dumps({"job": job_id, "check": check}, separators=(",", ":")),
+        MessageBody=json.dumps(
+            {"job": job_id, "check": check, "kind": kind}, separators=(",", ":")
+        ),
         DelaySeconds=max(0, min(int(delay_s), 900)),
     )
 

@@ -156,7 +156,7 @@ class LocalSession:
 
     def _tell_restore_checks(self) -> None:
         """Say when restore checks start waiting: unlike the other queues, the restore queue
-        runs only on `run restore-watch` (its checks are minutes apart on AWS)."""
+        runs only on `run watch` (its checks are minutes apart on AWS)."""
         sqs = self.embedded.client("sqs", self.resources.region)
         attributes = sqs.get_queue_attributes(
             QueueUrl=self.resources.restore_watch_queue.url,
@@ -168,7 +168,7 @@ class LocalSession:
         if waiting and waiting != self.restore_checks_told:
             self.output.note(
                 f"the restore function has {counted(waiting, 'check')} waiting: "
-                "`run restore-watch` runs them"
+                "`run watch` runs them"
             )
         self.restore_checks_told = waiting
 

@@ -231,7 +231,8 @@ def split_batch(
 
 
 def restore_round(runtime: Any, *, queue_url: str | None = None) -> int:
-    """One local round of the restore function: one check per job from what is visible now;
+    """One local round of the follow-up function (restores and the other long-running jobs):
+    one check per job from what is visible now;
     returns how many ran.
 
     A check this round schedules is left for the next round even when the queue shows it at

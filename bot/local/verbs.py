@@ -43,8 +43,9 @@ clock [TIME|+DURATION]    show the embedded clock, or move it forward (+20m, or 
                           as a script's first line, `clock TIME` starts the session at TIME
 alarm NAME STATE          make alarm NAME go to OK, ALARM or INSUFFICIENT_DATA (through SNS)
 run prune                 the nightly prune, now
-run restore-watch         one round of the restore function (starts confirmed restores,
-                          checks running ones)
+run watch                 one round of the follow-up function: every pending check of
+                          restores (starts confirmed ones) and other long-running jobs
+                          (`run restore-watch` is the same)
 home                      open the App Home tab (as USER_ID home: as another user)
 help                      this list;  # starts a comment
 quit, exit                end the console (so does Ctrl-D)"""
@@ -182,7 +183,8 @@ def alarm(session: LocalSession, name: str, state: str) -> None:
 
 
 def run_job(session: LocalSession, job: str) -> None:
-    """`prune`: the scheduled prune now; `restore-watch`: one round of the restore function."""
+    """`prune`: the scheduled prune now; `watch` (or `restore-watch`): one round of the
+    follow-up function."""
     _need_embedded(session, f"run {job}")
     resources = session.resources
     if job == "prune":
@@ -207,20 +209,20 @@ def run_job(session: LocalSession, job: str) -> None:
         if result is not None:
             session.output.note(f"prune scheduled: {json.dumps(result, default=str)}")
         session.pump()
-    elif job == "restore-watch":
+    elif job in ("watch", "restore-watch"):
         watcher = session.function_module("restore_watcher")
         if watcher is None:
-            session.output.note(f"the restore watcher is {NOT_AVAILABLE}")
+            session.output.note(f"the follow-up function is {NOT_AVAILABLE}")
             return
         queue = resources.restore_watch_queue
         with session.counting_failures("functions.restore_watcher"):
             checks = restore_round(session.runtime, queue_url=queue.url)
-        session.output.note(f"restore watcher: {counted(checks, 'check')}")
+        session.output.note(f"follow-up: {counted(checks, 'check')}")
         session.flush()
         session.restore_checks_told = 0  # what this round left waiting is news again
         session.pump()
     else:
-        raise LineError(f"unknown job {job!r}: run prune or run restore-watch")
+        raise LineError(f"unknown job {job!r}: run prune or run watch")
 
 
 def _need_embedded(session: LocalSession, verb: str) -> None:

@@ -419,4 +419,4 @@ def test_a_restore_check_that_names_no_check_is_dropped(
     world: Runtime, body: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     no_retry(restore_watcher.handle({"Records": [sqs_record(body)]}, world))
-    assert "dropping a malformed restore check" in caplog.text
+    assert "dropping a malformed follow-up check" in caplog.text

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from bot.aws.restores import load_job, recent_jobs, save_job, update_job
 from bot.aws.state import request_pk
 from bot.domain.restore_jobs import COMPLETED, FAILED, IN_PROGRESS, RestoreJob
+from bot.flows.follow_up import parse_follow_record
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
@@ -497,9 +498,26 @@ def test_watcher_drops_malformed_messages_and_unknown_jobs(
     records = [
         {"messageId": "a", "body": "not json"},
         {"messageId": "b", "body": json.dumps({"job": "gone", "check": 1})},
+        {"messageId": "c", "body": json.dumps(["job", "check"])},
+        {"messageId": "d", "body": json.dumps({"job": "x", "check": 1, "kind": "teleport"})},
     ]
     assert restore_watcher.handle({"Records": records}, runtime) == {"batchItemFailures": []}
     assert slack.calls == []
+
+
+def test_checks_name_their_kind_and_messages_without_one_are_restores(
+    runtime: Runtime, slack: SlackSink, clock: Clock, watch: list[int], stubbed: Stubber
+) -> None:
+    job = open_job(runtime, slack)
+    sent = runtime.client("sqs").receive_message(
+        QueueUrl=runtime.settings.restore_queue_url, MaxNumberOfMessages=10
+    )["Messages"]
+    assert [json.loads(m["Body"]) for m in sent] == [{"job": job.id, "check": 1, "kind": "restore"}]
+    assert parse_follow_record({"body": json.dumps({"job": job.id, "check": 2})}) == (
+        "restore",
+        job.id,
+        2,
+    )
 
 
 def test_a_failing_check_is_retried_by_the_queue_and_can_run_again(

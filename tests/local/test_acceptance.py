@@ -51,8 +51,8 @@ replay --at-event-time {EVENTS}/sns-cloudtrail-log-delivery.json
 /ddb restore orders --latest --to cloudacademy-courses
 /ddb restore orders --at 2h ago --to orders-copy
 press Confirm
-run restore-watch
-run restore-watch
+run watch
+run watch
 press Copy settings
 press Copy settings
 /ddb status orders-copy

@@ -127,7 +127,7 @@ def test_a_confirmed_restore_says_the_restore_function_has_a_check_waiting(
 ) -> None:
     session.execute("/ddb restore orders --latest --to orders-copy")
     session.execute("press Confirm")
-    waiting = "the restore function has 1 check waiting: `run restore-watch` runs them"
+    waiting = "the restore function has 1 check waiting: `run watch` runs them"
     assert output.notes.count(waiting) == 1
     session.execute("/ddb restores")  # nothing new waiting: said once
     assert output.notes.count(waiting) == 1

@@ -9,11 +9,8 @@ Slack's requests.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bot.aws.restores import (
     describe_target,
@@ -93,15 +90,6 @@ def validate_restore(
         backup=backup,
         in_progress=count_in_progress(others, now),
     )
-
-
-def parse_check_record(record: Mapping[str, Any]) -> tuple[str, int]:
-    """(job id, check number) of an SQS record; ValueError/KeyError when it names no check."""
-    body = json.loads(record["body"])
-    job_id, check = body["job"], body["check"]
-    if not isinstance(job_id, str) or not job_id or type(check) is not int or check < 0:
-        raise ValueError(f"job {job_id!r} and check {check!r} do not name a check")
-    return job_id, check
 
 
 def watch_restore(job_id: str, check: int, runtime: Runtime) -> str:
