@@ -106,6 +106,7 @@ class AlarmEvent:
     metric_account: str = ""
     suppression: Suppression | None = None
     contributor: AlarmContributor | None = None
+    threshold: float | None = None  # a static threshold, when the message states one
 
     @property
     def table_account(self) -> str:
