@@ -75,7 +75,7 @@ def alarm_chart(event: AlarmEvent) -> AlarmChart | None:
     return AlarmChart(
         widget=widget,
         title=title,
-        filename=f"{_FILENAME.sub('-', event.name).strip('-')[:80] or 'alarm'}.png",
+        filename=f"{_FILENAME.sub('-', event.name).strip('.-')[:80] or 'alarm'}.png",
         alt_text=_alt_text(event),
     )
 

@@ -49,6 +49,7 @@ RESOURCE_STAR_OK = frozenset(
         "cloudtrail:LookupEvents",
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricWidgetImage",  # the alarm's chart; no resource type
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }

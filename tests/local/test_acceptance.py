@@ -214,11 +214,17 @@ def test_issue4_replay_of_alarm_then_ok_prints_post_update_and_thread_reply() ->
     slack = [line for line in run.lines if line["method"] not in ("usergroups.users.list",)]
     assert [line["method"] for line in slack] == [
         "chat.postMessage",
+        # issue 21: the chart, uploaded into the root's thread (the three files_upload_v2 steps)
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
         "chat.update",
         "chat.postMessage",
     ]
-    root, update, reply = (line["args"] for line in slack)
+    root, _, _, chart, update, reply = (line["args"] for line in slack)
     assert "ALARM: orders-write-throttle" in root["text"]
+    assert chart["thread_ts"] == update["ts"]
+    assert json.loads(chart["files"])[0]["title"] == "orders-write-throttle — last 3 hours"
     assert update["channel"] == root["channel"] == reply["channel"] == "#orders-oncall"
     assert "RESOLVED: orders-write-throttle after 13 min" in update["text"]
     assert reply["thread_ts"] == update["ts"]
