@@ -14,8 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.state import StateStore, alarm_pk
-from bot.domain.alarm_chart import cloudwatch_stat
-from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef
+from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef, cloudwatch_stat
 from bot.domain.incidents import Incident
 from bot.domain.records import frozen
 

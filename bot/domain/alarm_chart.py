@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.domain.alarm_events import AlarmEvent, MetricRef
+from bot.domain.alarm_events import AlarmEvent, MetricRef, cloudwatch_stat
 from bot.domain.records import frozen
 from bot.domain.regions import region_code
 
@@ -20,21 +20,6 @@ CHART_WIDTH = 800
 CHART_HEIGHT = 400
 _TITLE_LIMIT = 200
 _FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-# SNS writes statistics in capitals ("SUM"); CloudWatch's APIs and widgets want "Sum".
-_STATISTICS = {
-    "SUM": "Sum",
-    "AVERAGE": "Average",
-    "MAXIMUM": "Maximum",
-    "MINIMUM": "Minimum",
-    "SAMPLE_COUNT": "SampleCount",
-    "SAMPLECOUNT": "SampleCount",
-}
-
-
-def cloudwatch_stat(stat: str) -> str:
-    """'SUM' -> 'Sum', '' -> 'Average'; percentiles ('p99') and others keep their spelling."""
-    return _STATISTICS.get(stat.upper(), stat) if stat else "Average"
 
 
 @frozen

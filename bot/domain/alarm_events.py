@@ -133,6 +133,22 @@ class AlarmEvent:
         return candidates[0] if candidates else None
 
 
+# SNS writes statistics in capitals ("SUM"); CloudWatch's APIs and widgets want "Sum".
+_STATISTICS = {
+    "SUM": "Sum",
+    "AVERAGE": "Average",
+    "MAXIMUM": "Maximum",
+    "MINIMUM": "Minimum",
+    "SAMPLE_COUNT": "SampleCount",
+    "SAMPLECOUNT": "SampleCount",
+}
+
+
+def cloudwatch_stat(stat: str) -> str:
+    """'SUM' -> 'Sum', '' -> 'Average'; percentiles ('p99') and others keep their spelling."""
+    return _STATISTICS.get(stat.upper(), stat) if stat else "Average"
+
+
 # --- ARNs and regions ------------------------------------------------------------------------
 
 # An alarm's ARN: its region, account and name.

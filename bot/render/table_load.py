@@ -62,7 +62,8 @@ def load_section(load: TableLoad | str) -> Block:
     if isinstance(load, str):
         return section(f"{_TITLE}: unavailable (CloudWatch answered {code(load)})")
     if load.idle:
-        return section(f"{_TITLE}\nNo consumed capacity, throttle events or requests in the last hour.")
+        idle = "No consumed capacity, throttle events or requests in the last hour."
+        return section(f"{_TITLE}\n{idle}")
     table, *indexes = load.capacity
     lines = [_TITLE, _target_line(table)]
     lines += [_target_line(index) for index in indexes[:SHOWN_INDEXES]]

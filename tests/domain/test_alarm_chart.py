@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain.alarm_chart import alarm_chart, cloudwatch_stat
-from bot.domain.alarm_events import AlarmEvent, MetricRef
+from bot.domain.alarm_chart import alarm_chart
+from bot.domain.alarm_events import AlarmEvent, MetricRef, cloudwatch_stat
 from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
 from tests.conftest import load_event
 
