@@ -198,12 +198,13 @@ def sample_backup_name(kind: str, age: timedelta) -> str:
 
 def _put_orders_load(cloudwatch: Any, now: datetime) -> None:
     """The last hour of orders' traffic, as DynamoDB publishes it, so `/ddb status orders`
-    shows a load with sparklines (moto keeps what it is given; nothing publishes by itself)."""
+    shows a load with sparklines (moto keeps what it is given; nothing publishes by itself).
+    Each point sits mid-period, so a status asked a minute or two later still finds twelve."""
     rng = random.Random(SAMPLE_SEED)  # its own: the sample backups stay as they were
     table = [{"Name": "TableName", "Value": ORDERS_TABLE}]
     data = []
     for step in range(12):
-        at = now - timedelta(minutes=5 * (12 - step)) + timedelta(seconds=30)
+        at = now - timedelta(minutes=5 * (12 - step)) + timedelta(seconds=150)  # mid-period
         busy = 1 + step / 6  # a morning ramp
         for name, per_second in (
             ("ConsumedReadCapacityUnits", 40),
