@@ -210,14 +210,14 @@ def _put_orders_load(cloudwatch: Any, now: datetime) -> None:
             ("ConsumedReadCapacityUnits", 40),
             ("ConsumedWriteCapacityUnits", 9),
         ):
-            value = round(per_second * busy * 300 * rng.uniform(0.8, 1.2))
-            data.append({"MetricName": name, "Dimensions": table, "Timestamp": at, "Value": value})
+            units = float(round(per_second * busy * 300 * rng.uniform(0.8, 1.2)))
+            data.append({"MetricName": name, "Dimensions": table, "Timestamp": at, "Value": units})
         for operation, ms in (("GetItem", 3.5), ("Query", 11.0)):
             dims = [*table, {"Name": "Operation", "Value": operation}]
-            value = round(ms * rng.uniform(0.8, 1.3), 2)
+            latency = round(ms * rng.uniform(0.8, 1.3), 2)
             data.append(
                 {"MetricName": "SuccessfulRequestLatency", "Dimensions": dims, "Timestamp": at,
-                 "Value": value, "Unit": "Milliseconds"}
+                 "Value": latency, "Unit": "Milliseconds"}
             )  # fmt: skip
     cloudwatch.put_metric_data(Namespace="AWS/DynamoDB", MetricData=data)
 
