@@ -2,7 +2,11 @@
 local Slack sink: one incident (ALARM, a repeat, OK) replayed several times.
 
 aws_calls.alarm_notification is the most AWS calls any one notification made besides the
-state table (target: at most 2; the minimum is 1, GetMetricData for the root's chart).
+state table (target: at most 2): the root's GetMetricData (its sparkline's values) and
+GetMetricWidgetImage (the chart uploaded into its thread, answered with a small PNG as in
+`opsbot local`: moto lacks that API); repeats and the OK make none.
+slack_calls.alarm_root is the root post plus the chart's upload (files.getUploadURLExternal,
+the POST of the bytes, files.completeUploadExternal): 4.
 slack_calls.alarm_resolve is the Slack calls of the OK (chat.update + thread reply = 2).
 """
 
@@ -20,6 +24,7 @@ import boto3
 from moto import mock_aws
 
 from bot.aws.secrets import SlackCredentials
+from bot.local.metric_images import answer_metric_images
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from bot.settings import parse_settings
@@ -63,15 +68,19 @@ def measure() -> dict[str, float | int]:
         )
         aws_calls: Counter[str] = Counter()
         state_calls: Counter[str] = Counter()
+        images: Counter[str] = Counter()
         current = {"kind": ""}
 
         def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
+            if event_name.endswith("GetMetricWidgetImage"):
+                images[current["kind"]] += 1
             if params.get("TableName") == STATE_TABLE:
                 state_calls[current["kind"]] += 1
             else:
                 aws_calls[current["kind"]] += 1
 
         runtime.clients.on_event("before-parameter-build.*.*", count)
+        answer_metric_images(runtime.clients)
         alarm = _event("sns-alarm-write-throttle.json")
         slack_calls: Counter[str] = Counter()
         counts: Counter[str] = Counter()
@@ -96,6 +105,7 @@ def measure() -> dict[str, float | int]:
         "aws_calls.alarm_notification": max(per.values()),
         "aws_calls.alarm_notification_target": 2,
         "aws_calls.alarm_root": per["alarm_root"],
+        "aws_calls.alarm_root_chart_images": images["alarm_root"] / counts["alarm_root"],
         "aws_calls.alarm_repeat": per["alarm_repeat"],
         "aws_calls.alarm_resolve": per["alarm_resolve"],
         "state_calls.alarm_notification": max(state_calls[k] / counts[k] for k in counts),

@@ -7,13 +7,14 @@ claim, group caches) and the queue are the bot's own bookkeeping, reported apart
 
 One managed region first, where a bare table name needs no lookup. Minimums:
 - status: DescribeTable, DescribeContinuousBackups (PITR window), ListBackups (newest
-  backup) and DescribeAlarms (alarms in ALARM, and which throttling alarms exist): 4;
+  backup), DescribeAlarms (alarms in ALARM, and which throttling alarms exist) and
+  GetMetricData (the last hour's load of the table and its GSIs, one call): 5;
 - backups: DescribeContinuousBackups (PITR window) and ListBackups (one page for a table
   with a few dozen backups): 2.
 
 Then two managed regions (`*_two_regions`), `orders` in the first: a bare name may mean
 either, so finding it takes one DescribeTable per managed region (in the worker, never in
-the ack). Minimums: status 5 (the description found is reused, so its own DescribeTable is
+the ack). Minimums: status 6 (the description found is reused, so its own DescribeTable is
 not repeated), backups 4 (the two lookups, then its own two calls).
 """
 
@@ -37,8 +38,8 @@ from tests.conftest import create_state_table, table_alarm
 REGION = "us-west-2"
 STATE_TABLE = "opsbot-state"
 BOOKKEEPING = ("sqs.", "sts.", "secretsmanager.")
-MINIMUM = {"status": 4, "backups": 2}
-MINIMUM_TWO_REGIONS = {"status": 5, "backups": 4}
+MINIMUM = {"status": 5, "backups": 2}
+MINIMUM_TWO_REGIONS = {"status": 6, "backups": 4}
 
 
 def _orders(dynamodb: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.state import StateStore, alarm_pk
-from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef
+from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef, cloudwatch_stat
 from bot.domain.incidents import Incident
 from bot.domain.records import frozen
 
@@ -152,19 +152,6 @@ def save_silence(
 
 # --- recent values ---------------------------------------------------------------------------
 
-_STATS = {
-    "SUM": "Sum",
-    "AVERAGE": "Average",
-    "MAXIMUM": "Maximum",
-    "MINIMUM": "Minimum",
-    "SAMPLE_COUNT": "SampleCount",
-    "SAMPLECOUNT": "SampleCount",
-}
-
-
-def _stat(stat: str) -> str:
-    return _STATS.get(stat.upper(), stat) if stat else "Average"
-
 
 def metric_queries(event: AlarmEvent) -> list[dict[str, Any]]:
     """GetMetricData queries for the series the alarm evaluates ([] for composite alarms)."""
@@ -212,7 +199,7 @@ def _stat_query(metric: MetricRef, query_id: str, returned: bool) -> dict[str, A
                 "Dimensions": [{"Name": n, "Value": v} for n, v in metric.dimensions],
             },
             "Period": metric.period or 60,
-            "Stat": _stat(metric.stat),
+            "Stat": cloudwatch_stat(metric.stat),
         },
         "ReturnData": returned,
     }

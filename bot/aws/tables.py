@@ -71,6 +71,11 @@ def describe_status(
         replica_regions=tuple(r.get("RegionName", "") for r in description.get("Replicas", [])),
         table_class=(description.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         stream=stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
+        index_names=tuple(
+            str(index["IndexName"])
+            for index in description.get("GlobalSecondaryIndexes") or []
+            if index.get("IndexName")
+        ),
     )
 
 

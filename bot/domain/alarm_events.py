@@ -106,6 +106,7 @@ class AlarmEvent:
     metric_account: str = ""
     suppression: Suppression | None = None
     contributor: AlarmContributor | None = None
+    threshold: float | None = None  # a static threshold, when the message states one
 
     @property
     def table_account(self) -> str:
@@ -130,6 +131,22 @@ class AlarmEvent:
         returned = [m for m in named if m.return_data]
         candidates = returned or named
         return candidates[0] if candidates else None
+
+
+# SNS writes statistics in capitals ("SUM"); CloudWatch's APIs and widgets want "Sum".
+_STATISTICS = {
+    "SUM": "Sum",
+    "AVERAGE": "Average",
+    "MAXIMUM": "Maximum",
+    "MINIMUM": "Minimum",
+    "SAMPLE_COUNT": "SampleCount",
+    "SAMPLECOUNT": "SampleCount",
+}
+
+
+def cloudwatch_stat(stat: str) -> str:
+    """'SUM' -> 'Sum', '' -> 'Average'; percentiles ('p99') and others keep their spelling."""
+    return _STATISTICS.get(stat.upper(), stat) if stat else "Average"
 
 
 # --- ARNs and regions ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.domain.alarm_events import (
     subject_of,
 )
 from bot.domain.alarm_reasons import (
+    band_metric,
     condition_from_reason,
     datapoints_from_reason,
     datapoints_from_reason_data,
@@ -34,6 +35,7 @@ from bot.domain.alarm_reasons import (
     reason_data,
     state_of,
     text_of,
+    threshold_from_reason,
     time_of,
 )
 from bot.domain.errors import InvalidValue
@@ -217,6 +219,7 @@ def parse_sns_alarm(
         message_id=message_id,
         metric_account=metric_account(metrics, account),
         suppression=_suppression(message, message, message),
+        threshold=float_of(trigger.get("Threshold")),
     )
 
 
@@ -354,4 +357,5 @@ def parse_eventbridge_alarm(event: Mapping[str, Any]) -> AlarmEvent:
         metric_account=metric_account(metrics, account),
         suppression=_suppression(detail, state_info, configuration),
         contributor=contributor,
+        threshold=None if band_metric(metrics) else threshold_from_reason(reason, data),
     )

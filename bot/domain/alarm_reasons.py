@@ -171,6 +171,15 @@ def band_metric(metrics: tuple[MetricRef, ...]) -> MetricRef | None:
     return next((m for m in metrics if m.expression and _BAND.match(m.expression)), None)
 
 
+def threshold_from_reason(reason: str, data: Mapping[str, Any]) -> float | None:
+    """The static threshold reasonData or the reason states ('... the threshold (2000.0)')."""
+    threshold = float_of(data.get("threshold"))
+    if threshold is None:
+        found = _REASON_THRESHOLD.search(reason)
+        threshold = float_of(found.group(1)) if found else None
+    return threshold
+
+
 def condition_from_reason(
     reason: str, metrics: tuple[MetricRef, ...], data: Mapping[str, Any]
 ) -> str:
@@ -195,10 +204,7 @@ def condition_from_reason(
             treat_missing_data=None,
         )
     operator = next((op for words, op in _REASON_COMPARISONS if words in reason), None)
-    threshold = float_of(data.get("threshold"))
-    if threshold is None:
-        found = _REASON_THRESHOLD.search(reason)
-        threshold = float_of(found.group(1)) if found else None
+    threshold = threshold_from_reason(reason, data)
     metric = _evaluated(metrics)
     return describe_condition(
         metric=(metric.label or metric.expression or metric.name) if metric else "",

@@ -26,7 +26,8 @@ SPECS: dict[str, CommandSpec] = {
             "status",
             "/ddb status <table> [--region R]",
             "Table status, billing, size, PITR window, newest backup, deletion protection, "
-            "alarms firing.",
+            "alarms firing, and the last hour's load: capacity used against provisioned for "
+            "the table and each GSI, throttle events, average latency.",
             "A table may carry its region: `orders@us-west-2`.",
         ),
         CommandSpec(

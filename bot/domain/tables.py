@@ -47,6 +47,7 @@ class TableStatus:
     replica_regions: tuple[str, ...] = ()
     table_class: str = "STANDARD"
     stream: str | None = None
+    index_names: tuple[str, ...] = ()  # global secondary indexes
 
 
 def table_risks(

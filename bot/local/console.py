@@ -7,6 +7,7 @@ without colour, becomes ANSI bold with it), links read ``label (url)``, buttons 
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from typing import Any
@@ -202,8 +203,20 @@ def _body(args: dict[str, Any], width: int, color: bool) -> list[str]:
     return lines
 
 
+def _shared_files(args: dict[str, Any]) -> list[str]:
+    """'[image: title]' for each file files.completeUploadExternal shares."""
+    listed = args.get("files")
+    if isinstance(listed, str):
+        try:
+            listed = json.loads(listed)
+        except ValueError:
+            listed = []
+    titles = [str(f.get("title") or f.get("id") or "") for f in listed or [] if isinstance(f, dict)]
+    return [f"[image: {title}]" for title in titles]
+
+
 def _banner(args: dict[str, Any], method: str, color: bool) -> str:
-    channel = str(args.get("channel", ""))
+    channel = str(args.get("channel", "") or args.get("channel_id", ""))
     where = channel if channel.startswith(("#", "@")) or not channel else f"#{channel}"
     if method == "chat.update":
         note = f"{where} (updated)"
@@ -229,10 +242,14 @@ def render_for_terminal(
     args: dict[str, Any], *, method: str, width: int = 100, color: bool = False
 ) -> str:
     """A Slack Web API call's message as plain text (ANSI colour only if ``color``)."""
-    reply = bool(args.get("thread_ts")) and method in ("chat.postMessage", "chat.postEphemeral")
+    shares = method == "files.completeUploadExternal"
+    posts = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+    reply = bool(args.get("thread_ts")) and method in posts
     inner_width = width - 4 if reply else width
     lines = [_banner(args, method, color)]
-    if method != "chat.delete":
+    if shares:
+        lines.extend(_shared_files(args))
+    elif method != "chat.delete":
         lines.extend(_body(args, inner_width, color))
     if not reply:
         return "\n".join(lines)

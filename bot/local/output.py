@@ -8,9 +8,18 @@ from typing import Any, TextIO
 
 from bot.local.console import render_for_terminal
 
-# Web API methods that only look things up: not shown in the terminal rendering.
+# Web API methods that only look things up, and the first two steps of a file upload (the
+# third, files.completeUploadExternal, shows the file): not shown in the terminal rendering.
 _LOOKUPS = frozenset(
-    {"usergroups.users.list", "users.info", "auth.test", "conversations.info", "team.info"}
+    {
+        "usergroups.users.list",
+        "users.info",
+        "auth.test",
+        "conversations.info",
+        "team.info",
+        "files.getUploadURLExternal",
+        "upload",
+    }
 )
 
 

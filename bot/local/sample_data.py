@@ -110,7 +110,9 @@ def create_sample_data(
         # create_topic is idempotent: it returns the existing topic's ARN.
         sns = client_factory("sns", SAMPLE_REGION)
         alarms_topic_arn = str(sns.create_topic(Name=ResourceNames().alarms_topic)["TopicArn"])
-    _create_alarms(client_factory("cloudwatch", SAMPLE_REGION), alarms_topic_arn)
+    cloudwatch = client_factory("cloudwatch", SAMPLE_REGION)
+    _create_alarms(cloudwatch, alarms_topic_arn)
+    _put_orders_load(cloudwatch, now)
 
 
 def _create_courses_table(dynamodb: Any) -> None:
@@ -192,6 +194,32 @@ def sample_backup_name(kind: str, age: timedelta) -> str:
     """
     label = f"d{age.days:03d}" if age >= timedelta(days=1) else f"h{age.seconds // 3600:02d}"
     return f"{ORDERS_TABLE}-{kind}-{label}"
+
+
+def _put_orders_load(cloudwatch: Any, now: datetime) -> None:
+    """The last hour of orders' traffic, as DynamoDB publishes it, so `/ddb status orders`
+    shows a load with sparklines (moto keeps what it is given; nothing publishes by itself).
+    Each point sits mid-period, so a status asked a minute or two later still finds twelve."""
+    rng = random.Random(SAMPLE_SEED)  # its own: the sample backups stay as they were
+    table = [{"Name": "TableName", "Value": ORDERS_TABLE}]
+    data = []
+    for step in range(12):
+        at = now - timedelta(minutes=5 * (12 - step)) + timedelta(seconds=150)  # mid-period
+        busy = 1 + step / 6  # a morning ramp
+        for name, per_second in (
+            ("ConsumedReadCapacityUnits", 40),
+            ("ConsumedWriteCapacityUnits", 9),
+        ):
+            units = float(round(per_second * busy * 300 * rng.uniform(0.8, 1.2)))
+            data.append({"MetricName": name, "Dimensions": table, "Timestamp": at, "Value": units})
+        for operation, ms in (("GetItem", 3.5), ("Query", 11.0)):
+            dims = [*table, {"Name": "Operation", "Value": operation}]
+            latency = round(ms * rng.uniform(0.8, 1.3), 2)
+            data.append(
+                {"MetricName": "SuccessfulRequestLatency", "Dimensions": dims, "Timestamp": at,
+                 "Value": latency, "Unit": "Milliseconds"}
+            )  # fmt: skip
+    cloudwatch.put_metric_data(Namespace="AWS/DynamoDB", MetricData=data)
 
 
 def _create_alarms(cloudwatch: Any, topic_arn: str) -> None:

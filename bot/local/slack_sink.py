@@ -3,7 +3,8 @@
 Point ``slack_sdk.WebClient(base_url=sink.base_url)`` at it. It answers the methods opsbot
 uses from a :class:`~bot.local.slack_workspace.SlackWorkspace`, which keeps what Slack
 holds (each posted message's current state, threads, usergroups, users, channels), accepts
-``response_url`` posts, and can be told to fail the next calls with 429 + Retry-After or 500
+``response_url`` posts and file uploads (the POST to an upload URL is recorded as
+``upload``), and can be told to fail the next calls with 429 + Retry-After or 500
 so retries can be tested. stdlib only.
 """
 
@@ -78,6 +79,7 @@ class SlackSink:
         bound_host, bound_port = self._server.server_address[:2]
         self.host: str = str(bound_host)
         self.port: int = int(bound_port)
+        self.workspace.upload_url_base = f"http://{self.host}:{self.port}/upload/"
         # A short poll interval makes stop() quick; an idle wake-up every 50 ms costs nothing.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="slack-sink", daemon=True
@@ -130,6 +132,12 @@ class SlackSink:
         """Bodies posted to one response_url, in order."""
         with self._lock:
             return self.workspace.responses(response_id)
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        """Each file by id: name, length, alt_txt, ``data`` (the bytes uploaded), ``title``."""
+        with self._lock:
+            return {k: dict(v) for k, v in self.workspace.files.items()}
 
     @property
     def usergroups(self) -> dict[str, list[str]]:
@@ -215,6 +223,10 @@ class SlackSink:
         with self._lock:
             return self.workspace.answer(method, args)
 
+    def _answer_upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        with self._lock:
+            return self.workspace.receive_upload(file_id, data)
+
     def _answer_response_url(self, response_id: str, body: dict[str, Any]) -> tuple[int, str]:
         with self._lock:
             return self.workspace.answer_response_url(response_id, body)
@@ -255,6 +267,9 @@ def _handler_for(sink: SlackSink) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             content_type = self.headers.get("Content-Type", "")
+            if parts.path.startswith("/upload/"):
+                self._upload(parts.path.removeprefix("/upload/"), raw)
+                return
             try:
                 args = _parse_body(content_type, raw, parts.query)
             except ValueError:
@@ -300,6 +315,20 @@ def _handler_for(sink: SlackSink) -> type[BaseHTTPRequestHandler]:
             sink._record("response_url", call_args, status)
             if status == HTTPStatus.OK:
                 sink._notify({"method": "response_url", "args": call_args, "result": {"ok": True}})
+            self._send_text(status, text)
+
+        def _upload(self, file_id: str, data: bytes) -> None:
+            """The POST of a file's bytes to the URL files.getUploadURLExternal gave out."""
+            call_args = {"file_id": file_id, "length": len(data)}
+            fault = sink._take_fault()
+            if fault is not None:
+                sink._record("upload", call_args, fault.status)
+                self._send_text(fault.status, "internal_error")
+                return
+            status, text = sink._answer_upload(file_id, data)
+            sink._record("upload", call_args, status)
+            if status == HTTPStatus.OK:
+                sink._notify({"method": "upload", "args": call_args, "result": {"ok": True}})
             self._send_text(status, text)
 
         def _send(

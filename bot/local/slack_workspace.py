@@ -4,12 +4,14 @@ A :class:`SlackWorkspace` keeps the current state of each posted message (update
 deletes removed, thread replies indexed by ``thread_ts``), the bodies posted to each
 response_url, usergroups, users, channel names and App Home views. It answers the Web API
 methods opsbot uses the way Slack does (``ok``, ``ts``, ``message``, errors as
-``ok: false``). It is not thread-safe: the :class:`~bot.local.slack_sink.SlackSink` that
-serves it holds a lock around every use.
+``ok: false``), including file uploads (files.getUploadURLExternal, the POST of the bytes
+to the URL it returns, files.completeUploadExternal). It is not thread-safe: the
+:class:`~bot.local.slack_sink.SlackSink` that serves it holds a lock around every use.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
@@ -45,6 +47,10 @@ class SlackWorkspace:
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._response_targets: dict[str, tuple[str, str]] = {}
         self._ts_micros = int(time.time() if start_ts is None else start_ts) * 1_000_000
+        # Files by id: name, length, alt text, the bytes once uploaded, the title once shared.
+        self.files: dict[str, dict[str, Any]] = {}
+        # Where files.getUploadURLExternal sends the bytes; the serving sink sets it.
+        self.upload_url_base = "http://127.0.0.1/upload/"
 
     # --- what tests and the console read -------------------------------------------------
 
@@ -94,6 +100,14 @@ class SlackWorkspace:
                     _apply_update(message, body)
         return HTTPStatus.OK, "ok"
 
+    def receive_upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """(HTTP status, text) Slack answers the POST of a file's bytes to its upload URL."""
+        entry = self.files.get(file_id)
+        if entry is None or entry.get("data") is not None:
+            return HTTPStatus.NOT_FOUND, "upload_url_not_found"
+        entry["data"] = data
+        return HTTPStatus.OK, f"OK - {len(data)}"
+
     def say(self, channel: str, user: str, text: str) -> str:
         """A message ``user`` types in ``channel`` (not the bot's, no Web API call); its ts."""
         channel = self._channel_id(channel)
@@ -125,11 +139,13 @@ class SlackWorkspace:
                 return channel_id
         return channel
 
-    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _post_message(
+        self, args: dict[str, Any], *, files: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         channel = str(args.get("channel") or "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        if not args.get("text") and not args.get("blocks") and not args.get("attachments"):
+        if not (args.get("text") or args.get("blocks") or args.get("attachments") or files):
             return {"ok": False, "error": "no_text"}
         channel = self._channel_id(channel)
         ts = self._next_ts()
@@ -144,6 +160,8 @@ class SlackWorkspace:
             "edited": False,
             "update_count": 0,
         }
+        if files:
+            message["files"] = files
         if args.get("thread_ts"):
             parent = self._messages.get((channel, str(args["thread_ts"])))
             if parent is None:
@@ -153,6 +171,51 @@ class SlackWorkspace:
         self._messages[(channel, ts)] = message
         public = {k: v for k, v in message.items() if k not in ("channel", "update_count")}
         return {"ok": True, "channel": channel, "ts": ts, "message": public}
+
+    def _get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        length = str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.files) + 1:08d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "length": int(length),
+            "alt_txt": str(args.get("alt_txt") or ""),
+            "data": None,
+        }
+        return {"ok": True, "upload_url": self.upload_url_base + file_id, "file_id": file_id}
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            listed = json.loads(args["files"]) if isinstance(args.get("files"), str) else None
+        except ValueError:
+            listed = None
+        if not isinstance(listed, list) or not listed:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared = []
+        for item in listed:
+            entry = self.files.get(str(item.get("id", ""))) if isinstance(item, dict) else None
+            if entry is None or entry["data"] is None or len(entry["data"]) != entry["length"]:
+                return {"ok": False, "error": "file_not_found"}
+            entry["title"] = str(item.get("title") or entry["name"])
+            shared.append(entry)
+        channel = str(args.get("channel_id") or "")
+        files = [
+            {"id": f["id"], "name": f["name"], "title": f["title"], "mimetype": "image/png"}
+            for f in shared
+        ]
+        if channel:
+            post = {
+                "channel": channel,
+                "text": str(args.get("initial_comment") or ""),
+                "thread_ts": args.get("thread_ts") or "",
+            }
+            answer = self._post_message(post, files=files)
+            if not answer["ok"]:
+                return answer
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel_id(str(args.get("channel", "")))
@@ -258,6 +321,8 @@ _METHODS: dict[str, Callable[[SlackWorkspace, dict[str, Any]], dict[str, Any]]] 
     "auth.test": SlackWorkspace._auth_test,
     "conversations.info": SlackWorkspace._conversations_info,
     "users.info": SlackWorkspace._users_info,
+    "files.getUploadURLExternal": SlackWorkspace._get_upload_url,
+    "files.completeUploadExternal": SlackWorkspace._complete_upload,
 }
 
 

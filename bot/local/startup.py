@@ -23,6 +23,7 @@ from typing import Any
 from bot.aws.secrets import SlackCredentials
 from bot.domain.authz import Grants, Role
 from bot.local.clock import ClockError, EmbeddedClock
+from bot.local.metric_images import answer_metric_images
 from bot.local.output import Output
 from bot.local.pitr_window import answer_pitr_windows_realistically
 from bot.local.session import LOCAL_CHANNEL, LocalSession
@@ -134,6 +135,7 @@ def open_session(
             _keep_bot_state_local(runtime, embedded, resources)
         else:
             answer_pitr_windows_realistically(aws)
+            answer_metric_images(aws)
             if sample_data:
                 _seed_audit_history(runtime, resources.account_id)
         session = LocalSession(

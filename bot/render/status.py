@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from bot.domain.regions import region_code
+from bot.domain.table_load import TableLoad
 from bot.domain.tables import TableStatus, table_risks
 from bot.domain.times import format_relative, format_utc
 from bot.render.message import (
@@ -19,6 +20,7 @@ from bot.render.message import (
     link,
     section,
 )
+from bot.render.table_load import load_section
 
 _STATUS_EMOJI = {"ACTIVE": ":large_green_circle:", "CREATING": ":large_blue_circle:"}
 
@@ -54,11 +56,13 @@ def render_status(
     max_backup_age: timedelta,
     extra_risks: tuple[str, ...] = (),
     account_label: str | None = None,
+    load: TableLoad | str | None = None,
 ) -> Message:
     """The table's status, billing, size, PITR window, newest backup, protection and alarms.
 
     ``account_label`` (the account's alias, when accounts are configured) names the account
-    in the header and the text; without it the context shows the bare account id.
+    in the header and the text; without it the context shows the bare account id. ``load``
+    is the last hour's load (bot.render.table_load), or why CloudWatch gave none.
     """
     name = escape(status.name)
     where = escape(status.region)
@@ -109,6 +113,8 @@ def render_status(
     ]
     if risks:
         blocks.append(section(":warning: *Risks:* " + "; ".join(escape(r) for r in risks)))
+    if load is not None:
+        blocks.append(load_section(load))
     blocks.append(
         context(
             link(table_console_url(status.name, status.region), "Open in the console"),

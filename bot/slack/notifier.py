@@ -103,6 +103,28 @@ class Notifier:
         response = self.client.chat_postMessage(channel=channel, **args)
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
+    def upload_image(
+        self,
+        channel: str,
+        image: bytes,
+        *,
+        filename: str,
+        title: str,
+        alt_text: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        """files_upload_v2 of a PNG into ``channel`` (a thread when ``thread_ts`` is given):
+        files.getUploadURLExternal, a POST of the bytes to the URL it returns, then
+        files.completeUploadExternal, which shares the file."""
+        self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=image,
+            filename=filename,
+            title=title,
+            alt_txt=alt_text,
+        )
+
     def update(self, channel: str, ts: str, message: Message) -> None:
         """chat.update of a message we posted."""
         self.client.chat_update(channel=channel, ts=ts, **fit_to_limits(message.as_args()))

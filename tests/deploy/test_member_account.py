@@ -47,6 +47,7 @@ COMMAND_ACTIONS = frozenset(
         "dynamodb:DescribeGlobalTable",
         "cloudwatch:DescribeAlarms",
         "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricWidgetImage",
         "cloudwatch:PutMetricAlarm",
         "cloudtrail:LookupEvents",
     }

@@ -49,6 +49,7 @@ RESOURCE_STAR_OK = frozenset(
         "cloudtrail:LookupEvents",
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricWidgetImage",  # the alarm's chart; no resource type
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -141,6 +142,7 @@ FUNCTIONS = [
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
                 "cloudwatch:GetMetricData",
+                "cloudwatch:GetMetricWidgetImage",  # the chart in a firing alarm's thread
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AlarmsDLQ)
                 "sts:AssumeRole",  # member accounts' alarm datapoints
@@ -242,6 +244,7 @@ FUNCTIONS += [
                 "dynamodb:Query",
                 "s3:GetObject",  # CloudTrail log files, trail bucket AWSLogs/* only
                 "cloudwatch:GetMetricData",  # the alarm path's datapoints
+                "cloudwatch:GetMetricWidgetImage",  # ...and its chart
                 "sts:AssumeRole",  # ...of alarms in member accounts
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AuditDLQ)

@@ -214,11 +214,17 @@ def test_issue4_replay_of_alarm_then_ok_prints_post_update_and_thread_reply() ->
     slack = [line for line in run.lines if line["method"] not in ("usergroups.users.list",)]
     assert [line["method"] for line in slack] == [
         "chat.postMessage",
+        # issue 21: the chart, uploaded into the root's thread (the three files_upload_v2 steps)
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
         "chat.update",
         "chat.postMessage",
     ]
-    root, update, reply = (line["args"] for line in slack)
+    root, _, _, chart, update, reply = (line["args"] for line in slack)
     assert "ALARM: orders-write-throttle" in root["text"]
+    assert chart["thread_ts"] == update["ts"]
+    assert json.loads(chart["files"])[0]["title"] == "orders-write-throttle — last 3 hours"
     assert update["channel"] == root["channel"] == reply["channel"] == "#orders-oncall"
     assert "RESOLVED: orders-write-throttle after 13 min" in update["text"]
     assert reply["thread_ts"] == update["ts"]
@@ -357,3 +363,28 @@ def test_issue8_status_shows_a_risks_line(tour: Run) -> None:
     assert [b["text"]["text"] for b in risks] == [
         ":warning: *Risks:* no alarm on ReadThrottleEvents"
     ]
+
+
+# --- issue 21: alarms that carry their context ---------------------------------------------
+
+
+def test_issue21_status_shows_the_sample_tables_last_hour_of_load(tour: Run) -> None:
+    status = tour.replies("orders in us-west-2")[0]
+    (load,) = [b["text"]["text"] for b in status["blocks"] if "*Load*" in json.dumps(b)]
+    lines = load.split("\n")
+    assert lines[0] == "*Load* · last hour, 5-minute points"
+    assert re.fullmatch(
+        r"`orders`: reads [\d.]+ RCU/s, peak [\d.]+ [▁-█]{11,12} · writes [\d.]+ WCU/s, "
+        r"peak [\d.]+ [▁-█]{11,12} · no throttle events",
+        lines[1],
+    )
+    assert re.fullmatch(r"Latency \(average\): GetItem [\d.]+ ms [▁-█]{11,12} · Query .*", lines[2])
+
+
+def test_issue21_firing_alarm_gets_its_chart_in_its_thread(tour: Run) -> None:
+    root = tour.one("<!here> :rotating_light: ALARM: orders-write-throttle")
+    (chart,) = tour.calls("files.completeUploadExternal")
+    resolved = tour.one(":white_check_mark: RESOLVED: orders-write-throttle")
+    assert (chart["channel_id"], chart["thread_ts"]) == (resolved["channel"], resolved["ts"])
+    assert json.loads(chart["files"])[0]["title"] == "orders-write-throttle — last 3 hours"
+    assert "thread_ts" not in root

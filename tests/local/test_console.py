@@ -182,3 +182,13 @@ def test_deleted_message_shows_only_the_notice() -> None:
     text = render_for_terminal({"channel": "C1", "ts": "1.000100"}, method="chat.delete")
 
     assert text == "#C1 (deleted 1.000100)"
+
+
+def test_a_file_shared_in_a_thread_shows_as_an_image_reply() -> None:
+    args = {
+        "channel_id": "C0ALARMS",
+        "thread_ts": "1763800000.000100",
+        "files": '[{"id": "F00000001", "title": "orders-write-throttle \u2014 last 3 hours"}]',
+    }
+    shown = render_for_terminal(args, method="files.completeUploadExternal")
+    assert shown == "  ↳ #C0ALARMS\n    [image: orders-write-throttle — last 3 hours]"

@@ -314,3 +314,43 @@ def test_stop_closes_the_port() -> None:
 
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 1):
         pass
+
+
+# --- file uploads (files_upload_v2) ------------------------------------------------------------
+
+
+def test_files_upload_v2_runs_its_three_steps_and_shares_the_file_in_the_thread(
+    sink: SlackSink, client: WebClient
+) -> None:
+    root = client.chat_postMessage(channel="C0ALARMS", text="ALARM")
+    png = b"\x89PNG\r\n\x1a\nchart"
+    answer = client.files_upload_v2(
+        channel="C0ALARMS",
+        thread_ts=root["ts"],
+        content=png,
+        filename="chart.png",
+        title="orders — last 3 hours",
+        alt_txt="the chart",
+    )
+    assert answer["file"]["title"] == "orders — last 3 hours"
+    assert [c["method"] for c in sink.calls][1:] == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
+    (stored,) = sink.files.values()
+    assert stored["data"] == png
+    assert stored["alt_txt"] == "the chart"
+    (reply,) = sink.thread("C0ALARMS", root["ts"])
+    assert reply["files"][0]["title"] == "orders — last 3 hours"
+
+
+def test_completing_an_upload_whose_bytes_never_arrived_is_refused(
+    sink: SlackSink, client: WebClient
+) -> None:
+    url = client.files_getUploadURLExternal(filename="chart.png", length=5)
+    assert url["upload_url"].startswith(f"http://127.0.0.1:{sink.port}/upload/")
+    files = [{"id": url["file_id"], "title": "chart"}]
+    with pytest.raises(SlackApiError) as refused:
+        client.files_completeUploadExternal(files=files, channel_id="C0ALARMS")
+    assert refused.value.response["error"] == "file_not_found"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.table_load import CapacityLoad, TableLoad
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.render.status import human_bytes, render_status
+from bot.render.table_load import SHOWN_INDEXES, load_section
 from tests.golden import assert_golden
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -115,3 +118,69 @@ def test_text_from_aws_cannot_ping_or_plant_links() -> None:
 )
 def test_human_bytes(size: int, expected: str) -> None:
     assert human_bytes(size) == expected
+
+
+# --- the live load (issue 21) -------------------------------------------------------------------
+
+BUSY_PROVISIONED = TableLoad(
+    capacity=(
+        CapacityLoad(
+            "orders",
+            False,
+            consumed_read=(5.0, 10.0, 20.25),
+            consumed_write=(1.0, 1.5),
+            provisioned_read=(25.0, 25.0, 25.0),
+            provisioned_write=(10.0, 10.0),
+            read_throttles=(0.0, 4.0, 10.0),
+        ),
+        CapacityLoad(
+            "by-customer",
+            True,
+            consumed_read=(2.0, 3.0),
+            provisioned_read=(5.0, 5.0),
+            provisioned_write=(5.0, 5.0),
+        ),
+    ),
+    latency=(("GetItem", (3.0, 3.5, 4.25)), ("Query", (8.0,))),
+)
+LOAD_CASES: dict[str, tuple[TableStatus, TableLoad | str]] = {
+    "load-provisioned-gsi-throttled": (
+        replace(PROVISIONED_PROTECTED, index_names=("by-customer",)),
+        BUSY_PROVISIONED,
+    ),
+    "load-on-demand-idle": (
+        ON_DEMAND_AT_RISK,
+        TableLoad(capacity=(CapacityLoad("cloudacademy-courses", False),)),
+    ),
+    "load-unavailable": (PROVISIONED_PROTECTED, "AccessDenied"),
+}
+
+
+@pytest.mark.parametrize("case", list(LOAD_CASES), ids=list(LOAD_CASES))
+def test_status_with_its_load_matches_its_golden_file(case: str) -> None:
+    table, load = LOAD_CASES[case]
+    message = render_status(table, NOW, max_backup_age=MAX_AGE, load=load)
+    assert_golden("status", case, message.as_args())
+
+
+def test_load_shows_consumed_against_provisioned_with_sparklines_and_throttling() -> None:
+    lines = load_section(BUSY_PROVISIONED)["text"]["text"].split("\n")
+    assert lines == [
+        "*Load* · last hour, 5-minute points",
+        "`orders`: reads 20.2/25 RCU/s, peak 20.2 ▁▃█ · writes 1.5/10 WCU/s, peak 1.5 ▁█"
+        " · :warning: 14 throttle events ▁▄█",
+        "GSI `by-customer`: reads 3/5 RCU/s, peak 3 ▁█ · writes 0/5 WCU/s · no throttle events",
+        "Latency (average): GetItem 4.2 ms ▁▄█ · Query 8 ms ▄",
+    ]
+
+
+def test_many_gsis_are_summed_up_after_the_first_ones() -> None:
+    index = CapacityLoad("gsi", True, consumed_read=(1.0,))
+    load = TableLoad(
+        capacity=(CapacityLoad("orders", False, consumed_read=(1.0,)),) + (index,) * 10,
+        more_indexes=3,
+    )
+    text = load_section(load)["text"]["text"]
+    assert text.count("GSI `gsi`") == SHOWN_INDEXES
+    assert "… and 5 more GSIs" in text
+    assert text.endswith("Latency (average): no successful requests")

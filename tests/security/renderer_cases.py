@@ -37,6 +37,7 @@ from bot.domain.replicas import (
 from bot.domain.restore_jobs import RestoreJob
 from bot.domain.restores import RestorePlan
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
+from bot.domain.table_load import CapacityLoad, TableLoad
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.domain.typed import quoted
 from bot.render import (
@@ -54,6 +55,7 @@ from bot.render import (
     restore_jobs,
     restores,
     status,
+    table_load,
 )
 from bot.render.message import Message
 
@@ -115,6 +117,12 @@ def _status(t: str) -> TableStatus:
         replica_regions=(t,),
         stream=t,
     )
+
+
+def _load(t: str) -> TableLoad:
+    """A table and a GSI both named ``t`` (names come from AWS), with traffic and throttling."""
+    busy = CapacityLoad(t, False, (1.0, 2.0), (1.0,), (5.0,), (), (0.0, 3.0), ())
+    return TableLoad((busy, replace(busy, is_index=True)), latency=(("GetItem", (2.0, 3.5)),))
 
 
 def _global(t: str) -> GlobalTable:
@@ -446,6 +454,11 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "status.render_status": lambda t: status.render_status(
         _status(t), NOW, max_backup_age=timedelta(days=2), extra_risks=(t,)
     ),
+    "status.render_status(load)": lambda t: status.render_status(
+        _status(t), NOW, max_backup_age=timedelta(days=2), load=_load(t)
+    ),
+    "table_load.load_section": lambda t: [table_load.load_section(_load(t))],
+    "table_load.load_section(unavailable)": lambda t: [table_load.load_section(t)],
     "alarms.render_alarm": lambda t: alarms.render_alarm(
         _alarm(t), now=NOW, datapoints=(1.0, 2.0), incident_opened_at=None, mention=None
     ),

@@ -332,3 +332,7 @@ def post_root(
             posting="" if last else event.message_id,
         )
         save_incident(runtime.state, record, now=now)
+    if event.state is AlarmState.ALARM:
+        from bot.flows.alarms.chart import post_chart  # firing alarms only: load on use
+
+        post_chart(event, runtime, posts, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from bot.aws.metrics import table_load
 from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status
 from bot.domain.commands import Status
@@ -16,7 +17,8 @@ from bot.render.status import render_status
 
 @command(Status, account_aware=True)
 def status(cmd: Status, request: Request) -> None:
-    """Describe the table (in its account and region) and reply with its status."""
+    """Describe the table (in its account and region) and reply with its status and its load
+    over the last hour."""
     runtime, settings = request.runtime, request.runtime.settings
     located = locate_table(runtime, cmd.table)
     table = located.table
@@ -34,6 +36,7 @@ def status(cmd: Status, request: Request) -> None:
         description=located.description,
     )
     extra = status_health_risks(runtime, result, request.now, clients=client, alarms=alarms())
+    load = table_load(cloudwatch, table.name, result.index_names, now=request.now)
     request.reply(
         render_status(
             result,
@@ -41,5 +44,6 @@ def status(cmd: Status, request: Request) -> None:
             max_backup_age=settings.backup_max_age,
             extra_risks=extra,
             account_label=label_of(runtime, result.account or table.account),
+            load=load,
         )
     )

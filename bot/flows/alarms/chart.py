@@ -1,0 +1,78 @@
+"""The chart in a firing alarm's thread: its metric over the last 3 hours with the threshold.
+
+Called once the root messages are posted (bot.flows.alarms.incidents.post_root). CloudWatch
+renders the PNG (GetMetricWidgetImage, one call whatever the number of channels) and the
+notifier uploads it into each root message's thread. Each thread gets its chart once: a
+state record claims it before the upload, so a redelivery or a retry of a root post that
+failed half-way uploads nothing twice. The chart never delays or fails the root post: it
+runs after it, and any failure is logged and leaves the message with its sparkline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.aws.alarm_charts import claim_chart, widget_image
+from bot.aws.incidents import PostedCopy
+from bot.domain.accounts import account_from_arn
+from bot.domain.alarm_chart import alarm_chart
+from bot.domain.alarm_events import AlarmEvent, AlarmState
+from bot.flows.places import account_clients
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def post_chart(
+    event: AlarmEvent, runtime: Runtime, posts: Sequence[PostedCopy], now: datetime
+) -> int:
+    """Upload the alarm's chart into each posted root message's thread that has none yet;
+    how many threads got it. A firing metric alarm only; never raises."""
+    try:
+        return _post_chart(event, runtime, posts, now)
+    except Exception:  # the root post is done; the chart is a bonus
+        log.exception("the chart of %s could not be posted; the sparkline stays", event.name)
+        return 0
+
+
+def _post_chart(
+    event: AlarmEvent, runtime: Runtime, posts: Sequence[PostedCopy], now: datetime
+) -> int:
+    if event.state is not AlarmState.ALARM or not posts:
+        return 0
+    chart = alarm_chart(event)
+    if chart is None:
+        return 0
+    arn = event.arn or event.name
+    threads = [p for p in posts if claim_chart(runtime.state, arn, p.channel, p.ts, now=now)]
+    if not threads:
+        return 0
+    image = widget_image(_cloudwatch(event, runtime), chart.widget, name=event.name)
+    if image is None:
+        return 0
+    done = 0
+    for thread in threads:
+        try:
+            runtime.notifier.upload_image(
+                thread.channel,
+                image,
+                filename=chart.filename,
+                title=chart.title,
+                alt_text=chart.alt_text,
+                thread_ts=thread.ts,
+            )
+            done += 1
+        except Exception as exc:  # Slack refused or is down: this thread keeps its sparkline
+            log.warning("chart upload to %s failed for %s: %r", thread.channel, event.name, exc)
+    return done
+
+
+def _cloudwatch(event: AlarmEvent, runtime: Runtime) -> Any:
+    """CloudWatch in the alarm's own account (from its ARN), where its metric is graphed."""
+    account_id = account_from_arn(event.arn or "") or event.account or ""
+    if not runtime.settings.accounts or not account_id:
+        return runtime.client("cloudwatch", event.region)
+    return account_clients(runtime).client("cloudwatch", event.region, account_id)
