@@ -565,13 +565,15 @@ def _error_message(text: str) -> str:
 
 
 def _contributor(text: str) -> AlarmEvent:
-    """A contributor state change whose every free-text field is ``text``."""
+    """A contributor state change whose every free-text field holds ``text`` (the alarm's
+    name around it: a name that is only blanks is refused as no alarm)."""
+    name = f"orders {text} alarm"
     return parse_eventbridge_alarm(
         {
             "detail-type": "CloudWatch Alarm Contributor State Change",
-            "resources": [f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{text}"],
+            "resources": [f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{name}"],
             "detail": {
-                "alarmName": text,
+                "alarmName": name,
                 "alarmContributor": {"id": text, "attributes": {"TableName": text, text: text}},
                 "state": {"value": "ALARM", "reason": text},
                 "muteDetail": {"mutedByArn": text},
