@@ -16,6 +16,14 @@ from bot.domain.alarm_conditions import metric_unit, sparkline, value_summary
 from bot.domain.alarm_events import UNKNOWN_TIME, AlarmEvent, AlarmState, console_links
 from bot.domain.alarm_metrics import explain_event, explain_missing_data
 from bot.domain.times import format_duration, format_relative, format_utc
+from bot.render.alarm_context import (
+    RootContext,
+    ack_block,
+    ack_button,
+    changes_block,
+    owner_mention,
+)
+from bot.render.alarm_suppression import suppressed_suffix, suppression_line
 from bot.render.message import (
     Block,
     Message,
@@ -165,43 +173,6 @@ def _table_status_button(
     return button("Table status", "alarm_table_status", f"{event.subject.table}@{where}")
 
 
-_SUPPRESSED_BY = {
-    "WaitPeriod": "waiting for its suppressor alarm to go into ALARM",
-    "ExtensionPeriod": "its suppressor alarm left ALARM moments ago",
-    "Alarm": "its suppressor alarm is in ALARM",
-}
-
-
-def suppression_line(event: AlarmEvent) -> str:
-    """':mute: Muted by alarm mute rule `night` ...' (escaped); '' when its actions ran."""
-    found = event.suppression
-    if found is None:
-        return ""
-    if found.kind == "muted":
-        window = ""
-        if found.window_start and found.window_end:
-            window = f" ({format_utc(found.window_start)} → {format_utc(found.window_end)})"
-        return (
-            f":mute: *Muted* by alarm mute rule {code(found.by)}{window}: "
-            "CloudWatch ran none of its actions, so nobody was paged."
-        )
-    by = f" by suppressor alarm {code(found.suppressor)}" if found.suppressor else ""
-    why = _SUPPRESSED_BY.get(found.by, escape(found.by))
-    line = f":mute: *Actions suppressed*{by} ({escape(found.by)}: {why}); nobody was paged."
-    if found.reason and found.reason != f"Actions suppressed by {found.by}":
-        line += f"\n{escape(_clip(found.reason, REASON_LIMIT))}"
-    return line
-
-
-def _suppressed_suffix(event: AlarmEvent) -> str:
-    found = event.suppression
-    if found is None:
-        return ""
-    if found.kind == "muted":
-        return f" (muted by {escape(found.by)})"
-    return f" (actions suppressed by {escape(found.suppressor or found.by)})"
-
-
 def _condition(event: AlarmEvent) -> str:
     return escape(event.condition) if event.condition else "not stated in the alarm"
 
@@ -235,6 +206,7 @@ def render_alarm(
     account_label: str | None = None,
     late: timedelta | None = None,
     table_account_label: str | None = None,
+    extras: RootContext | None = None,
 ) -> Message:
     """The root message of an incident: state, subject, condition, recent values, what to do.
 
@@ -243,8 +215,13 @@ def render_alarm(
     ``account_label`` (the alias, when accounts are configured) replaces the account id, and
     ``table_account_label`` the id of the metric's account when it is another one. An alarm
     whose actions were suppressed or muted says so and mentions nobody; ``late`` marks a change
-    delivered that long after it happened.
+    delivered that long after it happened. ``extras`` adds the table's recent changes, the
+    owner to mention (with the route's mention, never for a suppressed alarm) and "I'm on it".
     """
+    extras = extras or RootContext()
+    owner = owner_mention(extras.owner)
+    if owner:
+        mention = f"{mention} {owner}" if mention else owner
     if event.suppression is not None:
         mention = None
     emoji = STATE_EMOJI[event.state]
@@ -271,6 +248,7 @@ def render_alarm(
         section(lead, fields=fields),
         section(suppressed) if suppressed else None,
         section(_recent_values(event, datapoints)),
+        changes_block(extras.changes, extras.window),
         _meaning(event),
         _reason(event),
         _links(event, table_account_label),
@@ -278,6 +256,7 @@ def render_alarm(
             *[
                 b
                 for b in (
+                    ack_button(extras.ack_value) if extras.ack_value else None,
                     _table_status_button(event, account_label, table_account_label),
                     *(
                         button(label, "alarm_silence", f"{_key(event)}|{seconds}")
@@ -289,7 +268,7 @@ def render_alarm(
             block_id="alarm_actions",
         ),
     ]
-    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}{_suppressed_suffix(event)}"
+    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}{suppressed_suffix(event)}"
     if late is not None:
         text += f" ({_delivered(late)})"
     return Message(
@@ -312,10 +291,12 @@ def render_resolved(
     account_label: str | None = None,
     late: timedelta | None = None,
     table_account_label: str | None = None,
+    acked: str = "",
 ) -> Message:
     """The root message updated when the incident resolves: how long it lasted, no silencing.
 
-    ``late`` marks a root posted already resolved for an ALARM delivered that late.
+    ``late`` marks a root posted already resolved for an ALARM delivered that late; ``acked``
+    is the line saying who acknowledged it.
     """
     emoji = STATE_EMOJI[AlarmState.OK]
     name = escape(event.name)
@@ -334,6 +315,7 @@ def render_resolved(
         header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
         _late_notice(late),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
+        ack_block(acked) if acked else None,
         _reason(event),
         _links(event, table_account_label),
         actions(status_button, block_id="alarm_actions") if status_button else None,

@@ -224,7 +224,7 @@ def silence(value: str, request: Request) -> None:
     message = render_silenced(name, until, request.user)
     copies = record.copies if record is not None and record.incident.is_open else ()
     for copy in copies:
-        runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
+        runtime.notifier.post(copy.channel, message, thread_ts=copy.thread_ts)
     if not copies:
         if request.item.message_ts:
             request.post(message, thread_ts=request.item.message_ts)
