@@ -61,9 +61,10 @@ def save_ack(
     return incident_from(alarm_arn, deserialize(response["Attributes"]))
 
 
-def load_acks(state: StateStore, alarm_arns: list[str]) -> dict[str, Ack]:
-    """The acknowledgement of each open incident of these alarms (BatchGetItem, 100 a call)."""
-    found: dict[str, Ack] = {}
+def load_acks(state: StateStore, alarm_arns: list[str]) -> dict[str, tuple[Ack, datetime]]:
+    """The acknowledgement of each open incident of these alarms and when the incident opened
+    (BatchGetItem, 100 a call)."""
+    found: dict[str, tuple[Ack, datetime]] = {}
     wanted = {alarm_pk(a): a for a in alarm_arns if a}
     pks = list(wanted)
     for start in range(0, len(pks), 100):
@@ -75,9 +76,8 @@ def load_acks(state: StateStore, alarm_arns: list[str]) -> dict[str, Ack]:
                 item = deserialize(raw)
                 arn = wanted.get(str(item.get("pk")))
                 if arn and item.get("acked_by") and item.get("state") != AlarmState.OK.value:
-                    found[arn] = Ack(
-                        str(item["acked_by"]), datetime.fromisoformat(str(item["acked_at"]))
-                    )
+                    ack = Ack(str(item["acked_by"]), datetime.fromisoformat(str(item["acked_at"])))
+                    found[arn] = (ack, datetime.fromisoformat(str(item["opened_at"])))
             pending = response.get("UnprocessedKeys") or {}
     return found
 
@@ -228,7 +228,11 @@ def owner_tag(dynamodb: Any, table_arn: str, tag: str) -> str | None:
     """The value of the table's ``tag`` (ListTagsOfResource), None when absent or unreadable."""
     try:
         response = dynamodb.list_tags_of_resource(ResourceArn=table_arn)
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        gone = error_code(exc) == "ResourceNotFoundException"  # an alarm may outlive its table
+        (log.info if gone else log.warning)("tags of %s unavailable: %s", table_arn, exc)
+        return None
+    except BotoCoreError as exc:
         log.warning("tags of %s unavailable: %s", table_arn, exc)
         return None
     for pair in response.get("Tags") or []:

@@ -140,6 +140,8 @@ FUNCTIONS = [
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
+                "dynamodb:Query",  # incident with its silence; the table's recent changes
+                "dynamodb:ListTagsOfResource",  # the table's opsbot:owner tag
                 "cloudwatch:GetMetricData",
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AlarmsDLQ)
@@ -242,6 +244,7 @@ FUNCTIONS += [
                 "dynamodb:Query",
                 "s3:GetObject",  # CloudTrail log files, trail bucket AWSLogs/* only
                 "cloudwatch:GetMetricData",  # the alarm path's datapoints
+                "dynamodb:ListTagsOfResource",  # the alarm path's table owner tag
                 "sts:AssumeRole",  # ...of alarms in member accounts
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AuditDLQ)
