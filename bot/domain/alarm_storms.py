@@ -104,13 +104,15 @@ def storm_of(log: StormLog, now: float, *, count: int, window_s: float) -> Storm
 
     A storm begins when more than ``count`` distinct alarms opened within ``window_s`` before
     ``now``. A storm with a summary goes on while a member fires or the last alarm opened
-    within ``window_s``.
+    within ``window_s`` (judged on what arrived before ``now``: the alarm opening now does
+    not keep a finished storm going).
     """
     if log.summary_since is not None:
-        members = members_since(log.entries, log.summary_since)
-        last_open = max((e.at for e in log.entries if e.state == "ALARM"), default=0.0)
-        if any(m.firing for m in members) or now - last_open <= window_s:
-            return Storm(log.summary_since, members)
+        before = [e for e in log.entries if e.at < now]
+        last_open = max((e.at for e in before if e.state == "ALARM"), default=0.0)
+        live = any(m.firing for m in members_since(before, log.summary_since))
+        if live or now - last_open <= window_s:
+            return Storm(log.summary_since, members_since(log.entries, log.summary_since))
     recent = [e for e in log.entries if e.state == "ALARM" and now - window_s <= e.at <= now]
     if len({e.arn for e in recent}) <= count:
         return None
