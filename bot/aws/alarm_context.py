@@ -10,18 +10,20 @@ each see every open before theirs), the storm summary message (``summary_since``
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.audit import query_history
 from bot.aws.errors import error_code
 from bot.aws.incidents import Ack, IncidentRecord, incident_from
 from bot.aws.state import PK_LIMIT, StateStore, alarm_pk, bounded, deserialize, serialize
 from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_storms import StormEntry, StormLog
-from bot.domain.audit import AuditEvent
+
+if TYPE_CHECKING:  # the audit model loads only when a root lists the table's changes
+    from bot.domain.audit import AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,9 @@ def load_acks(state: StateStore, alarm_arns: list[str]) -> dict[str, tuple[Ack, 
     for start in range(0, len(pks), 100):
         keys = [serialize({"pk": pk, "sk": "INCIDENT"}) for pk in pks[start : start + 100]]
         pending: dict[str, Any] = {state.table_name: {"Keys": keys}}
-        while pending:
+        for attempt in range(8):
+            if attempt:
+                time.sleep(min(0.05 * 2**attempt, 2.0))
             response = state.client.batch_get_item(RequestItems=pending)
             for raw in response.get("Responses", {}).get(state.table_name, []):
                 item = deserialize(raw)
@@ -79,6 +83,8 @@ def load_acks(state: StateStore, alarm_arns: list[str]) -> dict[str, tuple[Ack, 
                     ack = Ack(str(item["acked_by"]), datetime.fromisoformat(str(item["acked_at"])))
                     found[arn] = (ack, datetime.fromisoformat(str(item["opened_at"])))
             pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
     return found
 
 
@@ -109,38 +115,76 @@ def _storm_log(item: dict[str, Any]) -> StormLog:
         summary_since=float(since) if since is not None else None,
         summary_channel=str(item.get("summary_channel", "")),
         summary_ts=str(item.get("summary_ts", "")),
+        refreshed_at=float(item.get("refreshed_at") or 0),
     )
+
+
+def _entry_item(entry: StormEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "arn": entry.arn,
+        "name": entry.name,
+        "table": entry.table,
+        "metric": entry.metric,
+        "state": entry.state,
+    }
+
+
+def _append(state: StateStore, channel: str, entry: StormEntry, now: datetime) -> dict[str, Any]:
+    """The UpdateItem request that appends ``entry`` to the route's log."""
+    return {
+        "TableName": state.table_name,
+        "Key": serialize({"pk": storm_pk(channel), "sk": "STORM"}),
+        "UpdateExpression": "SET #log = list_append(if_not_exists(#log, :empty), :one), "
+        "expires_at = :expires",
+        "ExpressionAttributeNames": {"#log": "log"},
+        "ExpressionAttributeValues": serialize(
+            {
+                ":empty": [],
+                ":one": [_entry_item(entry)],
+                ":expires": int(now.timestamp()) + STORM_KEEP_S,
+            }
+        ),
+    }
 
 
 def record_storm_entry(
     state: StateStore, channel: str, entry: StormEntry, *, now: datetime
 ) -> StormLog:
-    """Append an alarm opening or resolving to the route's log; the whole log as it is then."""
-    response = state.client.update_item(
-        TableName=state.table_name,
-        Key=serialize({"pk": storm_pk(channel), "sk": "STORM"}),
-        UpdateExpression="SET #log = list_append(if_not_exists(#log, :empty), :one), "
-        "expires_at = :expires",
-        ExpressionAttributeNames={"#log": "log"},
-        ExpressionAttributeValues=serialize(
-            {
-                ":empty": [],
-                ":one": [
-                    {
-                        "at": entry.at,
-                        "arn": entry.arn,
-                        "name": entry.name,
-                        "table": entry.table,
-                        "metric": entry.metric,
-                        "state": entry.state,
-                    }
-                ],
-                ":expires": int(now.timestamp()) + STORM_KEEP_S,
-            }
-        ),
-        ReturnValues="ALL_NEW",
-    )
+    """Append an alarm opening or resolving to the route's log; the whole log as it is then.
+
+    Appended before the alarm's root is posted, atomically: alarms of a storm arrive at once,
+    and each must see every opening before its own (a log read first and written after the
+    post would show each of them a quiet route).
+    """
+    request = _append(state, channel, entry, now)
+    response = state.client.update_item(**request, ReturnValues="ALL_NEW")
     return _storm_log(deserialize(response.get("Attributes", {})))
+
+
+def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
+    """The alarm's incident and until when it is silenced (one BatchGetItem)."""
+    keys = [(alarm_pk(alarm_arn), "INCIDENT"), (alarm_pk(alarm_arn), "SILENCE")]
+    wanted = [serialize({"pk": pk, "sk": sk}) for pk, sk in keys]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: dict[str, Any] = {state.table_name: {"Keys": wanted, "ConsistentRead": True}}
+    for attempt in range(8):
+        response = state.client.batch_get_item(RequestItems=pending)
+        for raw in response.get("Responses", {}).get(state.table_name, []):
+            item = deserialize(raw)
+            found[(str(item["pk"]), str(item["sk"]))] = item
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            break
+        time.sleep(min(0.05 * 2**attempt, 2.0))
+    else:
+        raise RuntimeError("the state table kept the alarm's items unprocessed")
+    incident = found.get(keys[0])
+    until = (found.get(keys[1]) or {}).get("until")
+    return (
+        incident_from(alarm_arn, incident) if incident else None,
+        datetime.fromisoformat(until) if until else None,
+    )
 
 
 def read_storm(state: StateStore, channel: str) -> StormLog:
@@ -218,6 +262,8 @@ def recent_changes(
     since: datetime,
 ) -> tuple[AuditEvent, ...]:
     """The table's newest history events since ``since`` (one Query)."""
+    from bot.aws.audit import query_history
+
     page = query_history(
         state, accounts=[account], region=region, table=table, since=since, limit=HISTORY_LIMIT
     )

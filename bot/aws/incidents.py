@@ -1,5 +1,6 @@
 """What the alarm notification path keeps and reads: incident and silence records in the state
-table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`, read together with one Query) and recent
+table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both with its routes'
+storm logs in one BatchGetItem, bot.aws.alarm_context.load_alarm) and recent
 metric values (GetMetricData, bounded in time). The `/ddb alarms` commands' AWS calls are in
 bot/aws/alarms.py.
 
@@ -96,19 +97,6 @@ class IncidentRecord:
         return (PostedCopy(incident.channel, incident.channel, incident.ts),)
 
 
-def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
-    """The stored incident of an alarm and until when it is silenced, with one Query."""
-    items, _ = state.query(alarm_pk(alarm_arn), newest_first=False)
-    found = {str(i.get("sk")): i for i in items}
-    incident = found.get("INCIDENT")
-    silence = found.get("SILENCE")
-    until = silence.get("until") if silence else None
-    return (
-        incident_from(alarm_arn, incident) if incident else None,
-        datetime.fromisoformat(until) if until else None,
-    )
-
-
 def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
     """The stored incident of an alarm, or None."""
     item = state.get(alarm_pk(alarm_arn), "INCIDENT")
@@ -153,6 +141,13 @@ def save_incident(
     The acknowledgement stored is kept (an ack pressed while this delivery ran is not lost),
     except for a ``new`` incident, which starts without one.
     """
+    state.client.update_item(**incident_update(state, record, now=now, new=new))
+
+
+def incident_update(
+    state: StateStore, record: IncidentRecord, *, now: datetime, new: bool = False
+) -> dict[str, Any]:
+    """The UpdateItem request that writes ``record`` (see :func:`save_incident`)."""
     incident = record.incident
     keep = OPEN_KEEP_S if incident.is_open else CLOSED_KEEP_S
     fields: dict[str, Any] = {
@@ -178,11 +173,11 @@ def save_incident(
         fields["acked_by"], fields["acked_at"] = record.ack.by, record.ack.at.isoformat()
     elif new:
         fields["acked_by"] = fields["acked_at"] = None
-    _write(state, alarm_pk(incident.alarm_arn), "INCIDENT", fields)
+    return _update(state, alarm_pk(incident.alarm_arn), "INCIDENT", fields)
 
 
-def _write(state: StateStore, pk: str, sk: str, fields: dict[str, Any]) -> None:
-    """SET the fields with a value and REMOVE the ones that are None (one UpdateItem)."""
+def _update(state: StateStore, pk: str, sk: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An UpdateItem that SETs the fields with a value and REMOVEs the ones that are None."""
     names, values, sets, removes = {}, {}, [], []
     for index, (key, value) in enumerate(fields.items()):
         names[f"#f{index}"] = key
@@ -192,13 +187,13 @@ def _write(state: StateStore, pk: str, sk: str, fields: dict[str, Any]) -> None:
             values[f":f{index}"] = serialize({"v": value})["v"]
             sets.append(f"#f{index} = :f{index}")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    state.client.update_item(
-        TableName=state.table_name,
-        Key=serialize({"pk": pk, "sk": sk}),
-        UpdateExpression=expression,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+    return {
+        "TableName": state.table_name,
+        "Key": serialize({"pk": pk, "sk": sk}),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 # --- silences --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.records import frozen
 
 REFRESH_S: Final = 15.0  # a storm's summary is edited at most this often while alarms arrive
@@ -38,6 +39,7 @@ class StormLog:
     summary_since: float | None = None
     summary_channel: str = ""
     summary_ts: str = ""
+    refreshed_at: float = 0.0  # when the summary was last edited (epoch seconds)
 
 
 @frozen
@@ -96,6 +98,20 @@ def members_since(entries: Iterable[StormEntry], since: float) -> tuple[StormMem
             )
     return tuple(
         sorted(found.values(), key=lambda m: (not m.firing, _rank(m.metric), m.opened_at, m.name))
+    )
+
+
+def entry_of(event: AlarmEvent, state: AlarmState, at: float) -> StormEntry:
+    """The log entry of an alarm opening (ALARM) or resolving (OK) at ``at``."""
+    metric = event.primary_metric
+    subject = event.subject
+    return StormEntry(
+        at=at,
+        arn=event.arn or event.name,
+        name=event.name,
+        table=subject.table or (f"DAX {subject.dax_cluster}" if subject.dax_cluster else ""),
+        metric=metric.name if metric else "",
+        state=state.value,
     )
 
 

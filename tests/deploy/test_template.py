@@ -140,7 +140,8 @@ FUNCTIONS = [
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
-                "dynamodb:Query",  # incident with its silence; the table's recent changes
+                "dynamodb:BatchGetItem",  # incident, silence and the routes' storm logs
+                "dynamodb:Query",  # the table's recent changes (audit history)
                 "dynamodb:ListTagsOfResource",  # the table's opsbot:owner tag
                 "cloudwatch:GetMetricData",
                 "secretsmanager:GetSecretValue",

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.alarm_context import PriorChange, change_phrase, changes_before, owner_of
-from bot.domain.alarm_storms import StormEntry, StormLog, members_since, storm_of, trimmed
+from bot.domain.alarm_storms import (
+    StormEntry,
+    StormLog,
+    members_since,
+    storm_of,
+    trimmed,
+)
 from bot.domain.audit import AuditEvent
 from bot.domain.audit_actors import Actor
 

@@ -28,11 +28,10 @@ OWNER_TTL_S = 600.0  # a changed owner tag is seen within 10 minutes
 def root_context(
     event: AlarmEvent, runtime: Runtime, *, opened_at: datetime, pages: bool
 ) -> RootContext:
-    """What the root adds: recent changes, the owner (only when the root pages) and the ack."""
-    window = runtime.settings.alarm_changes_window
+    """What the root adds: the owner (only when the root pages) and the ack; the recent changes
+    are read by :func:`prior_changes` once the message is known to be a root."""
     return RootContext(
-        changes=prior_changes(event, runtime),
-        window=window,
+        window=runtime.settings.alarm_changes_window,
         owner=table_owner(event, runtime) if pages else None,
         ack_value=ack_value(event.arn or event.name, opened_at),
     )

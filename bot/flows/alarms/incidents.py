@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.aws.alarm_context import load_alarm
 from bot.aws.idempotency import Duplicate
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
-    load_alarm,
     recent_values,
     save_incident,
 )
@@ -309,7 +309,8 @@ def post_root(
     root lists the table's recent changes and carries "I'm on it"; on a route in an alarm
     storm it goes into the storm summary's thread instead (bot.flows.alarms.storms).
     """
-    from bot.flows.alarms.context import root_context  # root posts only: keeps cold starts lean
+    # Root posts only: keeps cold starts lean.
+    from bot.flows.alarms.context import prior_changes, root_context
 
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
@@ -339,11 +340,16 @@ def post_root(
             extras=extras if with_owner else replace(extras, owner=None),
         )
 
-    # The root as stored (for the ack's update and a storm's thread): nobody mentioned.
+    # The root as stored (for the ack's update and a storm's thread): nobody mentioned. An
+    # alarm folded into a storm's thread goes without the table's changes (the summary and
+    # the storm's first alarms carry them): one state-table read less per alarm of a storm.
     stored = render(None, False)
     for index, destination in enumerate(missing):
         copy = _fold(event, runtime, destination, stored, now, pages=pages)
         if copy is None:
+            if not extras.changes:
+                extras = replace(extras, changes=prior_changes(event, runtime))
+                stored = render(None, False)
             message = render(destination.mention_text if pages else None, True)
             posted = runtime.notifier.post(destination.channel, message)
             copy = PostedCopy(destination.channel, posted.channel, posted.ts)

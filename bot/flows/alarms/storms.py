@@ -31,6 +31,7 @@ from bot.domain.alarm_storms import (
     Storm,
     StormEntry,
     StormLog,
+    entry_of,
     members_since,
     storm_of,
     trimmed,
@@ -45,19 +46,6 @@ log = logging.getLogger(__name__)
 
 # Pauses while another delivery posts the summary (it claimed it a moment ago).
 SUMMARY_WAITS_S = (0.2, 0.5, 1.0, 2.0)
-
-
-def _entry(event: AlarmEvent, state: AlarmState, now: datetime) -> StormEntry:
-    metric = event.primary_metric
-    subject = event.subject
-    return StormEntry(
-        at=now.timestamp(),
-        arn=event.arn or event.name,
-        name=event.name,
-        table=subject.table or (f"DAX {subject.dax_cluster}" if subject.dax_cluster else ""),
-        metric=metric.name if metric else "",
-        state=state.value,
-    )
 
 
 def _record(runtime: Runtime, channel: str, entry: StormEntry, now: datetime) -> StormLog:
@@ -93,7 +81,7 @@ def fold_into_storm(
     """Count the alarm on its route; in a storm, post ``message`` in the summary's thread and
     return where it landed. None: no storm (or no summary to reply to): post a root."""
     channel = destination.channel
-    found = _record(runtime, channel, _entry(event, AlarmState.ALARM, now), now)
+    found = _record(runtime, channel, entry_of(event, AlarmState.ALARM, now.timestamp()), now)
     storm = storm_of_log(runtime, found, now)
     if storm is None:
         return None
@@ -103,7 +91,7 @@ def fold_into_storm(
         return None
     summary_channel, summary_ts, created = summary
     reply = runtime.notifier.post(summary_channel, message, thread_ts=summary_ts)
-    if not created:
+    if not created and now.timestamp() - found.refreshed_at >= REFRESH_S:
         _refresh(runtime, channel, (summary_channel, summary_ts), storm, now, force=False)
     return PostedCopy(channel, reply.channel, reply.ts, thread=summary_ts)
 
@@ -194,9 +182,11 @@ def storm_member_resolved(
 ) -> None:
     """A folded alarm resolved: note it in the route's log and refresh the summary (always
     when it was the last one firing)."""
-    found = _record(runtime, copy.to, _entry(event, AlarmState.OK, now), now)
+    found = _record(runtime, copy.to, entry_of(event, AlarmState.OK, now.timestamp()), now)
     if found.summary_since is None or found.summary_ts != copy.thread:
         return  # a later storm's summary replaced it: nothing to edit
     storm = Storm(found.summary_since, members_since(found.entries, found.summary_since))
     summary = (found.summary_channel or copy.channel, found.summary_ts)
-    _refresh(runtime, copy.to, summary, storm, now, force=storm.firing == 0)
+    last = storm.firing == 0
+    if last or now.timestamp() - found.refreshed_at >= REFRESH_S:
+        _refresh(runtime, copy.to, summary, storm, now, force=last)
