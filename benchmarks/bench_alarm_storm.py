@@ -12,44 +12,17 @@ reported on its own).
 
 from __future__ import annotations
 
-import copy
-import json
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 
-from bot.aws.secrets import SlackCredentials
+from benchmarks.bench_alarms import STATE_TABLE, bench_runtime, is_state_call
 from bot.local.slack_sink import SlackSink
-from bot.runtime import Runtime
-from bot.settings import parse_settings
-from tests.conftest import create_state_table
+from tests.flows.test_alarm_storms import alarm
 
-EVENTS = Path(__file__).resolve().parent.parent / "tests" / "events"
-REGION = "us-west-2"
-STATE_TABLE = "opsbot-state"
-CHANNEL = "C0ALARMS1"
 STORM = 40
-
-
-def _alarm(name: str, state: str, at: datetime) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads(
-        (EVENTS / "sns-alarm-write-throttle.json").read_text(encoding="utf-8")
-    )
-    event = copy.deepcopy(event)
-    sns = event["Records"][0]["Sns"]
-    message = json.loads(sns["Message"])
-    message["AlarmName"] = name
-    message["AlarmArn"] = f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{name}"
-    message["NewStateValue"] = state
-    message["StateChangeTime"] = at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    message["Trigger"]["Dimensions"] = [{"name": "TableName", "value": f"orders-{name}"}]
-    sns["Message"], sns["MessageId"] = json.dumps(message), f"{name}-{state}"
-    return event
 
 
 def measure() -> dict[str, float | int]:
@@ -57,23 +30,13 @@ def measure() -> dict[str, float | int]:
     from functions import alarms
 
     with mock_aws(), SlackSink() as sink:
-        create_state_table(boto3.client("dynamodb", region_name=REGION), STATE_TABLE)
-        settings = parse_settings({"aws": {"regions": [REGION]}, "channels": {"default": CHANNEL}})
         now = {"at": datetime(2026, 11, 22, 9, 42, tzinfo=UTC)}
-        runtime = Runtime(
-            replace(settings, slack_api_url=sink.base_url),
-            clock=lambda: now["at"],
-            credentials_override=SlackCredentials("xoxb-bench", "bench"),
-        )
+        runtime = bench_runtime(sink, now)
         state_calls: Counter[str] = Counter()
         current = {"key": ""}
 
         def count(params: dict[str, Any], **_: Any) -> None:
-            if (
-                params.get("TableName") == STATE_TABLE
-                or "TransactItems" in params
-                or STATE_TABLE in (params.get("RequestItems") or {})
-            ):
+            if is_state_call(params, STATE_TABLE):
                 state_calls[current["key"]] += 1
 
         runtime.clients.on_event("before-parameter-build.dynamodb.*", count)
@@ -82,7 +45,7 @@ def measure() -> dict[str, float | int]:
             for name in names:
                 now["at"] += timedelta(seconds=1)
                 current["key"] = f"{state}:{name}"
-                alarms.handle(_alarm(name, state, now["at"]), runtime)
+                alarms.handle(alarm(name, state, now["at"]), runtime)
             now["at"] += timedelta(minutes=1)
         roots = [m for m in sink.messages.values() if not m.get("thread_ts")]
         root_posts = [c for c in sink.calls_to("chat.postMessage") if not c.get("thread_ts")]

@@ -50,31 +50,36 @@ def _with(event: dict[str, Any], message_id: str, at: datetime, state: str) -> d
     return changed
 
 
+def is_state_call(params: dict[str, Any], table: str) -> bool:
+    """Whether a DynamoDB request's parameters name the state table (batches included)."""
+    return params.get("TableName") == table or table in (params.get("RequestItems") or {})
+
+
+def bench_runtime(sink: SlackSink, now: dict[str, datetime]) -> Runtime:
+    """A runtime on moto (inside mock_aws) and ``sink``, its clock ``now["at"]``, alarms to
+    C0ALARMS1."""
+    create_state_table(boto3.client("dynamodb", region_name=REGION), STATE_TABLE)
+    settings = parse_settings({"aws": {"regions": [REGION]}, "channels": {"default": "C0ALARMS1"}})
+    return Runtime(
+        replace(settings, slack_api_url=sink.base_url),
+        clock=lambda: now["at"],
+        credentials_override=SlackCredentials("xoxb-bench", "bench"),
+    )
+
+
 def measure() -> dict[str, float | int]:
     """Calls per notification kind, the worst case reported against its target."""
     from functions import alarms
 
     with mock_aws(), SlackSink() as sink:
-        create_state_table(boto3.client("dynamodb", region_name=REGION), STATE_TABLE)
-        settings = parse_settings(
-            {"aws": {"regions": [REGION]}, "channels": {"default": "C0ALARMS1"}}
-        )
         now = {"at": datetime(2026, 11, 22, 9, 45, tzinfo=UTC)}
-        runtime = Runtime(
-            replace(settings, slack_api_url=sink.base_url),
-            clock=lambda: now["at"],
-            credentials_override=SlackCredentials("xoxb-bench", "bench"),
-        )
+        runtime = bench_runtime(sink, now)
         aws_calls: Counter[str] = Counter()
         state_calls: Counter[str] = Counter()
         current = {"kind": ""}
 
         def count(event_name: str, params: dict[str, Any], **_: Any) -> None:
-            batched = STATE_TABLE in (params.get("RequestItems") or {})
-            transacted = any(
-                STATE_TABLE in json.dumps(i) for i in params.get("TransactItems") or ()
-            )
-            if params.get("TableName") == STATE_TABLE or batched or transacted:
+            if is_state_call(params, STATE_TABLE):
                 state_calls[current["kind"]] += 1
             else:
                 aws_calls[current["kind"]] += 1

@@ -72,12 +72,6 @@ def root_of(slack: SlackSink) -> tuple[tuple[str, str], dict[str, Any]]:
     return roots[0]
 
 
-@pytest.fixture
-def at_alarm_time(clock: Clock) -> Clock:
-    clock.current = datetime(2026, 11, 22, 9, 45, tzinfo=UTC)
-    return clock
-
-
 # --- what changed just before ----------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from bot.domain.errors import InvalidValue
 from bot.domain.incidents import Incident, decide, lateness, state_change_key
 from bot.domain.times import aws_time_or_none
 from bot.flows.places import account_clients, label_of
-from bot.flows.routing import Destination, route
+from bot.flows.routing import route
 from bot.render.alarms import (
     render_alarm,
     render_late_reply,
@@ -345,7 +345,11 @@ def post_root(
     # the storm's first alarms carry them): one state-table read less per alarm of a storm.
     stored = render(None, False)
     for index, destination in enumerate(missing):
-        copy = _fold(event, runtime, destination, stored, now, pages=pages)
+        copy = None
+        if event.state is AlarmState.ALARM:
+            from bot.flows.alarms.storms import fold_into_storm  # root posts only
+
+            copy = fold_into_storm(event, runtime, destination, stored, now, pages=pages)
         if copy is None:
             if not extras.changes:
                 extras = replace(extras, changes=prior_changes(event, runtime))
@@ -364,20 +368,3 @@ def post_root(
             root=stored.as_args(),
         )
         save_incident(runtime.state, record, now=now, new=not done and index == 0)
-
-
-def _fold(
-    event: AlarmEvent,
-    runtime: Runtime,
-    destination: Destination,
-    message: Message,
-    now: datetime,
-    *,
-    pages: bool,
-) -> PostedCopy | None:
-    """The alarm's message in its route's storm summary thread; None outside a storm."""
-    if event.state is not AlarmState.ALARM:
-        return None
-    from bot.flows.alarms.storms import fold_into_storm  # root posts only
-
-    return fold_into_storm(event, runtime, destination, message, now, pages=pages)
