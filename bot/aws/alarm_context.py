@@ -162,31 +162,6 @@ def record_storm_entry(
     return _storm_log(deserialize(response.get("Attributes", {})))
 
 
-def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
-    """The alarm's incident and until when it is silenced (one BatchGetItem)."""
-    keys = [(alarm_pk(alarm_arn), "INCIDENT"), (alarm_pk(alarm_arn), "SILENCE")]
-    wanted = [serialize({"pk": pk, "sk": sk}) for pk, sk in keys]
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    pending: dict[str, Any] = {state.table_name: {"Keys": wanted, "ConsistentRead": True}}
-    for attempt in range(8):
-        response = state.client.batch_get_item(RequestItems=pending)
-        for raw in response.get("Responses", {}).get(state.table_name, []):
-            item = deserialize(raw)
-            found[(str(item["pk"]), str(item["sk"]))] = item
-        pending = response.get("UnprocessedKeys") or {}
-        if not pending:
-            break
-        time.sleep(min(0.05 * 2**attempt, 2.0))
-    else:
-        raise RuntimeError("the state table kept the alarm's items unprocessed")
-    incident = found.get(keys[0])
-    until = (found.get(keys[1]) or {}).get("until")
-    return (
-        incident_from(alarm_arn, incident) if incident else None,
-        datetime.fromisoformat(until) if until else None,
-    )
-
-
 def read_storm(state: StateStore, channel: str) -> StormLog:
     """The route's log and summary as stored."""
     return _storm_log(state.get(storm_pk(channel), "STORM") or {})

@@ -1,8 +1,8 @@
 """What the alarm notification path keeps and reads: incident and silence records in the state
-table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both with its routes'
-storm logs in one BatchGetItem, bot.aws.alarm_context.load_alarm) and recent
-metric values (GetMetricData, bounded in time). The `/ddb alarms` commands' AWS calls are in
-bot/aws/alarms.py.
+table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both in one
+BatchGetItem, :func:`load_alarm`) and recent metric values (GetMetricData, bounded in time).
+The `/ddb alarms` commands' AWS calls are in bot/aws/alarms.py; acknowledgements, storms and
+the table's context in bot/aws/alarm_context.py.
 
 An incident keeps its acknowledgement (who pressed "I'm on it", when) and the root message as
 posted (without the route's mention), so that the ack can update the root without the alarm
@@ -13,6 +13,7 @@ incident clears it.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.state import StateStore, alarm_pk, serialize
+from bot.aws.state import StateStore, alarm_pk, deserialize, serialize
 from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef
 from bot.domain.incidents import Incident
 from bot.domain.records import frozen
@@ -95,6 +96,31 @@ class IncidentRecord:
         if not incident.ts:
             return ()
         return (PostedCopy(incident.channel, incident.channel, incident.ts),)
+
+
+def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
+    """The alarm's incident and until when it is silenced (one BatchGetItem)."""
+    keys = [(alarm_pk(alarm_arn), "INCIDENT"), (alarm_pk(alarm_arn), "SILENCE")]
+    wanted = [serialize({"pk": pk, "sk": sk}) for pk, sk in keys]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: dict[str, Any] = {state.table_name: {"Keys": wanted, "ConsistentRead": True}}
+    for attempt in range(8):
+        response = state.client.batch_get_item(RequestItems=pending)
+        for raw in response.get("Responses", {}).get(state.table_name, []):
+            item = deserialize(raw)
+            found[(str(item["pk"]), str(item["sk"]))] = item
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            break
+        time.sleep(min(0.05 * 2**attempt, 2.0))
+    else:
+        raise RuntimeError("the state table kept the alarm's items unprocessed")
+    incident = found.get(keys[0])
+    until = (found.get(keys[1]) or {}).get("until")
+    return (
+        incident_from(alarm_arn, incident) if incident else None,
+        datetime.fromisoformat(until) if until else None,
+    )
 
 
 def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from bot.domain.audit import AuditEvent
-from bot.domain.audit_actors import service_name
 from bot.domain.records import frozen
+
+if TYPE_CHECKING:  # the audit model loads only when a root lists the table's changes
+    from bot.domain.audit import AuditEvent
 
 OWNER_TAG: Final = "opsbot:owner"
 MAX_CHANGES: Final = 5
@@ -45,6 +46,8 @@ def _who(event: AuditEvent) -> tuple[str, str]:
     if actor.slack_user:
         return actor.slack_user, actor.slack_user
     if actor.service:
+        from bot.domain.audit_actors import service_name  # a change made by an AWS service
+
         return service_name(actor.service), ""
     return actor.name, ""
 

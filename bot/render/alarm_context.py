@@ -89,8 +89,3 @@ def with_ack(root: dict[str, Any], line: str) -> Message:
             blocks.append(block)
     options = {k: v for k, v in root.items() if k not in ("text", "blocks")}
     return Message(text=str(root.get("text", "")), blocks=tuple(blocks), options=options)
-
-
-def ack_block(line: str) -> Block:
-    """The ack line as a block of its own (a resolved root keeps it)."""
-    return context(line)

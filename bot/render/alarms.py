@@ -11,19 +11,12 @@ so, in the text a notification shows and in the message.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.domain.alarm_conditions import metric_unit, sparkline, value_summary
 from bot.domain.alarm_events import UNKNOWN_TIME, AlarmEvent, AlarmState, console_links
 from bot.domain.alarm_metrics import explain_event, explain_missing_data
 from bot.domain.times import format_duration, format_relative, format_utc
-from bot.render.alarm_context import (
-    RootContext,
-    ack_block,
-    ack_button,
-    changes_block,
-    owner_mention,
-)
-from bot.render.alarm_suppression import suppressed_suffix, suppression_line
 from bot.render.message import (
     Block,
     Message,
@@ -39,6 +32,9 @@ from bot.render.message import (
     section,
     user_mention,
 )
+
+if TYPE_CHECKING:  # loaded by the roots that carry them, not by every import
+    from bot.render.alarm_context import RootContext
 
 STATE_EMOJI = {
     AlarmState.ALARM: ":rotating_light:",
@@ -173,6 +169,23 @@ def _table_status_button(
     return button("Table status", "alarm_table_status", f"{event.subject.table}@{where}")
 
 
+def suppression_line(event: AlarmEvent) -> str:
+    """':mute: Muted by ...' for a suppressed or muted alarm; '' when its actions ran."""
+    if event.suppression is None:
+        return ""
+    from bot.render.alarm_suppression import suppression_line as line  # suppressed alarms only
+
+    return line(event)
+
+
+def _suppressed_suffix(event: AlarmEvent) -> str:
+    if event.suppression is None:
+        return ""
+    from bot.render.alarm_suppression import suppressed_suffix  # suppressed alarms only
+
+    return suppressed_suffix(event)
+
+
 def _condition(event: AlarmEvent) -> str:
     return escape(event.condition) if event.condition else "not stated in the alarm"
 
@@ -218,10 +231,15 @@ def render_alarm(
     delivered that long after it happened. ``extras`` adds the table's recent changes, the
     owner to mention (with the route's mention, never for a suppressed alarm) and "I'm on it".
     """
-    extras = extras or RootContext()
-    owner = owner_mention(extras.owner)
-    if owner:
-        mention = f"{mention} {owner}" if mention else owner
+    changes = ack = None
+    if extras is not None:
+        from bot.render.alarm_context import ack_button, changes_block, owner_mention
+
+        owner = owner_mention(extras.owner)
+        if owner:
+            mention = f"{mention} {owner}" if mention else owner
+        changes = changes_block(extras.changes, extras.window)
+        ack = ack_button(extras.ack_value) if extras.ack_value else None
     if event.suppression is not None:
         mention = None
     emoji = STATE_EMOJI[event.state]
@@ -248,7 +266,7 @@ def render_alarm(
         section(lead, fields=fields),
         section(suppressed) if suppressed else None,
         section(_recent_values(event, datapoints)),
-        changes_block(extras.changes, extras.window),
+        changes,
         _meaning(event),
         _reason(event),
         _links(event, table_account_label),
@@ -256,7 +274,7 @@ def render_alarm(
             *[
                 b
                 for b in (
-                    ack_button(extras.ack_value) if extras.ack_value else None,
+                    ack,
                     _table_status_button(event, account_label, table_account_label),
                     *(
                         button(label, "alarm_silence", f"{_key(event)}|{seconds}")
@@ -268,7 +286,7 @@ def render_alarm(
             block_id="alarm_actions",
         ),
     ]
-    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}{suppressed_suffix(event)}"
+    text = f"{emoji} {event.state.value}: {name} — {_condition(event)}{_suppressed_suffix(event)}"
     if late is not None:
         text += f" ({_delivered(late)})"
     return Message(
@@ -315,7 +333,7 @@ def render_resolved(
         header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
         _late_notice(late),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
-        ack_block(acked) if acked else None,
+        context(acked) if acked else None,
         _reason(event),
         _links(event, table_account_label),
         actions(status_button, block_id="alarm_actions") if status_button else None,

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.aws.alarm_context import load_alarm
-from bot.aws.incidents import IncidentRecord, load_incident
+from bot.aws.incidents import IncidentRecord, load_alarm, load_incident
 from bot.domain.alarm_events import AlarmEvent, AlarmState, subject_of
 from bot.domain.incidents import decide
 from bot.flows.alarms.incidents import post_root

@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.aws.alarm_context import load_alarm
 from bot.aws.idempotency import Duplicate
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
+    load_alarm,
     recent_values,
     save_incident,
 )
