@@ -8,6 +8,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | audit install mark  | `META`                               | `INSTALLED` (since when, accounts) |
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
+| alarm storm (route) | `STORM#<channel>`                    | `STORM` (log, summary)          |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
