@@ -216,6 +216,27 @@ def read_approvals(section: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(value)
 
 
+_OWNER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$|^S[A-Z0-9]{2,}$")
+_OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+def read_owners(value: Any) -> dict[str, str]:
+    """``[owners]``: names an `opsbot:owner` tag may hold, each a Slack user (U…, W…) or
+    user-group (S…) id."""
+    if not isinstance(value, dict):
+        raise ConfigError("owners", 'a table of name = "U0123ABCD" (or "S0123ABCD")', value)
+    for name, slack_id in value.items():
+        if not _OWNER_NAME.fullmatch(name):
+            raise ConfigError(f"owners.{name}", "a name of letters, digits and . _ @ + -", name)
+        if not isinstance(slack_id, str) or not _OWNER_ID.fullmatch(slack_id):
+            raise ConfigError(
+                f"owners.{name}",
+                "a Slack user id (U0123ABCD, W0123ABCD) or group id (S0123ABCD)",
+                slack_id,
+            )
+    return dict(value)
+
+
 def read_str_map(value: Any, key: str) -> dict[str, str]:
     """A table of table name = "policy" strings at ``key``."""
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):

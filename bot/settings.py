@@ -29,6 +29,7 @@ from bot.config_sections import (
     read_float,
     read_home_tables,
     read_int,
+    read_owners,
     read_regions,
     read_retention_policies,
     read_retention_policy,
@@ -69,6 +70,13 @@ class Settings:
     confirm_ttl: timedelta = timedelta(minutes=15)
     late_after: timedelta = timedelta(minutes=5)  # a /ddb command not run when started later
     alarm_late_after: timedelta = timedelta(minutes=15)  # a state change delivered later: no page
+    # [alarms]: how far back a root lists the table's changes; a storm is more than
+    # storm_count alarms opening on one route within storm_minutes.
+    alarm_changes_window: timedelta = timedelta(hours=2)
+    alarm_storm_count: int = 5
+    alarm_storm_window: timedelta = timedelta(minutes=5)
+    # [owners]: `opsbot:owner` tag values -> Slack user or group ids
+    owners: Mapping[str, str] = field(default_factory=dict)
     state_table: str = "opsbot-state"
     work_queue_url: str = ""
     restore_queue_url: str = ""
@@ -116,7 +124,8 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "approvals": frozenset({"actions"}),
     "retention": frozenset({"default", "tables"}),
     "audit": frozenset({"include_read_only", "include_data_events", "history_days", "severity"}),
-    "alarms": frozenset({"late_after"}),
+    "alarms": frozenset({"late_after", "changes_window", "storm_count", "storm_minutes"}),
+    "owners": frozenset(),
     "backups": frozenset({"price_per_gb_month", "max_age"}),
     "prune": frozenset({"mode"}),
     "restore": frozenset({"slow_after", "poll_every"}),
@@ -160,7 +169,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         if section not in _KNOWN:
             raise ConfigError(section, f"one of the sections {', '.join(sorted(_KNOWN))}")
         known = _KNOWN[section]
-        if section in ("routes", "accounts"):
+        if section in ("routes", "accounts", "owners"):
             continue
         if not isinstance(value, dict):
             raise ConfigError(section, "a table ([section])")
@@ -169,6 +178,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
                 raise ConfigError(f"{section}.{key}", f"one of {', '.join(sorted(known))}")
     aws, slack, state = table_of(raw, "aws"), table_of(raw, "slack"), table_of(raw, "state")
     audit, backups = table_of(raw, "audit"), table_of(raw, "backups")
+    alarms = table_of(raw, "alarms")
     regions = read_regions(aws.get("regions", ["us-east-1"]))
     accounts = read_accounts(raw.get("accounts", []), regions)
     return Settings(
@@ -196,7 +206,13 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         restore_poll_every=read_duration(table_of(raw, "restore"), "restore", "poll_every", "5m"),
         confirm_ttl=read_duration(table_of(raw, "confirm"), "confirm", "ttl", "15m"),
         late_after=read_duration(slack, "slack", "late_after", "5m"),
-        alarm_late_after=read_duration(table_of(raw, "alarms"), "alarms", "late_after", "15m"),
+        alarm_late_after=read_duration(alarms, "alarms", "late_after", "15m"),
+        alarm_changes_window=read_duration(alarms, "alarms", "changes_window", "2h"),
+        alarm_storm_count=read_int(alarms, "alarms", "storm_count", 5, minimum=1),
+        alarm_storm_window=timedelta(
+            minutes=read_int(alarms, "alarms", "storm_minutes", 5, minimum=1)
+        ),
+        owners=read_owners(raw.get("owners", {})),
         state_table=read_str(state, "state", "table", "opsbot-state") or "opsbot-state",
         work_queue_url=read_str(state, "state", "work_queue_url", ""),
         restore_queue_url=read_str(state, "state", "restore_queue_url", ""),

@@ -160,6 +160,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def at_alarm_time(clock: Clock) -> Clock:
+    """The clock three minutes after the sample ALARM (tests/events/sns-alarm-*.json) fired."""
+    clock.current = datetime(2026, 11, 22, 9, 45, tzinfo=UTC)
+    return clock
+
+
+@pytest.fixture
 def runtime(aws: None, slack: SlackSink, clock: Clock) -> Runtime:
     """A runtime on moto and the local Slack, with the state table and the work queue."""
     import boto3

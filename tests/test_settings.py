@@ -164,7 +164,18 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         ({"approvals": ["pitr:off"]}, "approvals", "a table ([section])"),
         ({"alarms": {"late_after": "soon"}}, "alarms.late_after", "a duration like 90m"),
         ({"alarms": {"late_after": 15}}, "alarms.late_after", "a duration like 90m"),
-        ({"alarms": {"late": "15m"}}, "alarms.late", "one of late_after"),
+        (
+            {"alarms": {"late": "15m"}},
+            "alarms.late",
+            "one of changes_window, late_after, storm_count, storm_minutes",
+        ),
+        ({"alarms": {"changes_window": "a while"}}, "alarms.changes_window", "a duration"),
+        ({"alarms": {"storm_count": 0}}, "alarms.storm_count", "a whole number >= 1"),
+        ({"alarms": {"storm_minutes": "5m"}}, "alarms.storm_minutes", "a whole number >= 1"),
+        ({"owners": ["carol"]}, "owners", 'a table of name = "U0123ABCD"'),
+        ({"owners": {"carol": "<!channel>"}}, "owners.carol", "a Slack user id (U0123ABCD"),
+        ({"owners": {"carol": "C0CHANNEL1"}}, "owners.carol", "or group id (S0123ABCD)"),
+        ({"owners": {"<!here>": "U0CAROL01"}}, "owners.<!here>", "a name of letters"),
     ],
     ids=[
         "unknown-section",
@@ -203,6 +214,13 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         "alarms-late-after-not-a-duration",
         "alarms-late-after-a-bare-number",
         "alarms-unknown-key",
+        "alarms-changes-window-not-a-duration",
+        "alarms-storm-count-zero",
+        "alarms-storm-minutes-a-duration",
+        "owners-not-a-table",
+        "owners-a-mention",
+        "owners-a-channel",
+        "owners-name-a-mention",
     ],
 )
 def test_bad_config_names_the_key_and_the_expected_form(
@@ -286,3 +304,22 @@ def test_alarms_late_after_is_a_duration_of_15_minutes_unless_set() -> None:
     assert load_settings(DEFAULT_CONFIG, environ={}).alarm_late_after == timedelta(minutes=15)
     late = parse_settings({"alarms": {"late_after": "1h"}})
     assert late.alarm_late_after == timedelta(hours=1)
+
+
+def test_alarm_context_settings_have_their_defaults_and_read_owners() -> None:
+    default = parse_settings({})
+    assert default.alarm_changes_window == timedelta(hours=2)
+    assert (default.alarm_storm_count, default.alarm_storm_window) == (5, timedelta(minutes=5))
+    assert default.owners == {}
+    configured = parse_settings(
+        {
+            "alarms": {"changes_window": "30m", "storm_count": 10, "storm_minutes": 2},
+            "owners": {"orders-team": "S0ORDERS1", "carol": "W0CAROL01"},
+        }
+    )
+    assert configured.alarm_changes_window == timedelta(minutes=30)
+    assert (configured.alarm_storm_count, configured.alarm_storm_window) == (
+        10,
+        timedelta(minutes=2),
+    )
+    assert configured.owners == {"orders-team": "S0ORDERS1", "carol": "W0CAROL01"}

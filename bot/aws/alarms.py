@@ -62,6 +62,7 @@ def summarize(alarm: dict[str, Any], region: str, *, composite: bool = False) ->
         receiving_region=dims.get("ReceivingRegion"),
         dax_cluster=dims.get("ClusterId"),
         composite=composite,
+        arn=str(alarm.get("AlarmArn", "")),
     )
 
 

@@ -1,11 +1,19 @@
 """What the alarm notification path keeps and reads: incident and silence records in the state
-table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`) and recent metric values (GetMetricData,
-bounded in time). The `/ddb alarms` commands' AWS calls are in bot/aws/alarms.py.
+table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both in one
+BatchGetItem, :func:`load_alarm`) and recent metric values (GetMetricData, bounded in time).
+The `/ddb alarms` commands' AWS calls are in bot/aws/alarms.py; acknowledgements, storms and
+the table's context in bot/aws/alarm_context.py.
+
+An incident keeps its acknowledgement (who pressed "I'm on it", when) and the root message as
+posted (without the route's mention), so that the ack can update the root without the alarm
+event. Saving an incident never overwrites an acknowledgement made meanwhile: only a new
+incident clears it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
@@ -13,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.state import StateStore, alarm_pk
+from bot.aws.state import StateStore, alarm_pk, deserialize, serialize
 from bot.domain.alarm_events import AlarmEvent, AlarmState, MetricRef, cloudwatch_stat
 from bot.domain.incidents import Incident
 from bot.domain.records import frozen
@@ -34,11 +42,29 @@ MAX_SILENCE_S = 7 * 86400
 
 @frozen
 class PostedCopy:
-    """One posted root message of an incident: the destination asked for and where it landed."""
+    """One posted root message of an incident: the destination asked for and where it landed.
+
+    ``thread`` is set when the incident was folded into a storm summary: its message is then a
+    reply in the summary's thread (``thread`` is the summary's ts), and so are its replies.
+    """
 
     to: str
     channel: str
     ts: str
+    thread: str = ""
+
+    @property
+    def thread_ts(self) -> str:
+        """Where replies about this incident go."""
+        return self.thread or self.ts
+
+
+@frozen
+class Ack:
+    """Who pressed "I'm on it" on an incident, and when."""
+
+    by: str
+    at: datetime
 
 
 @frozen
@@ -57,6 +83,9 @@ class IncidentRecord:
     # so a retry after a failure part-way updates and replies only where it has not yet.
     resolving: str = ""
     resolved: tuple[str, ...] = ()
+    ack: Ack | None = None
+    # The root message as posted (chat arguments: text, blocks), for the ack's update.
+    root: dict[str, Any] | None = None
 
     @property
     def copies(self) -> tuple[PostedCopy, ...]:
@@ -69,11 +98,38 @@ class IncidentRecord:
         return (PostedCopy(incident.channel, incident.channel, incident.ts),)
 
 
+def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
+    """The alarm's incident and until when it is silenced (one BatchGetItem)."""
+    keys = [(alarm_pk(alarm_arn), "INCIDENT"), (alarm_pk(alarm_arn), "SILENCE")]
+    wanted = [serialize({"pk": pk, "sk": sk}) for pk, sk in keys]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: dict[str, Any] = {state.table_name: {"Keys": wanted, "ConsistentRead": True}}
+    for attempt in range(8):
+        response = state.client.batch_get_item(RequestItems=pending)
+        for raw in response.get("Responses", {}).get(state.table_name, []):
+            item = deserialize(raw)
+            found[(str(item["pk"]), str(item["sk"]))] = item
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            break
+        time.sleep(min(0.05 * 2**attempt, 2.0))
+    else:
+        raise RuntimeError("the state table kept the alarm's items unprocessed")
+    incident = found.get(keys[0])
+    until = (found.get(keys[1]) or {}).get("until")
+    return (
+        incident_from(alarm_arn, incident) if incident else None,
+        datetime.fromisoformat(until) if until else None,
+    )
+
+
 def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
     """The stored incident of an alarm, or None."""
     item = state.get(alarm_pk(alarm_arn), "INCIDENT")
-    if item is None:
-        return None
+    return incident_from(alarm_arn, item) if item else None
+
+
+def incident_from(alarm_arn: str, item: dict[str, Any]) -> IncidentRecord:
     incident = Incident(
         alarm_arn=alarm_arn,
         opened_at=datetime.fromisoformat(item["opened_at"]),
@@ -85,9 +141,12 @@ def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
         closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
     )
     posts = tuple(
-        PostedCopy(str(p.get("to", "")), str(p["channel"]), str(p["ts"]))
+        PostedCopy(str(p.get("to", "")), str(p["channel"]), str(p["ts"]), str(p.get("thread", "")))
         for p in item.get("posts", [])
     )
+    acked_by, acked_at = item.get("acked_by"), item.get("acked_at")
+    ack = Ack(str(acked_by), datetime.fromisoformat(acked_at)) if acked_by and acked_at else None
+    root = item.get("root")
     return IncidentRecord(
         incident,
         item.get("alarm_name", ""),
@@ -95,32 +154,72 @@ def load_incident(state: StateStore, alarm_arn: str) -> IncidentRecord | None:
         item.get("posting", ""),
         item.get("resolving", ""),
         tuple(str(to) for to in item.get("resolved", [])),
+        ack,
+        root if isinstance(root, dict) else None,
     )
 
 
-def save_incident(state: StateStore, record: IncidentRecord, *, now: datetime) -> None:
-    """Write an incident record (open ones kept long, closed ones a week)."""
+def save_incident(
+    state: StateStore, record: IncidentRecord, *, now: datetime, new: bool = False
+) -> None:
+    """Write an incident record (open ones kept long, closed ones a week).
+
+    The acknowledgement stored is kept (an ack pressed while this delivery ran is not lost),
+    except for a ``new`` incident, which starts without one.
+    """
+    state.client.update_item(**incident_update(state, record, now=now, new=new))
+
+
+def incident_update(
+    state: StateStore, record: IncidentRecord, *, now: datetime, new: bool = False
+) -> dict[str, Any]:
+    """The UpdateItem request that writes ``record`` (see :func:`save_incident`)."""
     incident = record.incident
     keep = OPEN_KEEP_S if incident.is_open else CLOSED_KEEP_S
-    state.put(
-        {
-            "pk": alarm_pk(incident.alarm_arn),
-            "sk": "INCIDENT",
-            "alarm_name": record.alarm_name,
-            "opened_at": incident.opened_at.isoformat(),
-            "channel": incident.channel,
-            "ts": incident.ts,
-            "state": incident.state.value,
-            "last_event_id": incident.last_event_id,
-            "repeats": incident.repeats,
-            "posts": [{"to": p.to, "channel": p.channel, "ts": p.ts} for p in record.posts],
-            "posting": record.posting,
-            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
-            "resolving": record.resolving or None,
-            "resolved": list(record.resolved) or None,
-            "expires_at": int(now.timestamp()) + keep,
-        }
-    )
+    fields: dict[str, Any] = {
+        "alarm_name": record.alarm_name,
+        "opened_at": incident.opened_at.isoformat(),
+        "channel": incident.channel,
+        "ts": incident.ts,
+        "state": incident.state.value,
+        "last_event_id": incident.last_event_id,
+        "repeats": incident.repeats,
+        "posts": [
+            {"to": p.to, "channel": p.channel, "ts": p.ts, "thread": p.thread or None}
+            for p in record.posts
+        ],
+        "posting": record.posting,
+        "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+        "resolving": record.resolving or None,
+        "resolved": list(record.resolved) or None,
+        "root": record.root,
+        "expires_at": int(now.timestamp()) + keep,
+    }
+    if record.ack is not None:
+        fields["acked_by"], fields["acked_at"] = record.ack.by, record.ack.at.isoformat()
+    elif new:
+        fields["acked_by"] = fields["acked_at"] = None
+    return _update(state, alarm_pk(incident.alarm_arn), "INCIDENT", fields)
+
+
+def _update(state: StateStore, pk: str, sk: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An UpdateItem that SETs the fields with a value and REMOVEs the ones that are None."""
+    names, values, sets, removes = {}, {}, [], []
+    for index, (key, value) in enumerate(fields.items()):
+        names[f"#f{index}"] = key
+        if value is None:
+            removes.append(f"#f{index}")
+        else:
+            values[f":f{index}"] = serialize({"v": value})["v"]
+            sets.append(f"#f{index} = :f{index}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return {
+        "TableName": state.table_name,
+        "Key": serialize({"pk": pk, "sk": sk}),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 # --- silences --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
 | alarm chart posted  | `ALARM#<alarm arn>`                  | `CHART#<channel>#<root ts>`     |
+| alarm storm (route) | `STORM#<channel>`                    | `STORM` (log, summary)          |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |

@@ -7,7 +7,7 @@ Pure: the adapter turns DescribeAlarms / DescribeTable answers into the values h
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +35,9 @@ class AlarmSummary:
     dax_cluster: str | None = None
     composite: bool = False
     account: str = ""  # how the alarm's account is named in messages ('' : not shown)
+    arn: str = ""
+    acked_by: str = ""  # who pressed "I'm on it" on its open incident, and how long after
+    acked_after: timedelta | None = None
 
 
 def alarm_url(name: str, region: str) -> str:

@@ -54,6 +54,7 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "alarms": Role.VIEWER,
     "alarms:recommend": Role.OPERATOR,
     "alarms:silence": Role.OPERATOR,
+    "alarms:ack": Role.OPERATOR,
     "replicas": Role.VIEWER,
     "restore:copy-settings": Role.OPERATOR,
 }
@@ -72,6 +73,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "pitr:off": "turning PITR off",
     "alarms:recommend": "creating the recommended alarms",
     "alarms:silence": "silencing an alarm",
+    "alarms:ack": "acknowledging an alarm",
     "restore:copy-settings": "copying settings to a restored table",
 }
 

@@ -71,8 +71,8 @@ SPECS: dict[str, CommandSpec] = {
         CommandSpec(
             "alarms",
             "/ddb alarms [table] | /ddb alarms recommend <table>",
-            "Alarms firing (all, or for one table); `recommend` creates the recommended set "
-            "(operator).",
+            'Alarms firing (all, or for one table) and who pressed "I\'m on it"; `recommend` '
+            "creates the recommended set (operator).",
         ),
         CommandSpec(
             "replicas",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 CAPABILITIES: Mapping[str, tuple[str, ...]] = {
+    "bot.flows.alarms.acks": (),
     "bot.flows.alarms.commands": ("alarms",),
     "bot.flows.audit.commands": ("who-changed",),
     "bot.flows.backups.commands": ("backups", "backup"),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain.alarm_events import AlarmState, table_url
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation, alarm_url
-from bot.domain.times import format_relative
+from bot.domain.times import format_duration, format_relative
 from bot.render.alarms import REASON_LIMIT, STATE_EMOJI
 from bot.render.confirm import confirmation_actions
 from bot.render.message import (
@@ -20,6 +20,7 @@ from bot.render.message import (
     header,
     link,
     section,
+    user_mention,
 )
 
 MAX_LISTED = 40
@@ -47,9 +48,15 @@ def _line(alarm: AlarmSummary, now: datetime) -> str:
     since = f" · since {format_relative(alarm.changed_at, now)}" if alarm.changed_at else ""
     reason = f"\n{escape(_clip(alarm.reason, REASON_LIMIT // 2))}" if alarm.reason else ""
     where = escape(f"{alarm.account}/{alarm.region}" if alarm.account else alarm.region)
+    acked = ""
+    if alarm.acked_by and alarm.acked_after is not None:
+        who = user_mention(alarm.acked_by) or escape(alarm.acked_by)
+        acked = (
+            f"\n:eyes: acknowledged by {who} {format_duration(alarm.acked_after)} after it fired"
+        )
     return (
         f"{STATE_EMOJI[alarm.state]} *{link(alarm_url(alarm.name, alarm.region), alarm.name)}* "
-        f"({where}){since}\n{_concerns(alarm)}{reason}"
+        f"({where}){since}\n{_concerns(alarm)}{acked}{reason}"
     )
 
 

@@ -11,6 +11,7 @@ so, in the text a notification shows and in the message.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.domain.alarm_conditions import metric_unit, sparkline, value_summary
 from bot.domain.alarm_events import UNKNOWN_TIME, AlarmEvent, AlarmState, console_links
@@ -31,6 +32,9 @@ from bot.render.message import (
     section,
     user_mention,
 )
+
+if TYPE_CHECKING:  # loaded by the roots that carry them, not by every import
+    from bot.render.alarm_context import RootContext
 
 STATE_EMOJI = {
     AlarmState.ALARM: ":rotating_light:",
@@ -165,41 +169,21 @@ def _table_status_button(
     return button("Table status", "alarm_table_status", f"{event.subject.table}@{where}")
 
 
-_SUPPRESSED_BY = {
-    "WaitPeriod": "waiting for its suppressor alarm to go into ALARM",
-    "ExtensionPeriod": "its suppressor alarm left ALARM moments ago",
-    "Alarm": "its suppressor alarm is in ALARM",
-}
-
-
 def suppression_line(event: AlarmEvent) -> str:
-    """':mute: Muted by alarm mute rule `night` ...' (escaped); '' when its actions ran."""
-    found = event.suppression
-    if found is None:
+    """':mute: Muted by ...' for a suppressed or muted alarm; '' when its actions ran."""
+    if event.suppression is None:
         return ""
-    if found.kind == "muted":
-        window = ""
-        if found.window_start and found.window_end:
-            window = f" ({format_utc(found.window_start)} → {format_utc(found.window_end)})"
-        return (
-            f":mute: *Muted* by alarm mute rule {code(found.by)}{window}: "
-            "CloudWatch ran none of its actions, so nobody was paged."
-        )
-    by = f" by suppressor alarm {code(found.suppressor)}" if found.suppressor else ""
-    why = _SUPPRESSED_BY.get(found.by, escape(found.by))
-    line = f":mute: *Actions suppressed*{by} ({escape(found.by)}: {why}); nobody was paged."
-    if found.reason and found.reason != f"Actions suppressed by {found.by}":
-        line += f"\n{escape(_clip(found.reason, REASON_LIMIT))}"
-    return line
+    from bot.render.alarm_suppression import suppression_line as line  # suppressed alarms only
+
+    return line(event)
 
 
 def _suppressed_suffix(event: AlarmEvent) -> str:
-    found = event.suppression
-    if found is None:
+    if event.suppression is None:
         return ""
-    if found.kind == "muted":
-        return f" (muted by {escape(found.by)})"
-    return f" (actions suppressed by {escape(found.suppressor or found.by)})"
+    from bot.render.alarm_suppression import suppressed_suffix  # suppressed alarms only
+
+    return suppressed_suffix(event)
 
 
 def _condition(event: AlarmEvent) -> str:
@@ -235,6 +219,7 @@ def render_alarm(
     account_label: str | None = None,
     late: timedelta | None = None,
     table_account_label: str | None = None,
+    extras: RootContext | None = None,
 ) -> Message:
     """The root message of an incident: state, subject, condition, recent values, what to do.
 
@@ -243,8 +228,18 @@ def render_alarm(
     ``account_label`` (the alias, when accounts are configured) replaces the account id, and
     ``table_account_label`` the id of the metric's account when it is another one. An alarm
     whose actions were suppressed or muted says so and mentions nobody; ``late`` marks a change
-    delivered that long after it happened.
+    delivered that long after it happened. ``extras`` adds the table's recent changes, the
+    owner to mention (with the route's mention, never for a suppressed alarm) and "I'm on it".
     """
+    changes = ack = None
+    if extras is not None:
+        from bot.render.alarm_context import ack_button, changes_block, owner_mention
+
+        owner = owner_mention(extras.owner)
+        if owner:
+            mention = f"{mention} {owner}" if mention else owner
+        changes = changes_block(extras.changes, extras.window)
+        ack = ack_button(extras.ack_value) if extras.ack_value else None
     if event.suppression is not None:
         mention = None
     emoji = STATE_EMOJI[event.state]
@@ -271,6 +266,7 @@ def render_alarm(
         section(lead, fields=fields),
         section(suppressed) if suppressed else None,
         section(_recent_values(event, datapoints)),
+        changes,
         _meaning(event),
         _reason(event),
         _links(event, table_account_label),
@@ -278,6 +274,7 @@ def render_alarm(
             *[
                 b
                 for b in (
+                    ack,
                     _table_status_button(event, account_label, table_account_label),
                     *(
                         button(label, "alarm_silence", f"{_key(event)}|{seconds}")
@@ -312,10 +309,12 @@ def render_resolved(
     account_label: str | None = None,
     late: timedelta | None = None,
     table_account_label: str | None = None,
+    acked: str = "",
 ) -> Message:
     """The root message updated when the incident resolves: how long it lasted, no silencing.
 
-    ``late`` marks a root posted already resolved for an ALARM delivered that late.
+    ``late`` marks a root posted already resolved for an ALARM delivered that late; ``acked``
+    is the line saying who acknowledged it.
     """
     emoji = STATE_EMOJI[AlarmState.OK]
     name = escape(event.name)
@@ -334,6 +333,7 @@ def render_resolved(
         header(f"{emoji} RESOLVED · {escape_plain(event.name)}"),
         _late_notice(late),
         section(f"~{headline}~ resolved after {lasted}", fields=fields),
+        context(acked) if acked else None,
         _reason(event),
         _links(event, table_account_label),
         actions(status_button, block_id="alarm_actions") if status_button else None,

@@ -129,6 +129,10 @@ class Notifier:
         """chat.update of a message we posted."""
         self.client.chat_update(channel=channel, ts=ts, **fit_to_limits(message.as_args()))
 
+    def delete(self, channel: str, ts: str) -> None:
+        """chat.delete of a message we posted."""
+        self.client.chat_delete(channel=channel, ts=ts)
+
     def ephemeral(
         self, channel: str, user: str, message: Message, *, thread_ts: str | None = None
     ) -> None:

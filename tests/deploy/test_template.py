@@ -141,6 +141,9 @@ FUNCTIONS = [
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
+                "dynamodb:BatchGetItem",  # incident, silence and the routes' storm logs
+                "dynamodb:Query",  # the table's recent changes (audit history)
+                "dynamodb:ListTagsOfResource",  # the table's opsbot:owner tag
                 "cloudwatch:GetMetricData",
                 "cloudwatch:GetMetricWidgetImage",  # the chart in a firing alarm's thread
                 "secretsmanager:GetSecretValue",
@@ -245,6 +248,7 @@ FUNCTIONS += [
                 "s3:GetObject",  # CloudTrail log files, trail bucket AWSLogs/* only
                 "cloudwatch:GetMetricData",  # the alarm path's datapoints
                 "cloudwatch:GetMetricWidgetImage",  # ...and its chart
+                "dynamodb:ListTagsOfResource",  # the alarm path's table owner tag
                 "sts:AssumeRole",  # ...of alarms in member accounts
                 "secretsmanager:GetSecretValue",
                 "sqs:SendMessage",  # the on-failure destination (AuditDLQ)

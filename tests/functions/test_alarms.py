@@ -48,13 +48,6 @@ def method_names(slack: SlackSink) -> list[str]:
     return [c["method"] for c in slack.calls]
 
 
-@pytest.fixture
-def at_alarm_time(clock: Clock) -> Clock:
-    """The clock three minutes after the sample ALARM fired."""
-    clock.current = datetime(2026, 11, 22, 9, 45, tzinfo=UTC)
-    return clock
-
-
 def test_first_alarm_posts_one_root_message_and_opens_an_incident(
     runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
 ) -> None:

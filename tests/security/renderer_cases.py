@@ -14,9 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.alarm_context import PriorChange
 from bot.domain.alarm_events import AlarmEvent, AlarmState, AlarmSubject, MetricRef
 from bot.domain.alarm_messages import parse_eventbridge_alarm
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, Recommendation
+from bot.domain.alarm_storms import Storm, StormMember
 from bot.domain.audit import AuditEvent
 from bot.domain.audit_actors import Actor
 from bot.domain.authz import Role
@@ -43,6 +45,7 @@ from bot.domain.typed import quoted
 from bot.render import (
     access,
     alarm_list,
+    alarm_storms,
     alarms,
     audit,
     backups,
@@ -57,6 +60,7 @@ from bot.render import (
     status,
     table_load,
 )
+from bot.render.alarm_context import RootContext, ack_line
 from bot.render.message import Message
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -461,6 +465,40 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "table_load.load_section(unavailable)": lambda t: [table_load.load_section(t)],
     "alarms.render_alarm": lambda t: alarms.render_alarm(
         _alarm(t), now=NOW, datapoints=(1.0, 2.0), incident_opened_at=None, mention=None
+    ),
+    # The table's changes just before: the caller's name and the change come from CloudTrail.
+    "alarms.render_alarm(context)": lambda t: alarms.render_alarm(
+        _alarm(t),
+        now=NOW,
+        datapoints=None,
+        incident_opened_at=None,
+        mention=None,
+        extras=RootContext(
+            changes=(
+                PriorChange(timedelta(minutes=13), t, t),
+                PriorChange(timedelta(minutes=20), t, t, slack_user=t),
+            ),
+            ack_value=t,
+        ),
+    ),
+    "alarms.render_resolved(acked)": lambda t: alarms.render_resolved(
+        _alarm(t, description=""),
+        opened_at=NOW - timedelta(hours=1),
+        now=NOW,
+        acked=ack_line(t, NOW, NOW - timedelta(hours=1)),
+    ),
+    "alarm_storms.render_storm_summary": lambda t: alarm_storms.render_storm_summary(
+        Storm(
+            NOW.timestamp() - 60,
+            tuple(StormMember(t, t, t, t, NOW.timestamp() - 60 + i, i % 2 == 0) for i in range(20)),
+        ),
+        now=NOW,
+    ),
+    "alarm_list.render_alarm_list(acked)": lambda t: alarm_list.render_alarm_list(
+        [replace(_summary(t, AlarmState.ALARM), acked_by=t, acked_after=timedelta(minutes=3))],
+        table=None,
+        regions=["us-west-2"],
+        now=NOW,
     ),
     "alarms.render_alarm(no data)": lambda t: alarms.render_alarm(
         _alarm_without_data(t), now=NOW, datapoints=None, incident_opened_at=None, mention=None

@@ -30,7 +30,9 @@ def post_chart(
     event: AlarmEvent, runtime: Runtime, posts: Sequence[PostedCopy], now: datetime
 ) -> int:
     """Upload the alarm's chart into each posted root message's thread that has none yet;
-    how many threads got it. A firing metric alarm only; never raises."""
+    how many threads got it. A firing metric alarm only; never raises. An alarm folded into
+    a storm's summary gets none: its message is already a reply in the summary's thread, and
+    a chart per alarm of a storm would bury that thread (and cost a call each)."""
     try:
         return _post_chart(event, runtime, posts, now)
     except Exception:  # the root post is done; the chart is a bonus
@@ -41,6 +43,7 @@ def post_chart(
 def _post_chart(
     event: AlarmEvent, runtime: Runtime, posts: Sequence[PostedCopy], now: datetime
 ) -> int:
+    posts = [p for p in posts if not p.thread]
     if event.state is not AlarmState.ALARM or not posts:
         return 0
     chart = alarm_chart(event)

@@ -7,6 +7,7 @@ import dataclasses
 import shlex
 from datetime import timedelta
 
+from bot.aws.alarm_context import load_acks
 from bot.aws.alarms import alarms_needing_attention, existing_alarms, put_alarm, replica_regions
 from bot.aws.incidents import MAX_SILENCE_S, load_incident, save_silence
 from bot.aws.tables import find_table
@@ -70,7 +71,7 @@ def alarms(cmd: Alarms, request: Request) -> None:
     found, shown, unreachable = _alarms_in(
         runtime, where, name, every=cmd.table is None or bool(missing)
     )
-    attention = needs_attention(found)
+    attention = _with_acks(runtime, needs_attention(found))
     if table is not None and not attention and not described:
         client = clients_in(runtime, table.account)("dynamodb", table.region)
         if find_table(client, table.name, table.region) is None:
@@ -87,6 +88,22 @@ def alarms(cmd: Alarms, request: Request) -> None:
             missing=missing,
         )
     )
+
+
+def _with_acks(runtime: Runtime, alarms: list[AlarmSummary]) -> list[AlarmSummary]:
+    """The alarms with who acknowledged their open incident (one BatchGetItem)."""
+    firing = [a.arn for a in alarms if a.arn and a.state.value == "ALARM"]
+    acks = load_acks(runtime.state, firing) if firing else {}
+    if not acks:
+        return alarms
+    shown = []
+    for alarm in alarms:
+        found = acks.get(alarm.arn)
+        if found is not None:
+            ack, opened = found
+            alarm = dataclasses.replace(alarm, acked_by=ack.by, acked_after=ack.at - opened)
+        shown.append(alarm)
+    return shown
 
 
 def _alarms_in(
@@ -224,7 +241,7 @@ def silence(value: str, request: Request) -> None:
     message = render_silenced(name, until, request.user)
     copies = record.copies if record is not None and record.incident.is_open else ()
     for copy in copies:
-        runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
+        runtime.notifier.post(copy.channel, message, thread_ts=copy.thread_ts)
     if not copies:
         if request.item.message_ts:
             request.post(message, thread_ts=request.item.message_ts)

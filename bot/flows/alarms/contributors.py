@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.aws.incidents import IncidentRecord, load_incident, load_silence
+from bot.aws.incidents import IncidentRecord, load_alarm, load_incident
 from bot.domain.alarm_events import AlarmEvent, AlarmState, subject_of
 from bot.domain.incidents import decide
 from bot.flows.alarms.incidents import post_root
@@ -28,11 +28,10 @@ def deliver_contributor(event: AlarmEvent, runtime: Runtime) -> str:
     ``ignore``."""
     now = runtime.now()
     arn = event.arn or event.name
-    silenced_until = load_silence(runtime.state, arn)
+    record, silenced_until = load_alarm(runtime.state, arn)
     if silenced_until is not None and now < silenced_until:
         log.info("contributor of %s silenced until %s", event.name, silenced_until.isoformat())
         return "suppress"
-    record = load_incident(runtime.state, arn)
     if record is not None and record.copies and record.incident.is_open:
         _reply(event, runtime, record)
         return "contributor_reply"
@@ -58,4 +57,4 @@ def deliver_contributor(event: AlarmEvent, runtime: Runtime) -> str:
 def _reply(event: AlarmEvent, runtime: Runtime, record: IncidentRecord) -> None:
     message = render_contributor(event, runtime.now())
     for copy in record.copies:
-        runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
+        runtime.notifier.post(copy.channel, message, thread_ts=copy.thread_ts)

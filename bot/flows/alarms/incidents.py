@@ -21,8 +21,7 @@ from bot.aws.idempotency import Duplicate
 from bot.aws.incidents import (
     IncidentRecord,
     PostedCopy,
-    load_incident,
-    load_silence,
+    load_alarm,
     recent_values,
     save_incident,
 )
@@ -41,6 +40,7 @@ from bot.render.alarms import (
     render_resolved_reply,
     render_thread_repeat,
 )
+from bot.render.message import Message
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -159,13 +159,12 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     now = runtime.now()
     late_after = runtime.settings.alarm_late_after
     arn = event.arn or event.name
-    record = load_incident(runtime.state, arn)
+    record, silenced_until = load_alarm(runtime.state, arn)
     if record is not None and record.posting and record.posting == event.message_id:
         # A retry of a root post that failed half-way: post only the missing copies.
         late = lateness(event, now, late_after)
         post_root(event, runtime, record.incident, record.posts, now, late)
         return "post_root"
-    silenced_until = load_silence(runtime.state, arn)
     current = record.incident if record is not None else None
     decision = decide(event, current, silenced_until, now, late_after=late_after)
     log.info("alarm %s %s: %s (%s)", event.name, event.state.value, decision.kind, decision.reason)
@@ -174,12 +173,12 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     elif decision.kind == "thread_repeat" and record is not None and decision.incident:
         message = render_thread_repeat(event, now, decision.late)
         for copy in record.copies:
-            runtime.notifier.post(copy.channel, message, thread_ts=copy.ts)
+            runtime.notifier.post(copy.channel, message, thread_ts=copy.thread_ts)
         save_incident(runtime.state, replace(record, incident=decision.incident), now=now)
     elif decision.kind == "thread_late" and record is not None and decision.late is not None:
         note = render_late_reply(event, decision.late)
         for copy in record.copies:
-            runtime.notifier.post(copy.channel, note, thread_ts=copy.ts)
+            runtime.notifier.post(copy.channel, note, thread_ts=copy.thread_ts)
     elif decision.kind == "resolve" and record is not None and decision.incident:
         _resolve(event, runtime, record, decision.incident, now, decision.late)
     elif decision.kind == "ignore" and decision.incident not in (None, current):
@@ -219,12 +218,18 @@ def _resolve(
     second channel) resolves only the copies not done yet, so no thread gets two replies.
     """
     opened = record.incident.opened_at
+    acked = ""
+    if record.ack is not None:
+        from bot.render.alarm_context import ack_line  # acknowledged incidents only
+
+        acked = ack_line(record.ack.by, record.ack.at, opened)
     resolved = render_resolved(
         event,
         opened_at=opened,
         now=now,
         account_label=_label(runtime, event),
         table_account_label=table_label(runtime, event),
+        acked=acked,
     )
     reply = render_resolved_reply(event, opened, now, late)
     done = list(record.resolved) if record.resolving == event.message_id else []
@@ -232,7 +237,11 @@ def _resolve(
         if copy.to in done:
             continue
         runtime.notifier.update(copy.channel, copy.ts, resolved)
-        runtime.notifier.post(copy.channel, reply, thread_ts=copy.ts)
+        runtime.notifier.post(copy.channel, reply, thread_ts=copy.thread_ts)
+        if copy.thread:
+            from bot.flows.alarms.storms import storm_member_resolved  # storms only
+
+            storm_member_resolved(event, runtime, copy, now)
         done.append(copy.to)
         if event.message_id and len(done) < len(record.copies):
             progress = replace(record, resolving=event.message_id, resolved=tuple(done))
@@ -296,8 +305,13 @@ def post_root(
 ) -> None:
     """Post the root message to every routed channel not posted yet, saving after each post.
 
-    A change delivered late pings no one: the route's mention is left out.
+    A change delivered late pings no one: the route's mention and the owner are left out. The
+    root lists the table's recent changes and carries "I'm on it"; on a route in an alarm
+    storm it goes into the storm summary's thread instead (bot.flows.alarms.storms).
     """
+    # Root posts only: keeps cold starts lean.
+    from bot.flows.alarms.context import prior_changes, root_context
+
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
     fetched = None
@@ -309,20 +323,41 @@ def post_root(
         first = posts[0]
         finished = replace(incident, channel=first.channel, ts=first.ts)
         save_incident(runtime.state, IncidentRecord(finished, event.name, tuple(posts)), now=now)
-    for index, destination in enumerate(missing):
-        pages = event.state is AlarmState.ALARM and late is None and event.suppression is None
-        message = render_alarm(
+    pages = event.state is AlarmState.ALARM and late is None and event.suppression is None
+    extras = root_context(event, runtime, opened_at=incident.opened_at, pages=pages)
+    labels = (_label(runtime, event), table_label(runtime, event))
+
+    def render(mention: str | None, with_owner: bool) -> Message:
+        return render_alarm(
             event,
             now=now,
             datapoints=datapoints,
             incident_opened_at=None,
-            mention=destination.mention_text if pages else None,
-            account_label=_label(runtime, event),
+            mention=mention,
+            account_label=labels[0],
             late=late,
-            table_account_label=table_label(runtime, event),
+            table_account_label=labels[1],
+            extras=extras if with_owner else replace(extras, owner=None),
         )
-        posted = runtime.notifier.post(destination.channel, message)
-        posts.append(PostedCopy(destination.channel, posted.channel, posted.ts))
+
+    # The root as stored (for the ack's update and a storm's thread): nobody mentioned. An
+    # alarm folded into a storm's thread goes without the table's changes (the summary and
+    # the storm's first alarms carry them): one state-table read less per alarm of a storm.
+    stored = render(None, False)
+    for index, destination in enumerate(missing):
+        copy = None
+        if event.state is AlarmState.ALARM:
+            from bot.flows.alarms.storms import fold_into_storm  # root posts only
+
+            copy = fold_into_storm(event, runtime, destination, stored, now, pages=pages)
+        if copy is None:
+            if not extras.changes:
+                extras = replace(extras, changes=prior_changes(event, runtime))
+                stored = render(None, False)
+            message = render(destination.mention_text if pages else None, True)
+            posted = runtime.notifier.post(destination.channel, message)
+            copy = PostedCopy(destination.channel, posted.channel, posted.ts)
+        posts.append(copy)
         last = index == len(missing) - 1
         first = posts[0]
         record = IncidentRecord(
@@ -330,8 +365,9 @@ def post_root(
             alarm_name=event.name,
             posts=tuple(posts),
             posting="" if last else event.message_id,
+            root=stored.as_args(),
         )
-        save_incident(runtime.state, record, now=now)
+        save_incident(runtime.state, record, now=now, new=not done and index == 0)
     if event.state is AlarmState.ALARM:
         from bot.flows.alarms.chart import post_chart  # firing alarms only: load on use
 
