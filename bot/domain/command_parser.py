@@ -29,6 +29,7 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
 )
+from bot.domain.data_command_parser import parse_export, parse_exports
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
@@ -353,4 +354,6 @@ _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
     "who-changed": _parse_who_changed,
     "alarms": _parse_alarms,
     "replicas": _parse_replicas,
+    "export": parse_export,
+    "exports": parse_exports,
 }

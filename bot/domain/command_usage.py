@@ -78,5 +78,15 @@ SPECS: dict[str, CommandSpec] = {
             "/ddb replicas <table>",
             "Global table replicas with their status and replication lag.",
         ),
+        CommandSpec(
+            "export",
+            "/ddb export <table> --to s3://BUCKET/PREFIX [--at TIME] [--format dynamodb|ion] "
+            "[--incremental --from TIME [--until TIME]]",
+            "Export a table to S3 from its point-in-time window (operator, confirmed).",
+            f"TIME is {TIME_FORM}. PITR must be on and TIME inside its window; the bucket must "
+            "be one of `[exports] buckets`. An incremental export covers 15 min to 24 h of "
+            "changes. The confirmation shows the table's size and the estimated cost.",
+        ),
+        CommandSpec("exports", "/ddb exports [table]", "Exports in progress and recent ones."),
     )
 }

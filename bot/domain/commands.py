@@ -130,9 +130,33 @@ class Replicas:
     action = "replicas"
 
 
+@frozen
+class Export:
+    """`/ddb export <table> --to s3://BUCKET/PREFIX [--at TIME] [--format dynamodb|ion]
+    [--incremental --from TIME [--until TIME]]`."""
+
+    table: TableRef
+    bucket: str
+    prefix: str = ""
+    at: datetime | None = None
+    export_format: str = "DYNAMODB_JSON"
+    incremental: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    action = "export"
+
+
+@frozen
+class Exports:
+    """`/ddb exports [table]`."""
+
+    table: TableRef | None = None
+    action = "exports"
+
+
 Command = (
     Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | Replicas
+) | (Replicas | Export | Exports)
 
 
 COMMAND_TYPES: dict[str, type] = {
@@ -147,6 +171,8 @@ COMMAND_TYPES: dict[str, type] = {
     "who-changed": WhoChanged,
     "alarms": Alarms,
     "replicas": Replicas,
+    "export": Export,
+    "exports": Exports,
 }
 
 

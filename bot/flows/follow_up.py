@@ -29,6 +29,7 @@ RESTORE = "restore"
 # kind -> "module:function"
 FOLLOWERS: dict[str, str] = {
     RESTORE: "bot.flows.restores.watch:watch_restore",
+    "export": "bot.flows.exports.watch:watch_export",
 }
 
 Follower = Callable[[str, int, "Runtime"], str]

@@ -207,6 +207,14 @@ FUNCTIONS = [
             "dynamodb:RestoreTableFromBackup",
             "dynamodb:Scan",
             "dynamodb:BatchWriteItem",
+            # check 0 of an export starts it, later checks follow it; S3 only on the
+            # `[exports] buckets` of opsbot.toml (test_s3_access_is_only_to_the_export_buckets)
+            "dynamodb:ExportTableToPointInTime",
+            "dynamodb:DescribeExport",
+            "s3:PutObject",
+            "s3:AbortMultipartUpload",
+            "s3:PutObjectAcl",
+            "s3:GetBucketLocation",
         },
     ),
 ]
@@ -483,6 +491,36 @@ def test_resource_star_allowlist_is_honest() -> None:
         assert name.lower() in actions, f"{action} is not an IAM action"
         if action not in RESOURCE_STAR_DESPITE_TYPES:
             assert not actions[name.lower()].get("Resources"), f"{action} takes an ARN"
+
+
+def test_s3_access_of_the_follow_up_function_is_only_to_the_export_buckets(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """An export copies all of a table's data: the function that starts exports may write
+    only into the buckets opsbot.toml names, and only the export actions need that."""
+    from bot.settings import load_settings
+
+    buckets = load_settings(ROOT / "opsbot.toml", environ={}).export_buckets
+    assert buckets, "opsbot.toml names an example export bucket, so the template grants one"
+    expected = {
+        "s3:PutObject": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
+        "s3:AbortMultipartUpload": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
+        "s3:PutObjectAcl": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
+        "s3:GetBucketLocation": {f"arn:${{AWS::Partition}}:s3:::{b}" for b in buckets},
+    }
+    granted: dict[str, set[str]] = {}
+    for stmt in role_statements(resources["RestoreWatcherIamRoleLambdaExecution"]):
+        for action in as_list(stmt["Action"]):
+            if action.startswith("s3:") and stmt["Effect"] == "Allow":
+                arns = {r["Fn::Sub"] for r in as_list(stmt["Resource"])}
+                granted.setdefault(action, set()).update(arns)
+    assert granted == expected
+    writers = {
+        rid
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "s3:PutObject" in as_list(stmt["Action"])
+    }
+    assert writers == {"RestoreWatcherIamRoleLambdaExecution"}
 
 
 def test_secret_access_is_scoped_to_the_slack_secret(resources: dict[str, dict[str, Any]]) -> None:

@@ -1,0 +1,217 @@
+"""An export to S3 or an import from S3, from its confirmation to its end: the states it goes
+through and what the follow-up function decides at each check. Pure; `now` is always passed in.
+
+Exports and imports share one job shape: a table, an S3 location, a format, an AWS ARN
+once started, and what DescribeExport / DescribeImport report at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import field, fields, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.records import frozen
+from bot.domain.restore_jobs import MAX_QUEUE_DELAY, MAX_WATCH, PROGRESS_EVERY, START_GRACE
+from bot.domain.times import format_duration, stored_time
+
+EXPORT = "export"
+IMPORT = "import"
+
+STARTING = "starting"  # confirmed; the follow-up function has not started it yet
+IN_PROGRESS = "in-progress"
+COMPLETED = "completed"
+FAILED = "failed"
+GAVE_UP = "gave-up"
+TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
+RUNNING = frozenset({STARTING, IN_PROGRESS})
+
+_TIMES = frozenset({"created_at", "started_at", "ended_at", "finished_at"})
+
+
+@frozen
+class TransferJob:
+    """An export or import opsbot started and follows, with the thread it reports into."""
+
+    id: str
+    kind: str  # EXPORT or IMPORT
+    table: str  # the exported table, or the new table an import creates
+    region: str
+    bucket: str
+    prefix: str
+    data_format: str  # DYNAMODB_JSON, ION (or CSV for imports)
+    requester: str
+    channel: str
+    thread_ts: str
+    created_at: datetime
+    plan: Mapping[str, Any] = field(default_factory=dict)  # the confirmed plan's payload
+    account: str = ""
+    approved_by: str = ""
+    status: str = STARTING
+    arn: str = ""  # ExportArn / ImportArn
+    size_bytes: int = 0  # the table's (export) or the source's (import) size when confirmed
+    cost: float = 0.0  # the estimate shown at confirmation
+    checks: int = 0
+    progress_posts: int = 0
+    started_at: datetime | None = None  # AWS's StartTime
+    ended_at: datetime | None = None  # AWS's EndTime
+    finished_at: datetime | None = None  # when opsbot saw the end
+    item_count: int | None = None  # exported items, or items imported
+    billed_bytes: int | None = None  # BilledSizeBytes (export) or ProcessedSizeBytes (import)
+    error_count: int | None = None  # import only
+    manifest: str = ""  # export: the manifest's S3 key
+    log_group: str = ""  # import: CloudWatchLogGroupArn holding the errors
+    reason: str = ""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the follow-up function is done with this job."""
+        return self.status in TERMINAL
+
+    def running(self, now: datetime) -> bool:
+        """In progress, or confirmed and about to start (not stuck before its start)."""
+        return self.status == IN_PROGRESS or (
+            self.status == STARTING and now - self.created_at <= START_GRACE
+        )
+
+    def duration(self, now: datetime) -> timedelta:
+        """How long AWS worked on it (its StartTime to EndTime), else since confirmation."""
+        start = self.started_at or self.created_at
+        end = self.ended_at or self.finished_at or now
+        return max(end - start, timedelta(0))
+
+    @property
+    def location(self) -> str:
+        """'s3://bucket/prefix'."""
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+    @property
+    def manifest_url(self) -> str:
+        """'s3://bucket/<manifest key>' ('' until AWS reports it)."""
+        return f"s3://{self.bucket}/{self.manifest}" if self.manifest else ""
+
+    def to_record(self) -> dict[str, Any]:
+        """The job as state-table attributes (without keys); None values are left out."""
+        record: dict[str, Any] = {}
+        for spec in fields(self):
+            if spec.name == "id":
+                continue
+            value = getattr(self, spec.name)
+            if spec.name in _TIMES:
+                value = value.isoformat() if value else None
+            elif spec.name == "plan":
+                value = dict(value)
+            if value is not None and value != "":
+                record[spec.name] = value
+        return record
+
+    @classmethod
+    def from_record(cls, job_id: str, record: Mapping[str, Any]) -> TransferJob:
+        """A job from its state-table attributes."""
+        created = stored_time(record.get("created_at"))
+        assert created is not None, "a transfer job always has created_at"
+        return cls(
+            id=job_id,
+            kind=str(record.get("kind", EXPORT)),
+            table=str(record["table"]),
+            region=str(record["region"]),
+            bucket=str(record["bucket"]),
+            prefix=str(record.get("prefix", "")),
+            data_format=str(record.get("data_format", "DYNAMODB_JSON")),
+            requester=str(record.get("requester", "")),
+            channel=str(record.get("channel", "")),
+            thread_ts=str(record.get("thread_ts", "")),
+            created_at=created,
+            plan=dict(record.get("plan") or {}),
+            account=str(record.get("account") or ""),
+            approved_by=str(record.get("approved_by") or ""),
+            status=str(record.get("status", STARTING)),
+            arn=str(record.get("arn", "")),
+            size_bytes=int(record.get("size_bytes", 0)),
+            cost=float(record.get("cost", 0.0)),
+            checks=int(record.get("checks", 0)),
+            progress_posts=int(record.get("progress_posts", 0)),
+            started_at=stored_time(record.get("started_at")),
+            ended_at=stored_time(record.get("ended_at")),
+            finished_at=stored_time(record.get("finished_at")),
+            item_count=_int_or_none(record.get("item_count")),
+            billed_bytes=_int_or_none(record.get("billed_bytes")),
+            error_count=_int_or_none(record.get("error_count")),
+            manifest=str(record.get("manifest", "")),
+            log_group=str(record.get("log_group", "")),
+            reason=str(record.get("reason", "")),
+        )
+
+
+@frozen
+class TransferState:
+    """What DescribeExport or DescribeImport says of a started job."""
+
+    status: str  # IN_PROGRESS, COMPLETED, FAILED (imports also CANCELLING, CANCELLED)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    item_count: int | None = None
+    billed_bytes: int | None = None
+    error_count: int | None = None
+    manifest: str = ""
+    log_group: str = ""
+    failure_code: str = ""
+    failure_message: str = ""
+
+
+@frozen
+class TransferDecision:
+    """What one check does: the job's new state, whether to post progress, when to look again."""
+
+    job: TransferJob
+    post_progress: bool = False
+    next_check_in: timedelta | None = None
+
+    @property
+    def outcome(self) -> str:
+        """in-progress, completed, failed or gave-up."""
+        return self.job.status
+
+
+def decide_transfer_check(
+    job: TransferJob, state: TransferState, now: datetime, *, poll_every: timedelta
+) -> TransferDecision:
+    """One check of a started export or import: done, failed, or wait (with progress)."""
+    checked = replace(
+        job,
+        checks=job.checks + 1,
+        started_at=state.started_at or job.started_at,
+        ended_at=state.ended_at or job.ended_at,
+        item_count=state.item_count if state.item_count is not None else job.item_count,
+        billed_bytes=state.billed_bytes if state.billed_bytes is not None else job.billed_bytes,
+        error_count=state.error_count if state.error_count is not None else job.error_count,
+        manifest=state.manifest or job.manifest,
+        log_group=state.log_group or job.log_group,
+    )
+    if state.status == "COMPLETED":
+        return TransferDecision(replace(checked, status=COMPLETED, finished_at=now))
+    if state.status in ("FAILED", "CANCELLED", "CANCELLING"):
+        reason = state.failure_message or state.failure_code or state.status.lower()
+        if state.failure_code and state.failure_message:
+            reason = f"{state.failure_code}: {state.failure_message}"
+        if state.status != "FAILED":
+            reason = f"the {job.kind} was cancelled outside opsbot"
+        return TransferDecision(replace(checked, status=FAILED, finished_at=now, reason=reason))
+    elapsed = now - job.created_at
+    if elapsed > MAX_WATCH:
+        reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
+        return TransferDecision(replace(checked, status=GAVE_UP, finished_at=now, reason=reason))
+    due = elapsed >= PROGRESS_EVERY * (job.progress_posts + 1)
+    posts = (
+        max(job.progress_posts + 1, int(elapsed / PROGRESS_EVERY)) if due else job.progress_posts
+    )
+    return TransferDecision(
+        replace(checked, progress_posts=posts),
+        post_progress=due,
+        next_check_in=min(poll_every, MAX_QUEUE_DELAY),
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

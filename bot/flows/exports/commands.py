@@ -1,0 +1,129 @@
+"""`/ddb export` (validated, then posted for confirmation; the confirmed plan becomes a job
+that the follow-up function starts and follows: bot/flows/exports/watch.py) and
+`/ddb exports`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.aws.plans import attach_message
+from bot.aws.restores import enqueue_check
+from bot.aws.transfers import recent_jobs, save_job, update_job
+from bot.domain.commands import Export, Exports
+from bot.domain.confirmations import Plan
+from bot.domain.errors import OpsbotError
+from bot.domain.exports import ExportPlan, ExportRequest, S3Location
+from bot.domain.restore_jobs import job_id_for
+from bot.domain.transfer_jobs import EXPORT, FAILED, TransferJob
+from bot.flows.exports.watch import validate_export
+from bot.flows.places import label_of
+from bot.flows.registry import Request, command, plan_executor
+from bot.flows.resolve import locate_table
+from bot.render.transfers import render_export_confirmation, render_exports_list
+
+log = logging.getLogger(__name__)
+
+
+@command(Export, account_aware=True)
+def export(cmd: Export, request: Request) -> None:
+    """Validate the export against the current state and post it for confirmation."""
+    runtime = request.runtime
+    ref = locate_table(runtime, cmd.table).table
+    account = ref.account.id if ref.account is not None and not ref.account.is_home else ""
+    wanted = ExportRequest(
+        ref.name,
+        ref.region,
+        S3Location(cmd.bucket, cmd.prefix),
+        cmd.at,
+        cmd.export_format,
+        cmd.incremental,
+        cmd.start,
+        cmd.end,
+    )
+    plan = validate_export(runtime, wanted, request.now, account=account)
+    stored = request.create_plan(
+        kind=EXPORT,
+        action="export",
+        summary=plan.summary,
+        payload={**plan.to_payload(), "account": account},
+    )
+    posted = request.post(
+        render_export_confirmation(
+            plan,
+            stored.id,
+            request.user,
+            request.now,
+            expires_in=runtime.settings.confirm_ttl,
+            price_per_gb=runtime.settings.export_price_per_gb,
+            account_label=label_of(runtime, account or None),
+        )
+    )
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+def hand_over(request: Request, plan: Plan, job: TransferJob) -> None:
+    """Store the confirmed job and send its check 0 to the follow-up function."""
+    runtime = request.runtime
+    if not runtime.settings.restore_queue_url:
+        raise OpsbotError(
+            "opsbot has no follow-up queue configured (`OPSBOT_RESTORE_QUEUE_URL`), so it "
+            f"cannot start an {job.kind}. Nothing was started."
+        )
+    save_job(runtime.state, job, now=runtime.epoch())
+    try:
+        enqueue_check(
+            runtime.client("sqs"),
+            runtime.settings.restore_queue_url,
+            job.id,
+            0,
+            delay_s=0,
+            kind=job.kind,
+        )
+    except Exception as exc:
+        log.exception("could not hand %s job %s to the follow-up function", job.kind, job.id)
+        reason = "the follow-up function could not be reached; nothing was started"
+        update_job(
+            runtime.state, replace(job, status=FAILED, finished_at=request.now, reason=reason)
+        )
+        raise OpsbotError(
+            f"Could not start the {job.kind}: {reason}. Run it again to retry."
+        ) from exc
+
+
+@plan_executor(EXPORT)
+def run_export(plan: Plan, request: Request) -> None:
+    """Re-validate at press time, then hand the job to the follow-up function, whose check 0
+    validates once more and starts it."""
+    account = str(plan.payload.get("account") or "")
+    confirmed = ExportPlan.from_payload(plan.payload)
+    checked = validate_export(request.runtime, confirmed.as_request(), request.now, account=account)
+    job = TransferJob(
+        id=job_id_for(request.now, plan.id[:8]),
+        kind=EXPORT,
+        table=checked.table,
+        region=checked.region,
+        bucket=checked.bucket,
+        prefix=checked.prefix,
+        data_format=checked.export_format,
+        requester=plan.requester,
+        channel=plan.channel or request.channel,
+        thread_ts=plan.message_ts or request.item.message_ts,
+        created_at=request.now,
+        plan=checked.to_payload(),
+        account=account,
+        approved_by=request.approved_by,
+        size_bytes=checked.size_bytes,
+        cost=checked.cost,
+    )
+    hand_over(request, plan, job)
+
+
+@command(Exports)
+def exports(cmd: Exports, request: Request) -> None:
+    """List exports in progress and recent ones, with links to their threads."""
+    accounts = request.runtime.settings.accounts
+    labels = {a.id: a.alias for a in accounts if not a.is_home} if accounts else None
+    jobs = recent_jobs(request.runtime.state, EXPORT)
+    table = cmd.table.name if cmd.table else None
+    request.reply(render_exports_list(jobs, request.now, table=table, account_labels=labels))

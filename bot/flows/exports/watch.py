@@ -1,0 +1,193 @@
+"""The follow-up function's side of exports (kind 'export'): check 0 of a confirmed export
+checks it once more (the table, its PITR window, the bucket: configured, existing, in the
+table's region) and starts it; checks 1, 2, ... follow it with DescribeExport until it
+completes or fails. One check per SQS message, idempotent per job and check number.
+
+Starting here, not in the Slack worker, keeps the S3 write permissions an export needs off
+the function that handles Slack's requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from bot.aws.restores import enqueue_check
+from bot.aws.state import record_bot_action
+from bot.aws.transfers import (
+    bucket_region,
+    describe_export,
+    load_job,
+    source_table,
+    start_export,
+    update_job,
+)
+from bot.domain.errors import Conflict, OpsbotError
+from bot.domain.exports import ExportPlan, ExportRequest, plan_export
+from bot.domain.transfer_jobs import (
+    COMPLETED,
+    EXPORT,
+    FAILED,
+    IN_PROGRESS,
+    STARTING,
+    TransferJob,
+    decide_transfer_check,
+)
+from bot.flows.places import clients_in, label_of
+from bot.render.transfers import (
+    render_transfer_completed,
+    render_transfer_failed,
+    render_transfer_not_started,
+    render_transfer_progress,
+    render_transfer_started,
+)
+from bot.runtime import Runtime
+
+WATCH_SCOPE = "transfer-watch"
+_WATCH_LEASE_S = 300
+_WATCH_KEEP_S = 3 * 86400
+
+
+def validate_export(
+    runtime: Runtime, wanted: ExportRequest, now: datetime, *, account: str = ""
+) -> ExportPlan:
+    """Read the table's ARN, size and PITR window, then plan (or refuse) the export."""
+    dynamodb = clients_in(runtime, account or None)("dynamodb", wanted.region)
+    settings = runtime.settings
+    return plan_export(
+        wanted,
+        now=now,
+        source=source_table(dynamodb, wanted.table, wanted.region),
+        buckets=settings.export_buckets,
+        price_per_gb=settings.export_price_per_gb,
+    )
+
+
+def run_check(
+    job_id: str,
+    check: int,
+    runtime: Runtime,
+    *,
+    kind: str,
+    start: Callable[[TransferJob, Runtime], str],
+    follow: Callable[[TransferJob, int, Runtime], str],
+) -> str:
+    """Run check ``check`` of the ``kind`` job ``job_id`` once: ``start`` for check 0,
+    ``follow`` for the others; a duplicate delivery or a check already made does nothing."""
+    job = load_job(runtime.state, kind, job_id)
+    if job is None:
+        return "unknown job"
+    if check == 0 and job.status != STARTING:
+        if job.status == IN_PROGRESS and job.checks == 0:
+            # started, but a crash may have come before check 1 was sent: send it (again)
+            _next_check(runtime, job, 1, 0)
+        return "already started"
+    if job.finished or 0 < check <= job.checks:
+        return "already checked"
+    key = f"{kind}:{job_id}#{check}"
+    state = runtime.state
+    if not state.claim_once(
+        WATCH_SCOPE, key, now=runtime.epoch(), lease_s=_WATCH_LEASE_S, keep_s=_WATCH_KEEP_S
+    ):
+        return "duplicate delivery"
+    try:
+        outcome = start(job, runtime) if check == 0 else follow(job, check, runtime)
+    except Exception:
+        state.release_once(WATCH_SCOPE, key)
+        raise
+    state.complete_once(WATCH_SCOPE, key)
+    return outcome
+
+
+def _next_check(runtime: Runtime, job: TransferJob, check: int, delay_s: int) -> None:
+    url = runtime.settings.restore_queue_url
+    enqueue_check(runtime.client("sqs"), url, job.id, check, delay_s=delay_s, kind=job.kind)
+
+
+def watch_export(job_id: str, check: int, runtime: Runtime) -> str:
+    """The follower of kind 'export' (bot/flows/follow_up.py)."""
+    return run_check(job_id, check, runtime, kind=EXPORT, start=_start, follow=follow_transfer)
+
+
+def not_started(runtime: Runtime, job: TransferJob, reason: str) -> str:
+    """Record and tell in the thread that a confirmed job did not start."""
+    failed = replace(job, status=FAILED, finished_at=runtime.now(), reason=reason)
+    label = label_of(runtime, job.account or None)
+    runtime.notifier.post(
+        job.channel,
+        render_transfer_not_started(job, reason, account_label=label),
+        thread_ts=job.thread_ts or None,
+    )
+    update_job(runtime.state, failed)
+    return "not started"
+
+
+def started(runtime: Runtime, job: TransferJob, arn: str, request_id: str, command: str) -> str:
+    """Record a started job, attribute its AWS request, send check 1, tell the thread."""
+    running = replace(job, status=IN_PROGRESS, arn=arn, started_at=runtime.now())
+    # Stored first: a retry of this check must not start it again.
+    update_job(runtime.state, running)
+    if request_id:
+        record_bot_action(
+            runtime.state,
+            request_id=request_id,
+            slack_user=job.requester,
+            command=command,
+            now=runtime.epoch(),
+            approved_by=job.approved_by,
+        )
+    _next_check(runtime, running, 1, 0)
+    label = label_of(runtime, job.account or None)
+    runtime.notifier.post(
+        job.channel,
+        render_transfer_started(running, account_label=label),
+        thread_ts=job.thread_ts or None,
+    )
+    return "started"
+
+
+def _start(job: TransferJob, runtime: Runtime) -> str:
+    """Check 0: the confirmed export, checked against the state now, is started (once: the
+    job id is the export's ClientToken, so a retried call is the same export)."""
+    now = runtime.now()
+    clients = clients_in(runtime, job.account or None)
+    confirmed = ExportPlan.from_payload(job.plan)
+    try:
+        plan = validate_export(runtime, confirmed.as_request(), now, account=job.account)
+        where = bucket_region(clients("s3", plan.region), plan.bucket)
+        if where is None:
+            raise Conflict(f"The bucket `{plan.bucket}` does not exist (or opsbot cannot see it).")
+        if where != plan.region:
+            raise Conflict(
+                f"The bucket `{plan.bucket}` is in {where}, not in {plan.region} with the table: "
+                "opsbot exports only into a bucket of the table's region."
+            )
+        arn, request_id = start_export(clients("dynamodb", plan.region), plan, client_token=job.id)
+    except OpsbotError as exc:
+        return not_started(runtime, job, exc.message)
+    return started(runtime, job, arn, request_id, f"/ddb export {job.table} --to {job.location}")
+
+
+def follow_transfer(job: TransferJob, check: int, runtime: Runtime) -> str:
+    """Checks 1, 2, ...: describe the job in AWS, post when due, send the next check."""
+    now = runtime.now()
+    dynamodb = clients_in(runtime, job.account or None)("dynamodb", job.region)
+    state = describe_export(dynamodb, job.arn)
+    decision = decide_transfer_check(
+        job, state, now, poll_every=runtime.settings.restore_poll_every
+    )
+    updated = replace(decision.job, checks=check)
+    thread = job.thread_ts or None
+    if updated.status == COMPLETED:
+        message = render_transfer_completed(updated, now)
+        runtime.notifier.post(job.channel, message, thread_ts=thread, broadcast=True)
+    elif updated.finished:
+        message = render_transfer_failed(updated, now)
+        runtime.notifier.post(job.channel, message, thread_ts=thread, broadcast=True)
+    elif decision.post_progress:
+        runtime.notifier.post(job.channel, render_transfer_progress(updated, now), thread_ts=thread)
+    update_job(runtime.state, updated)
+    if decision.next_check_in is not None:
+        _next_check(runtime, updated, check + 1, int(decision.next_check_in.total_seconds()))
+    return decision.outcome

@@ -1,0 +1,48 @@
+// The S3 statements of the follow-up function (restoreWatcher), from opsbot.toml's
+// `[exports] buckets`: exports write and imports read only those buckets (DESIGN.md §5:
+// exports go only to configured buckets). Read at package time, offline, from the file that
+// is packaged with the code:
+//   - ${file(./deploy/exports.js):objectStatement}: s3:PutObject/AbortMultipartUpload/
+//     PutObjectAcl (an export writes its data and manifest) on BUCKET/*
+//   - ${file(./deploy/exports.js):bucketStatement}: s3:GetBucketLocation (check 0 refuses a
+//     bucket outside the table's region) on the buckets themselves
+// Without buckets each is an explicit Deny, so the role grants no S3 access at all.
+// @iarna/toml comes with serverless-python-requirements (package-lock.json).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const TOML = require('@iarna/toml');
+
+// S3 bucket names (bot/domain/refs.py BUCKET_NAME): nothing else can reach the ARN.
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function configuredBuckets() {
+  const file = path.join(__dirname, '..', 'opsbot.toml');
+  const config = TOML.parse(fs.readFileSync(file, 'utf8'));
+  const buckets = (config.exports && config.exports.buckets) || [];
+  if (!Array.isArray(buckets)) throw new Error('opsbot.toml: [exports] buckets must be a list');
+  for (const bucket of buckets) {
+    if (typeof bucket !== 'string' || !BUCKET.test(bucket)) {
+      throw new Error(`opsbot.toml: [exports] buckets: ${JSON.stringify(bucket)} is not a bucket name`);
+    }
+  }
+  return buckets;
+}
+
+function statement(actions, resources) {
+  if (!resources.length) return { Effect: 'Deny', Action: actions, Resource: '*' };
+  return { Effect: 'Allow', Action: actions, Resource: resources };
+}
+
+module.exports = () => {
+  const buckets = configuredBuckets();
+  const arn = (suffix) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${suffix}` });
+  return {
+    objectStatement: statement(
+      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'],
+      buckets.map((b) => arn(`${b}/*`))
+    ),
+    bucketStatement: statement(['s3:GetBucketLocation'], buckets.map((b) => arn(b))),
+  };
+};
