@@ -20,6 +20,7 @@ from bot.render.message import (
     account_region,
     code,
     context,
+    escape,
     escape_keeping_markup,
     fields_section,
     header,
@@ -34,7 +35,7 @@ _FORMATS = {"DYNAMODB_JSON": "DynamoDB JSON", "ION": "Amazon Ion", "CSV": "CSV"}
 
 def format_name(data_format: str) -> str:
     """'DynamoDB JSON' for DYNAMODB_JSON."""
-    return _FORMATS.get(data_format, data_format)
+    return _FORMATS.get(data_format) or escape(data_format)
 
 
 def render_export_confirmation(
@@ -54,7 +55,8 @@ def render_export_confirmation(
     if plan.incremental:
         cost = f"billed on the changed data, at most {cost} (the table's size)"
     text = (
-        f"Export {plan.table} ({human_bytes(plan.size_bytes)}) to {plan.destination.url}? "
+        f"Export {escape(plan.table)} ({human_bytes(plan.size_bytes)}) to "
+        f"{escape(plan.destination.url)}? "
         f"Estimated cost {money(plan.cost)}. Confirm within {format_duration(expires_in)}."
     )
     blocks: list[Block] = [
@@ -183,7 +185,7 @@ def _job_line(job: TransferJob, now: datetime, account_labels: Mapping[str, str]
         items = f", {job.item_count:,} items" if job.item_count is not None else ""
         state = f":white_check_mark: done in {format_duration(job.duration(now))}{items}"
     else:
-        state = f":x: {escape_keeping_markup(job.status)}"
+        state = f":x: {escape(job.status)}"
     thread = (
         " · " + link(thread_url(job.channel, job.thread_ts), "thread")
         if job.channel and job.thread_ts

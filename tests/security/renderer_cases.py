@@ -24,6 +24,7 @@ from bot.domain.backup_notices import BackupJobNotice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
 from bot.domain.errors import UsageError
+from bot.domain.exports import ExportPlan
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.replicas import (
@@ -38,6 +39,7 @@ from bot.domain.restore_jobs import RestoreJob
 from bot.domain.restores import RestorePlan
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
+from bot.domain.transfer_jobs import TransferJob
 from bot.domain.typed import quoted
 from bot.render import (
     access,
@@ -54,6 +56,7 @@ from bot.render import (
     restore_jobs,
     restores,
     status,
+    transfers,
 )
 from bot.render.message import Message
 
@@ -94,6 +97,29 @@ def _job(t: str, *, status_: str = "IN_PROGRESS") -> RestoreJob:
         reason=_error_text(t),
         restored_to=NOW - timedelta(hours=2),
         approved_by=APPROVER,
+    )
+
+
+def _transfer(t: str, *, status_: str = "in-progress") -> TransferJob:
+    return TransferJob(
+        id=t,
+        kind="export",
+        table=t,
+        region="us-west-2",
+        bucket=t,
+        prefix=t,
+        data_format=t,
+        requester=REQUESTER,
+        channel="C0OPSBOT1",
+        thread_ts="1700000000.000100",
+        created_at=NOW - timedelta(minutes=40),
+        approved_by=APPROVER,
+        status=status_,
+        arn=t,
+        item_count=3,
+        billed_bytes=1000,
+        manifest=t,
+        reason=_error_text(t),
     )
 
 
@@ -427,6 +453,36 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "restore_jobs.render_restores_list": lambda t: restore_jobs.render_restores_list(
         [_job(t), _job(t, status_="COMPLETED"), _job(t, status_="FAILED")], NOW
+    ),
+    "transfers.render_export_confirmation": lambda t: transfers.render_export_confirmation(
+        ExportPlan(t, "us-west-2", t, t, t, t, 2**30, 0.1, incremental=True, start=NOW),
+        "0" * 32,
+        REQUESTER,
+        NOW,
+        expires_in=timedelta(minutes=15),
+        price_per_gb=0.1,
+        window=PitrWindow(True, NOW - timedelta(days=2), NOW),
+        account_label=t,
+    ),
+    "transfers.render_transfer_started": lambda t: transfers.render_transfer_started(
+        _transfer(t), account_label=t
+    ),
+    "transfers.render_transfer_progress": lambda t: transfers.render_transfer_progress(
+        _transfer(t), NOW
+    ),
+    "transfers.render_transfer_completed": lambda t: transfers.render_transfer_completed(
+        _transfer(t, status_="completed"), NOW
+    ),
+    "transfers.render_transfer_failed": lambda t: transfers.render_transfer_failed(
+        _transfer(t, status_="failed"), NOW
+    ),
+    "transfers.render_transfer_not_started": lambda t: transfers.render_transfer_not_started(
+        _transfer(t), _error_text(t), account_label=t
+    ),
+    "transfers.render_exports_list": lambda t: transfers.render_exports_list(
+        [_transfer(t), _transfer(t, status_="completed"), _transfer(t, status_=t)],
+        NOW,
+        account_labels={"": t},
     ),
     "restores.render_pitr_status": lambda t: restores.render_pitr_status(
         "orders", "us-west-2", PitrWindow(True, NOW - timedelta(days=2), NOW), NOW
