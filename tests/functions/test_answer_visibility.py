@@ -53,6 +53,8 @@ CASES = [
     ("alarms orders", "ephemeral", "alarms"),
     ("alarms recommend orders", "channel", "alarms:recommend"),
     ("replicas orders", "channel", "replicas"),
+    ("export orders --to s3://acme-ddb-exports/x", "channel", "export"),
+    ("exports", "ephemeral", "exports"),
 ]
 
 
@@ -60,7 +62,9 @@ CASES = [
 def tables(runtime: Runtime) -> Runtime:
     """`orders` (PITR on, two backups) and `events` (PITR off); an alarm topic."""
     topic = f"arn:aws:sns:{REGION}:123456789012:opsbot-alarms"
-    runtime.settings = replace(runtime.settings, alarm_topic_arn=topic)
+    runtime.settings = replace(
+        runtime.settings, alarm_topic_arn=topic, export_buckets=("acme-ddb-exports",)
+    )
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for name in ("orders", "events"):
         dynamodb.create_table(
