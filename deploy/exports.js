@@ -2,10 +2,14 @@
 // `[exports] buckets`: exports write and imports read only those buckets (DESIGN.md §5:
 // exports go only to configured buckets). Read at package time, offline, from the file that
 // is packaged with the code:
-//   - ${file(./deploy/exports.js):objectStatement}: s3:PutObject/AbortMultipartUpload/
-//     PutObjectAcl (an export writes its data and manifest) on BUCKET/*
-//   - ${file(./deploy/exports.js):bucketStatement}: s3:GetBucketLocation (check 0 refuses a
-//     bucket outside the table's region) on the buckets themselves
+//   - ${file(./deploy/exports.js):objectStatement} (restoreWatcher): s3:PutObject/
+//     AbortMultipartUpload/PutObjectAcl (an export writes its data and manifest) and
+//     s3:GetObject (an import reads the data) on BUCKET/*
+//   - ${file(./deploy/exports.js):bucketStatement} (restoreWatcher): s3:GetBucketLocation
+//     (check 0 refuses a bucket outside the table's region) and s3:ListBucket (an import's
+//     objects) on the buckets themselves
+//   - ${file(./deploy/exports.js):listStatement} (slackWorker): s3:ListBucket only, so the
+//     confirmation of an import shows the source's size; it reads no object
 // Without buckets each is an explicit Deny, so the role grants no S3 access at all.
 // @iarna/toml comes with serverless-python-requirements (package-lock.json).
 'use strict';
@@ -40,9 +44,13 @@ module.exports = () => {
   const arn = (suffix) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${suffix}` });
   return {
     objectStatement: statement(
-      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'],
+      ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl', 's3:GetObject'],
       buckets.map((b) => arn(`${b}/*`))
     ),
-    bucketStatement: statement(['s3:GetBucketLocation'], buckets.map((b) => arn(b))),
+    bucketStatement: statement(
+      ['s3:GetBucketLocation', 's3:ListBucket'],
+      buckets.map((b) => arn(b))
+    ),
+    listStatement: statement(['s3:ListBucket'], buckets.map((b) => arn(b))),
   };
 };

@@ -1,9 +1,13 @@
-"""Exports to and imports from S3 in AWS: what a table offers an export, start and describe
-exports, where a bucket is, and the job records. Every function takes its client.
+"""Exports to and imports from S3 in AWS: what a table offers an export, the objects an
+import reads, start and describe both, where a bucket is, and the job records. Every
+function takes its client.
 
 AWS shapes: ExportTableToPointInTime / DescribeExport return an ``ExportDescription``
 (ExportStatus IN_PROGRESS | COMPLETED | FAILED, StartTime, EndTime, ItemCount,
-BilledSizeBytes, ExportManifest, FailureCode, FailureMessage).
+BilledSizeBytes, ExportManifest, FailureCode, FailureMessage); ImportTable / DescribeImport
+an ``ImportTableDescription`` (ImportStatus IN_PROGRESS | COMPLETED | CANCELLING | CANCELLED
+| FAILED, StartTime, EndTime, ImportedItemCount, ProcessedSizeBytes, ErrorCount,
+CloudWatchLogGroupArn, FailureCode, FailureMessage).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from bot.aws.state import StateStore, job_pk
 from bot.aws.tables import pitr_window
 from bot.domain.errors import Conflict, LimitReached, OpsbotError, UsageError
 from bot.domain.exports import EXPORT_USAGE, ExportPlan, SourceTable
+from bot.domain.imports import MAX_LISTED, ImportPlan, KeyAttribute
 from bot.domain.transfer_jobs import RUNNING, TransferJob, TransferState
 from bot.render.message import code, escape
 
@@ -129,6 +134,107 @@ def bucket_region(s3: Any, bucket: str) -> str | None:
     if not location:
         return "us-east-1"
     return "eu-west-1" if location == "EU" else str(location)
+
+
+def list_source(s3: Any, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    """(key, size) of the objects under ``prefix`` (ListObjectsV2, all pages, at most
+    MAX_LISTED)."""
+    found: list[tuple[str, int]] = []
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(**kwargs):
+            found += [(str(o["Key"]), int(o.get("Size", 0))) for o in page.get("Contents", [])]
+            if len(found) >= MAX_LISTED:
+                break
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise Conflict(f"The bucket {code(bucket)} does not exist.") from exc
+        raise translate(exc) from exc
+    return found
+
+
+def key_of(
+    dynamodb: Any, table: str, region: str
+) -> tuple[KeyAttribute, KeyAttribute | None] | None:
+    """The table's partition and sort key with their types; None when it does not exist."""
+    try:
+        described = dynamodb.describe_table(TableName=table)["Table"]
+    except ClientError as exc:
+        if error_code(exc) in _NOT_FOUND:
+            return None
+        raise translate(exc, table=table, region=region) from exc
+    types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+    keys = {
+        k["KeyType"]: KeyAttribute(k["AttributeName"], types[k["AttributeName"]])
+        for k in described["KeySchema"]
+    }
+    return keys["HASH"], keys.get("RANGE")
+
+
+def start_import(dynamodb: Any, plan: ImportPlan, *, client_token: str) -> tuple[str, str]:
+    """ImportTable into the new table (on demand); (ImportArn, AWS request id).
+    ``client_token`` (the job id) makes a retried call the same import."""
+    keys = [plan.key] + ([plan.sort] if plan.sort else [])
+    try:
+        response = dynamodb.import_table(
+            ClientToken=client_token,
+            S3BucketSource={"S3Bucket": plan.bucket, "S3KeyPrefix": plan.prefix},
+            InputFormat=plan.data_format,
+            InputCompressionType=plan.compression,
+            TableCreationParameters={
+                "TableName": plan.table,
+                "AttributeDefinitions": [
+                    {"AttributeName": k.name, "AttributeType": k.type} for k in keys
+                ],
+                "KeySchema": [
+                    {"AttributeName": k.name, "KeyType": t}
+                    for k, t in zip(keys, ("HASH", "RANGE"), strict=False)
+                ],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+    except ClientError as exc:
+        aws_code = error_code(exc)
+        message = escape(str(exc.response.get("Error", {}).get("Message", "")))
+        if aws_code in ("ResourceInUseException", "TableAlreadyExistsException"):
+            raise Conflict(
+                f"A table named {code(plan.table)} already exists (or is being created): an "
+                f"import never writes into an existing table. {message}"
+            ) from exc
+        if aws_code == "LimitExceededException":
+            raise LimitReached(
+                f"AWS allows no more imports or table creations right now: {message}. Try "
+                "again when one finishes."
+            ) from exc
+        if aws_code == "ImportConflictException":
+            raise Conflict(
+                f"An import into {code(plan.table)} is already running: {message}"
+            ) from exc
+        raise translate(exc, table=plan.table, region=plan.region) from exc
+    description = response.get("ImportTableDescription") or {}
+    request_id = str(response.get("ResponseMetadata", {}).get("RequestId", ""))
+    return str(description.get("ImportArn", "")), request_id
+
+
+def describe_import(dynamodb: Any, import_arn: str) -> TransferState:
+    """DescribeImport, as the job follows it."""
+    try:
+        described = dynamodb.describe_import(ImportArn=import_arn)["ImportTableDescription"]
+    except ClientError as exc:
+        if error_code(exc) == "ImportNotFoundException":
+            return TransferState("FAILED", failure_message="AWS no longer knows this import")
+        raise
+    return TransferState(
+        status=str(described.get("ImportStatus", "IN_PROGRESS")),
+        started_at=_aware(described.get("StartTime")),
+        ended_at=_aware(described.get("EndTime")),
+        item_count=_int(described.get("ImportedItemCount")),
+        billed_bytes=_int(described.get("ProcessedSizeBytes")),
+        error_count=_int(described.get("ErrorCount")),
+        log_group=str(described.get("CloudWatchLogGroupArn") or ""),
+        failure_code=str(described.get("FailureCode") or ""),
+        failure_message=str(described.get("FailureMessage") or ""),
+    )
 
 
 # ---- job records ---------------------------------------------------------------------------

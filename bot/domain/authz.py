@@ -58,11 +58,14 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "restore:copy-settings": Role.OPERATOR,
     "export": Role.OPERATOR,
     "exports": Role.VIEWER,
+    "import": Role.OPERATOR,
 }
 
 # The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
 # may also ask a second person for.
-CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend", "export"})
+CONFIRMED_ACTIONS = frozenset(
+    {"prune:apply", "restore", "pitr:off", "alarms:recommend", "export", "import"}
+)
 
 # What an action does, where its command alone does not say it: a denial names it, so a
 # viewer refused `/ddb pitr orders off` learns that turning PITR off is what needs the role.
@@ -76,6 +79,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "alarms:silence": "silencing an alarm",
     "restore:copy-settings": "copying settings to a restored table",
     "export": "exporting a table to S3",
+    "import": "importing S3 data into a new table",
 }
 
 

@@ -29,7 +29,7 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
 )
-from bot.domain.data_command_parser import parse_export, parse_exports
+from bot.domain.data_command_parser import parse_export, parse_exports, parse_import
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
@@ -356,4 +356,5 @@ _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
     "replicas": _parse_replicas,
     "export": parse_export,
     "exports": parse_exports,
+    "import": parse_import,
 }

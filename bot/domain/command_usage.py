@@ -88,5 +88,14 @@ SPECS: dict[str, CommandSpec] = {
             "changes. The confirmation shows the table's size and the estimated cost.",
         ),
         CommandSpec("exports", "/ddb exports [table]", "Exports in progress and recent ones."),
+        CommandSpec(
+            "import",
+            "/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B] "
+            "[--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]",
+            "Import S3 data into a new table (operator, confirmed).",
+            "Never into an existing table; the bucket must be one of `[exports] buckets`. "
+            "`--like` copies another table's key. A prefix holding one export imports its data "
+            "folder. The confirmation shows the source's size and the estimated cost.",
+        ),
     )
 }

@@ -147,6 +147,21 @@ class Export:
 
 
 @frozen
+class Import:
+    """`/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B]
+    [--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]`; ``table`` is the new table."""
+
+    bucket: str
+    prefix: str
+    table: TableRef
+    like: TableRef | None = None
+    key: str | None = None  # NAME:TYPE
+    sort: str | None = None
+    data_format: str = "DYNAMODB_JSON"
+    action = "import"
+
+
+@frozen
 class Exports:
     """`/ddb exports [table]`."""
 
@@ -156,7 +171,7 @@ class Exports:
 
 Command = (
     Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | (Replicas | Export | Exports)
+) | (Replicas | Export | Exports | Import)
 
 
 COMMAND_TYPES: dict[str, type] = {
@@ -173,6 +188,7 @@ COMMAND_TYPES: dict[str, type] = {
     "replicas": Replicas,
     "export": Export,
     "exports": Exports,
+    "import": Import,
 }
 
 

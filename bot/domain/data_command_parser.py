@@ -1,4 +1,4 @@
-"""The grammar of the commands that move data: `/ddb export` and `/ddb exports`.
+"""The grammar of the commands that move data: `/ddb export`, `/ddb exports`, `/ddb import`.
 
 Called by bot.domain.command_parser with its argument reader (positional words and
 `--options`, consumed as asked); kept apart so that neither module grows past a screenful
@@ -11,10 +11,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain.commands import Command, Export, Exports
+from bot.domain.commands import Command, Export, Exports, Import
 from bot.domain.errors import InvalidValue
 from bot.domain.exports import EXPORT_FORMATS, parse_s3_url
-from bot.domain.refs import TableRef
+from bot.domain.imports import IMPORT_FORMATS, parse_key
+from bot.domain.refs import TableRef, parse_table_ref
 from bot.domain.times import future_time_problem, parse_time
 from bot.domain.typed import quoted
 
@@ -23,6 +24,7 @@ class Args(Protocol):
     """What the parsers read from a command line (bot.domain.command_parser._Args)."""
 
     options: dict[str, str | None]
+    positional: list[str]
 
     def fail(self, message: str) -> None: ...
     def flag(self, name: str) -> bool: ...
@@ -90,3 +92,37 @@ def parse_exports(args: Args, now: datetime) -> Command:
     table = args.table(required=False)
     args.done()
     return Exports(table)
+
+
+def parse_import(args: Args, now: datetime) -> Command:
+    """`/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B]
+    [--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]`."""
+    target = args.value("to", parse_table_ref)
+    like = args.value("like", parse_table_ref)
+    key = args.value("key", parse_key)
+    sort = args.value("sort", parse_key)
+    data_format = args.value("format", _choice("format", dict(IMPORT_FORMATS)))
+    if not args.positional:
+        args.fail("say where the data is: `s3://BUCKET/PREFIX`")
+    source = parse_s3_url(args.positional.pop(0))
+    args.done()
+    if target is None:
+        args.fail(
+            "name the new table: `--to NEW_TABLE` (an import never writes into an existing one)"
+        )
+    if (like is None) == (key is None):
+        args.fail("give the new table's key: `--like TABLE` or `--key NAME[:S|N|B]`, one of them")
+    if sort is not None and key is None:
+        args.fail("`--sort` goes with `--key`; `--like` copies the sort key too")
+    assert target is not None
+    if like is not None and like.name == target.name:
+        args.fail("`--to` must name a new table, not the one `--like` copies the key of")
+    return Import(
+        source.bucket,
+        source.prefix,
+        target,
+        like,
+        str(key) if key else None,
+        str(sort) if sort else None,
+        data_format or "DYNAMODB_JSON",
+    )

@@ -24,6 +24,7 @@ IN_CHANNEL = frozenset(
         "alarms:silence",
         "restore:copy-settings",
         "export",
+        "import",
     }
 )
 

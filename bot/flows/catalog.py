@@ -16,7 +16,7 @@ CAPABILITIES: Mapping[str, tuple[str, ...]] = {
     "bot.flows.audit.commands": ("who-changed",),
     "bot.flows.backups.commands": ("backups", "backup"),
     "bot.flows.backups.prune": ("prune",),
-    "bot.flows.exports.commands": ("export", "exports"),
+    "bot.flows.exports.commands": ("export", "exports", "import"),
     "bot.flows.tables.home": (),
     "bot.flows.tables.replicas": ("replicas",),
     "bot.flows.restores.commands": ("restore", "restores", "pitr"),

@@ -30,6 +30,7 @@ RESTORE = "restore"
 FOLLOWERS: dict[str, str] = {
     RESTORE: "bot.flows.restores.watch:watch_restore",
     "export": "bot.flows.exports.watch:watch_export",
+    "import": "bot.flows.exports.watch:watch_import",
 }
 
 Follower = Callable[[str, int, "Runtime"], str]

@@ -1,5 +1,6 @@
-"""Exports to S3 as Slack shows them: the plan to confirm (size, estimated cost, destination),
-the replies in its thread (started, progress, done, failed, not started) and `/ddb exports`.
+"""Exports to S3 and imports from S3 as Slack shows them: the plan to confirm (size,
+estimated cost, where the data goes), the replies in its thread (started, progress, done,
+failed, not started) and `/ddb exports`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from datetime import datetime, timedelta
 
 from bot.domain.counts import counted
 from bot.domain.exports import ExportPlan
+from bot.domain.imports import ImportPlan
 from bot.domain.restores import describe_window
 from bot.domain.tables import PitrWindow
 from bot.domain.times import format_duration, format_relative, format_utc
-from bot.domain.transfer_jobs import COMPLETED, IN_PROGRESS, STARTING, TransferJob
+from bot.domain.transfer_jobs import COMPLETED, IMPORT, IN_PROGRESS, STARTING, TransferJob
 from bot.render.confirm import confirmation_actions
 from bot.render.message import (
     Block,
@@ -82,18 +84,72 @@ def render_export_confirmation(
     return Message(text=text, blocks=tuple(blocks))
 
 
+def render_import_confirmation(
+    plan: ImportPlan,
+    plan_id: str,
+    requester: str,
+    *,
+    expires_in: timedelta,
+    price_per_gb: float,
+) -> Message:
+    """The import to confirm: the objects and their size, the new table and its key, cost."""
+    key = f"{code(plan.key)} (partition)" + (f", {code(plan.sort)} (sort)" if plan.sort else "")
+    if plan.like:
+        key += f", as {code(plan.like)}"
+    text = (
+        f"Import {escape(plan.source.url)} ({human_bytes(plan.size_bytes)}) into new table "
+        f"{escape(plan.table)}? Estimated cost {money(plan.cost)}. Confirm within "
+        f"{format_duration(expires_in)}."
+    )
+    objects = f"{counted(plan.object_count, 'object')}, {human_bytes(plan.size_bytes)}"
+    blocks: list[Block] = [
+        section(
+            f":inbox_tray: <@{requester}> asked to import S3 data into a new table. Please confirm."
+        ),
+        fields_section(
+            [
+                f"*Source*\n{code(plan.source.url)} ({format_name(plan.data_format)})",
+                f"*Objects*\n{objects}, compression {escape(plan.compression)}",
+                f"*New table*\n{code(plan.table)} in {escape(plan.region)}, on demand",
+                f"*Key*\n{key}",
+                f"*Estimated cost*\n~{money(plan.cost)} at {money(price_per_gb)}/GB",
+                "*Existing tables*\nnot touched: an import always creates its table",
+            ]
+        ),
+        section(
+            ":stopwatch: Imports take minutes to hours; items that fail are counted and logged "
+            "to CloudWatch Logs. I will follow it in this thread."
+        ),
+        confirmation_actions(plan_id, requester, confirm_label="Start import"),
+        context(f"Only <@{requester}> can confirm. Expires in {format_duration(expires_in)}."),
+    ]
+    return Message(text=text, blocks=tuple(blocks))
+
+
 def _what(job: TransferJob) -> str:
+    if job.kind == IMPORT:
+        return f"the import of {code(job.location)} into new table {code(job.table)}"
     return f"the export of {code(job.table)} to {code(job.location)}"
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def render_transfer_started(job: TransferJob, *, account_label: str | None = None) -> Message:
-    """The first thread reply: AWS accepted the export."""
+    """The first thread reply: AWS accepted the export or import."""
     approved = f" (approved by <@{job.approved_by}>)" if job.approved_by else ""
-    text = (
-        f":arrow_forward: Export started by <@{job.requester}>{approved}: {code(job.table)} in "
-        f"{account_region(job.region, account_label)} → {code(job.location)} "
-        f"({format_name(job.data_format)})."
-    )
+    where = account_region(job.region, account_label)
+    if job.kind == IMPORT:
+        text = (
+            f":arrow_forward: Import started by <@{job.requester}>{approved}: {code(job.location)} "
+            f"({format_name(job.data_format)}) → new table {code(job.table)} in {where}."
+        )
+    else:
+        text = (
+            f":arrow_forward: Export started by <@{job.requester}>{approved}: {code(job.table)} "
+            f"in {where} → {code(job.location)} ({format_name(job.data_format)})."
+        )
     return Message(
         text=text,
         blocks=(
@@ -106,14 +162,18 @@ def render_transfer_started(job: TransferJob, *, account_label: str | None = Non
 def render_transfer_progress(job: TransferJob, now: datetime) -> Message:
     """'still exporting, 30 min so far'."""
     took = format_duration(job.duration(now))
-    text = f":hourglass_flowing_sand: Still exporting {code(job.table)}, {took} so far."
+    verb = "importing into" if job.kind == IMPORT else "exporting"
+    text = f":hourglass_flowing_sand: Still {verb} {code(job.table)}, {took} so far."
     return Message(text=text, blocks=(section(text),))
 
 
 def render_transfer_completed(job: TransferJob, now: datetime) -> Message:
-    """Done: items, billed size, duration, the manifest's S3 path."""
+    """Done: items, billed size, duration, the manifest's S3 path (an import: imported and
+    error counts, and the log group holding the errors)."""
     items = f"{job.item_count:,}" if job.item_count is not None else "unknown"
     duration = format_duration(job.duration(now))
+    if job.kind == IMPORT:
+        return _import_completed(job, items, duration)
     text = (
         f":white_check_mark: Export done: {code(job.table)} → {code(job.location)} in "
         f"{duration} ({items} items, {human_bytes(job.billed_bytes)} billed)."
@@ -127,16 +187,34 @@ def render_transfer_completed(job: TransferJob, now: datetime) -> Message:
     return Message(text=text, blocks=(section(text), fields_section(fields)))
 
 
+def _import_completed(job: TransferJob, items: str, duration: str) -> Message:
+    errors = job.error_count or 0
+    mark = ":warning:" if errors else ":white_check_mark:"
+    text = (
+        f"{mark} Import done: {code(job.location)} → new table {code(job.table)} in {duration} "
+        f"({items} items imported, {errors:,} errors)."
+    )
+    logs = code(job.log_group) if job.log_group else "none reported"
+    fields = [
+        f"*Imported*\n{items} items",
+        f"*Errors*\n{errors:,}" + (" (items that could not be imported)" if errors else ""),
+        f"*Processed*\n{human_bytes(job.billed_bytes)}",
+        f"*Took*\n{duration}",
+        f"*Error log group*\n{logs}",
+    ]
+    return Message(text=text, blocks=(section(text), fields_section(fields)))
+
+
 def render_transfer_failed(job: TransferJob, now: datetime) -> Message:
     """Failed (or given up) with AWS's reason."""
     verb = "stopped following" if job.status != "failed" else "failed"
     text = (
-        f":x: {_what(job).capitalize()} {verb} after {format_duration(job.duration(now))}: "
+        f":x: {_capital(_what(job))} {verb} after {format_duration(job.duration(now))}: "
         f"{escape_keeping_markup(job.reason)}"
     )
     return Message(
         text=text,
-        blocks=(section(text), context("The table was not changed; the export can be run again.")),
+        blocks=(section(text), context("No existing table was changed; it can be run again.")),
     )
 
 
@@ -145,7 +223,7 @@ def render_transfer_not_started(
 ) -> Message:
     """The confirmed export did not start: what the check at start found, or AWS said."""
     text = (
-        f":x: {_what(job).capitalize()} in {account_region(job.region, account_label)} did not "
+        f":x: {_capital(_what(job))} in {account_region(job.region, account_label)} did not "
         f"start: {escape_keeping_markup(reason)}"
     )
     return Message(text=text, blocks=(section(text), context("Nothing was started.")))

@@ -128,6 +128,8 @@ FUNCTIONS = [
             "dynamodb:BatchGetItem",
             # tables in member accounts (the role deploy/member-account.yml creates)
             "sts:AssumeRole",
+            # `/ddb import` sizes its source at confirmation (export buckets only)
+            "s3:ListBucket",
         },
     ),
     Fn(
@@ -215,6 +217,19 @@ FUNCTIONS = [
             "s3:AbortMultipartUpload",
             "s3:PutObjectAcl",
             "s3:GetBucketLocation",
+            # check 0 of an import starts it (creating its table and the error log group),
+            # later checks follow it; it reads objects only from the export buckets
+            "dynamodb:ImportTable",
+            "dynamodb:DescribeImport",
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateTable",
+            "s3:GetObject",
+            "s3:ListBucket",
+            # (and logs:CreateLogGroup/CreateLogStream/PutLogEvents, framework actions here,
+            # on /aws-dynamodb/* for the import's error log)
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+            "logs:PutRetentionPolicy",
         },
     ),
 ]
@@ -493,28 +508,40 @@ def test_resource_star_allowlist_is_honest() -> None:
             assert not actions[name.lower()].get("Resources"), f"{action} takes an ARN"
 
 
-def test_s3_access_of_the_follow_up_function_is_only_to_the_export_buckets(
-    resources: dict[str, dict[str, Any]],
-) -> None:
-    """An export copies all of a table's data: the function that starts exports may write
-    only into the buckets opsbot.toml names, and only the export actions need that."""
-    from bot.settings import load_settings
-
-    buckets = load_settings(ROOT / "opsbot.toml", environ={}).export_buckets
-    assert buckets, "opsbot.toml names an example export bucket, so the template grants one"
-    expected = {
-        "s3:PutObject": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
-        "s3:AbortMultipartUpload": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
-        "s3:PutObjectAcl": {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets},
-        "s3:GetBucketLocation": {f"arn:${{AWS::Partition}}:s3:::{b}" for b in buckets},
-    }
+def s3_grants(role: dict[str, Any]) -> dict[str, set[str]]:
+    """Each S3 action a role allows -> the resources it is allowed on."""
     granted: dict[str, set[str]] = {}
-    for stmt in role_statements(resources["RestoreWatcherIamRoleLambdaExecution"]):
+    for stmt in role_statements(role):
         for action in as_list(stmt["Action"]):
             if action.startswith("s3:") and stmt["Effect"] == "Allow":
                 arns = {r["Fn::Sub"] for r in as_list(stmt["Resource"])}
                 granted.setdefault(action, set()).update(arns)
-    assert granted == expected
+    return granted
+
+
+def test_s3_access_for_exports_and_imports_is_only_to_the_export_buckets(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """An export copies all of a table's data: the function that starts exports and imports
+    may write and read objects only in the buckets opsbot.toml names; the Slack worker may
+    only list them (an import's size at confirmation)."""
+    from bot.settings import load_settings
+
+    buckets = load_settings(ROOT / "opsbot.toml", environ={}).export_buckets
+    assert buckets, "opsbot.toml names an example export bucket, so the template grants one"
+    objects = {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets}
+    bucket_arns = {f"arn:${{AWS::Partition}}:s3:::{b}" for b in buckets}
+    assert s3_grants(resources["RestoreWatcherIamRoleLambdaExecution"]) == {
+        "s3:PutObject": objects,
+        "s3:AbortMultipartUpload": objects,
+        "s3:PutObjectAcl": objects,
+        "s3:GetObject": objects,
+        "s3:GetBucketLocation": bucket_arns,
+        "s3:ListBucket": bucket_arns,
+    }
+    assert s3_grants(resources["SlackWorkerIamRoleLambdaExecution"]) == {
+        "s3:ListBucket": bucket_arns
+    }
     writers = {
         rid
         for rid, stmt in all_policy_statements(resources)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,14 @@ from bot.domain.exports import (
     parse_s3_url,
     plan_export,
     transfer_cost,
+)
+from bot.domain.imports import (
+    ImportPlan,
+    ImportRequest,
+    KeyAttribute,
+    SourceObjects,
+    choose_objects,
+    plan_import,
 )
 from bot.domain.tables import PitrWindow
 from bot.domain.transfer_jobs import (
@@ -225,3 +234,63 @@ def test_failure_and_cancellation_and_giving_up_end_the_job() -> None:
 def test_a_job_survives_its_state_table_record() -> None:
     job = replace(JOB, plan={"table": "orders", "size_bytes": 12}, cost=0.5, item_count=3)
     assert TransferJob.from_record(job.id, job.to_record()) == job
+
+
+# ---- imports -------------------------------------------------------------------------------
+
+SRC = S3Location("acme-ddb-exports", "nightly")
+EXPORT_KEYS = [
+    ("nightly/AWSDynamoDB/01764590000000-a1b2c3d4/manifest-summary.json", 700),
+    ("nightly/AWSDynamoDB/01764590000000-a1b2c3d4/manifest-files.json", 300),
+    ("nightly/AWSDynamoDB/01764590000000-a1b2c3d4/data/abc.json.gz", 2**30),
+    ("nightly/AWSDynamoDB/01764590000000-a1b2c3d4/data/def.json.gz", 2**30),
+]
+
+
+def test_an_exports_prefix_imports_its_data_folder_not_its_manifests() -> None:
+    objects = choose_objects(SRC, EXPORT_KEYS)
+    assert objects == SourceObjects(
+        "nightly/AWSDynamoDB/01764590000000-a1b2c3d4/data/", 2, 2 * 2**30, "GZIP"
+    )
+    again = S3Location("acme-ddb-exports", objects.prefix.rstrip("/"))
+    assert choose_objects(again, EXPORT_KEYS[2:]) == objects  # the plan's prefix reads back
+
+
+def test_sources_opsbot_cannot_import_from_are_refused_by_name() -> None:
+    with pytest.raises(Conflict, match="There is nothing under `s3://acme-ddb-exports/nightly`"):
+        choose_objects(SRC, [])
+    two = [*EXPORT_KEYS, ("nightly/AWSDynamoDB/01764600000000-ffff0000/data/x.json.gz", 1)]
+    with pytest.raises(Conflict, match="holds 2 exports; name one of them"):
+        choose_objects(SRC, two)
+    with pytest.raises(Conflict, match="mixes compressed and uncompressed"):
+        choose_objects(SRC, [("nightly/a.csv", 1), ("nightly/b.csv.gz", 1)])
+
+
+def test_an_import_never_targets_an_existing_table_and_needs_a_key() -> None:
+    objects = choose_objects(SRC, EXPORT_KEYS)
+    wanted = ImportRequest(SRC, "orders-copy", "us-west-2", like="orders")
+
+    def planned(request: ImportRequest, **kwargs: Any) -> ImportPlan:
+        args: dict[str, Any] = {
+            "objects": objects,
+            "target_exists": False,
+            "like_keys": (KeyAttribute("id"), None),
+            "buckets": BUCKETS,
+            "price_per_gb": 0.15,
+        }
+        return plan_import(request, **{**args, **kwargs})
+
+    plan_ = planned(wanted)
+    assert (plan_.key, plan_.sort, round(plan_.cost, 2)) == (KeyAttribute("id"), None, 0.30)
+    assert ImportPlan.from_payload(plan_.to_payload()) == plan_
+    with pytest.raises(Conflict, match="never writes into an existing one"):
+        planned(wanted, target_exists=True)
+    with pytest.raises(TableNotFound, match="no table `orders` in us-west-2 to copy the key of"):
+        planned(wanted, like_keys=None)
+    with pytest.raises(NotAllowed, match="not an export bucket"):
+        planned(replace(wanted, source=S3Location("elsewhere-bucket")))
+    typed = ImportRequest(
+        SRC, "orders-copy", "us-west-2", key=KeyAttribute("pk"), sort=KeyAttribute("pk", "N")
+    )
+    with pytest.raises(InvalidValue, match="cannot be the partition key"):
+        planned(typed)

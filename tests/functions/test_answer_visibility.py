@@ -55,6 +55,7 @@ CASES = [
     ("replicas orders", "channel", "replicas"),
     ("export orders --to s3://acme-ddb-exports/x", "channel", "export"),
     ("exports", "ephemeral", "exports"),
+    ("import s3://acme-ddb-exports/x --to orders-copy --like orders", "channel", "import"),
 ]
 
 
@@ -65,6 +66,11 @@ def tables(runtime: Runtime) -> Runtime:
     runtime.settings = replace(
         runtime.settings, alarm_topic_arn=topic, export_buckets=("acme-ddb-exports",)
     )
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(
+        Bucket="acme-ddb-exports", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    s3.put_object(Bucket="acme-ddb-exports", Key="x/items.json", Body=b"{}")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for name in ("orders", "events"):
         dynamodb.create_table(

@@ -25,6 +25,7 @@ from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
 from bot.domain.errors import UsageError
 from bot.domain.exports import ExportPlan
+from bot.domain.imports import ImportPlan, KeyAttribute
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.replicas import (
@@ -463,6 +464,23 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         price_per_gb=0.1,
         window=PitrWindow(True, NOW - timedelta(days=2), NOW),
         account_label=t,
+    ),
+    "transfers.render_import_confirmation": lambda t: transfers.render_import_confirmation(
+        ImportPlan(t, t, t, t, t, t, KeyAttribute(t, t), KeyAttribute(t), 2, 2**30, 0.15, like=t),
+        "0" * 32,
+        REQUESTER,
+        expires_in=timedelta(minutes=15),
+        price_per_gb=0.15,
+    ),
+    "transfers.render_import_started": lambda t: transfers.render_transfer_started(
+        replace(_transfer(t), kind="import"), account_label=t
+    ),
+    "transfers.render_import_completed": lambda t: transfers.render_transfer_completed(
+        replace(_transfer(t, status_="completed"), kind="import", error_count=2, log_group=t),
+        NOW,
+    ),
+    "transfers.render_import_failed": lambda t: transfers.render_transfer_failed(
+        replace(_transfer(t, status_="failed"), kind="import"), NOW
     ),
     "transfers.render_transfer_started": lambda t: transfers.render_transfer_started(
         _transfer(t), account_label=t

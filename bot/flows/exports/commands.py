@@ -1,6 +1,6 @@
-"""`/ddb export` (validated, then posted for confirmation; the confirmed plan becomes a job
-that the follow-up function starts and follows: bot/flows/exports/watch.py) and
-`/ddb exports`."""
+"""`/ddb export` and `/ddb import` (validated, then posted for confirmation; the confirmed
+plan becomes a job that the follow-up function starts and follows:
+bot/flows/exports/watch.py) and `/ddb exports`."""
 
 from __future__ import annotations
 
@@ -10,17 +10,22 @@ from dataclasses import replace
 from bot.aws.plans import attach_message
 from bot.aws.restores import enqueue_check
 from bot.aws.transfers import recent_jobs, save_job, update_job
-from bot.domain.commands import Export, Exports
+from bot.domain.commands import Export, Exports, Import
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
 from bot.domain.exports import ExportPlan, ExportRequest, S3Location
+from bot.domain.imports import ImportPlan, ImportRequest, parse_key
 from bot.domain.restore_jobs import job_id_for
-from bot.domain.transfer_jobs import EXPORT, FAILED, TransferJob
-from bot.flows.exports.watch import validate_export
+from bot.domain.transfer_jobs import EXPORT, FAILED, IMPORT, TransferJob
+from bot.flows.exports.watch import validate_export, validate_import
 from bot.flows.places import label_of
 from bot.flows.registry import Request, command, plan_executor
 from bot.flows.resolve import locate_table
-from bot.render.transfers import render_export_confirmation, render_exports_list
+from bot.render.transfers import (
+    render_export_confirmation,
+    render_exports_list,
+    render_import_confirmation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,67 @@ def run_export(plan: Plan, request: Request) -> None:
         created_at=request.now,
         plan=checked.to_payload(),
         account=account,
+        approved_by=request.approved_by,
+        size_bytes=checked.size_bytes,
+        cost=checked.cost,
+    )
+    hand_over(request, plan, job)
+
+
+@command(Import)
+def import_data(cmd: Import, request: Request) -> None:
+    """Validate the import (objects, new table's name, key) and post it for confirmation."""
+    runtime = request.runtime
+    region = cmd.table.region or (cmd.like.region if cmd.like else None)
+    region = region or runtime.settings.default_region
+    if cmd.like is not None and cmd.like.region and cmd.like.region != region:
+        raise OpsbotError("`--like` names a table in another region than the new table's.")
+    wanted = ImportRequest(
+        S3Location(cmd.bucket, cmd.prefix),
+        cmd.table.name,
+        region,
+        cmd.data_format,
+        cmd.like.name if cmd.like else None,
+        parse_key(cmd.key) if cmd.key else None,
+        parse_key(cmd.sort) if cmd.sort else None,
+    )
+    plan = validate_import(runtime, wanted)
+    stored = request.create_plan(
+        kind=IMPORT,
+        action="import",
+        summary=plan.summary,
+        payload={**plan.to_payload(), "account": ""},
+    )
+    posted = request.post(
+        render_import_confirmation(
+            plan,
+            stored.id,
+            request.user,
+            expires_in=runtime.settings.confirm_ttl,
+            price_per_gb=runtime.settings.import_price_per_gb,
+        )
+    )
+    attach_message(runtime.state, stored.id, posted.ts)
+
+
+@plan_executor(IMPORT)
+def run_import(plan: Plan, request: Request) -> None:
+    """Re-validate at press time (the new table's name still free, the objects still there),
+    then hand the job to the follow-up function, whose check 0 validates once more."""
+    checked = validate_import(request.runtime, ImportPlan.from_payload(plan.payload).as_request())
+    job = TransferJob(
+        id=job_id_for(request.now, plan.id[:8]),
+        kind=IMPORT,
+        table=checked.table,
+        region=checked.region,
+        bucket=checked.bucket,
+        prefix=checked.prefix.rstrip("/"),
+        data_format=checked.data_format,
+        requester=plan.requester,
+        channel=plan.channel or request.channel,
+        thread_ts=plan.message_ts or request.item.message_ts,
+        created_at=request.now,
+        plan=checked.to_payload(),
         approved_by=request.approved_by,
         size_bytes=checked.size_bytes,
         cost=checked.cost,

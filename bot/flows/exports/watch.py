@@ -1,10 +1,12 @@
-"""The follow-up function's side of exports (kind 'export'): check 0 of a confirmed export
-checks it once more (the table, its PITR window, the bucket: configured, existing, in the
-table's region) and starts it; checks 1, 2, ... follow it with DescribeExport until it
-completes or fails. One check per SQS message, idempotent per job and check number.
+"""The follow-up function's side of exports and imports (kinds 'export' and 'import'):
+check 0 of a confirmed job checks it once more (an export: the table, its PITR window, the
+bucket: configured, existing, in the table's region; an import: the objects, the new
+table's name still free) and starts it; checks 1, 2, ... follow it with DescribeExport or
+DescribeImport until it completes or fails. One check per SQS message, idempotent per job
+and check number.
 
-Starting here, not in the Slack worker, keeps the S3 write permissions an export needs off
-the function that handles Slack's requests.
+Starting here, not in the Slack worker, keeps the S3 object permissions (and the table
+creation an import makes) off the function that handles Slack's requests.
 """
 
 from __future__ import annotations
@@ -13,22 +15,28 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot.aws.restores import enqueue_check
+from bot.aws.restores import enqueue_check, table_exists
 from bot.aws.state import record_bot_action
 from bot.aws.transfers import (
     bucket_region,
     describe_export,
+    describe_import,
+    key_of,
+    list_source,
     load_job,
     source_table,
     start_export,
+    start_import,
     update_job,
 )
 from bot.domain.errors import Conflict, OpsbotError
-from bot.domain.exports import ExportPlan, ExportRequest, plan_export
+from bot.domain.exports import ExportPlan, ExportRequest, check_bucket, plan_export
+from bot.domain.imports import ImportPlan, ImportRequest, choose_objects, plan_import
 from bot.domain.transfer_jobs import (
     COMPLETED,
     EXPORT,
     FAILED,
+    IMPORT,
     IN_PROGRESS,
     STARTING,
     TransferJob,
@@ -61,6 +69,25 @@ def validate_export(
         source=source_table(dynamodb, wanted.table, wanted.region),
         buckets=settings.export_buckets,
         price_per_gb=settings.export_price_per_gb,
+    )
+
+
+def validate_import(runtime: Runtime, wanted: ImportRequest, *, account: str = "") -> ImportPlan:
+    """List the source's objects, check the new table's name and the `--like` table's key,
+    then plan (or refuse) the import."""
+    clients = clients_in(runtime, account or None)
+    dynamodb = clients("dynamodb", wanted.region)
+    settings = runtime.settings
+    check_bucket(wanted.source, settings.export_buckets)  # before listing anything
+    listed = list_source(clients("s3", wanted.region), wanted.source.bucket, wanted.source.prefix)
+    like = key_of(dynamodb, wanted.like, wanted.region) if wanted.like else None
+    return plan_import(
+        wanted,
+        objects=choose_objects(wanted.source, listed),
+        target_exists=table_exists(dynamodb, wanted.table),
+        like_keys=like,
+        buckets=settings.export_buckets,
+        price_per_gb=settings.import_price_per_gb,
     )
 
 
@@ -108,6 +135,13 @@ def _next_check(runtime: Runtime, job: TransferJob, check: int, delay_s: int) ->
 def watch_export(job_id: str, check: int, runtime: Runtime) -> str:
     """The follower of kind 'export' (bot/flows/follow_up.py)."""
     return run_check(job_id, check, runtime, kind=EXPORT, start=_start, follow=follow_transfer)
+
+
+def watch_import(job_id: str, check: int, runtime: Runtime) -> str:
+    """The follower of kind 'import' (bot/flows/follow_up.py)."""
+    return run_check(
+        job_id, check, runtime, kind=IMPORT, start=_start_import, follow=follow_transfer
+    )
 
 
 def not_started(runtime: Runtime, job: TransferJob, reason: str) -> str:
@@ -169,11 +203,25 @@ def _start(job: TransferJob, runtime: Runtime) -> str:
     return started(runtime, job, arn, request_id, f"/ddb export {job.table} --to {job.location}")
 
 
+def _start_import(job: TransferJob, runtime: Runtime) -> str:
+    """Check 0 of an import: the objects and the new table's name, checked again now, then
+    ImportTable (the job id is its ClientToken: a retried call is the same import)."""
+    clients = clients_in(runtime, job.account or None)
+    confirmed = ImportPlan.from_payload(job.plan)
+    try:
+        plan = validate_import(runtime, confirmed.as_request(), account=job.account)
+        arn, request_id = start_import(clients("dynamodb", plan.region), plan, client_token=job.id)
+    except OpsbotError as exc:
+        return not_started(runtime, job, exc.message)
+    return started(runtime, job, arn, request_id, f"/ddb import {job.location} --to {job.table}")
+
+
 def follow_transfer(job: TransferJob, check: int, runtime: Runtime) -> str:
     """Checks 1, 2, ...: describe the job in AWS, post when due, send the next check."""
     now = runtime.now()
     dynamodb = clients_in(runtime, job.account or None)("dynamodb", job.region)
-    state = describe_export(dynamodb, job.arn)
+    describe = describe_import if job.kind == IMPORT else describe_export
+    state = describe(dynamodb, job.arn)
     decision = decide_transfer_check(
         job, state, now, poll_every=runtime.settings.restore_poll_every
     )
