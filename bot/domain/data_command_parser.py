@@ -2,35 +2,36 @@
 
 Called by bot.domain.command_parser with its argument reader (positional words and
 `--options`, consumed as asked); kept apart so that neither module grows past a screenful
-of grammar.
+of grammar. The export and import modules are imported only when such a command is typed:
+the ack path of every other command does not load them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.commands import Command, Export, Exports, Import
 from bot.domain.errors import InvalidValue
-from bot.domain.exports import EXPORT_FORMATS, parse_s3_url
-from bot.domain.imports import IMPORT_FORMATS, parse_key
 from bot.domain.refs import TableRef, parse_table_ref
 from bot.domain.times import future_time_problem, parse_time
 from bot.domain.typed import quoted
 
+if TYPE_CHECKING:  # a Protocol class costs the ack path time at import; mypy needs it only
+    from typing import Protocol
 
-class Args(Protocol):
-    """What the parsers read from a command line (bot.domain.command_parser._Args)."""
+    class Args(Protocol):
+        """What the parsers read from a command line (bot.domain.command_parser._Args)."""
 
-    options: dict[str, str | None]
-    positional: list[str]
+        options: dict[str, str | None]
+        positional: list[str]
 
-    def fail(self, message: str) -> None: ...
-    def flag(self, name: str) -> bool: ...
-    def value(self, name: str, convert: Callable[[str], Any]) -> Any: ...
-    def table(self, *, required: bool = True) -> TableRef | None: ...
-    def done(self) -> None: ...
+        def fail(self, message: str) -> None: ...
+        def flag(self, name: str) -> bool: ...
+        def value(self, name: str, convert: Callable[[str], Any]) -> Any: ...
+        def table(self, *, required: bool = True) -> TableRef | None: ...
+        def done(self) -> None: ...
 
 
 def _choice(option: str, choices: dict[str, str]) -> Callable[[str], str]:
@@ -55,6 +56,8 @@ def _past_time(args: Args, option: str, now: datetime) -> datetime | None:
 def parse_export(args: Args, now: datetime) -> Command:
     """`/ddb export <table> --to s3://BUCKET/PREFIX [--at TIME] [--format dynamodb|ion]
     [--incremental --from TIME [--until TIME]]`."""
+    from bot.domain.exports import EXPORT_FORMATS, parse_s3_url
+
     incremental = args.flag("incremental")
     table = args.table()
     destination = args.value("to", parse_s3_url)
@@ -97,6 +100,9 @@ def parse_exports(args: Args, now: datetime) -> Command:
 def parse_import(args: Args, now: datetime) -> Command:
     """`/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B]
     [--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]`."""
+    from bot.domain.exports import parse_s3_url
+    from bot.domain.imports import IMPORT_FORMATS, parse_key
+
     target = args.value("to", parse_table_ref)
     like = args.value("like", parse_table_ref)
     key = args.value("key", parse_key)
