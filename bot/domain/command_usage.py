@@ -75,8 +75,12 @@ SPECS: dict[str, CommandSpec] = {
         ),
         CommandSpec(
             "replicas",
-            "/ddb replicas <table>",
-            "Global table replicas with their status and replication lag.",
+            "/ddb replicas <table> | /ddb replicas add|remove <table> <region>",
+            "Global table replicas with their status and replication lag; `add` (operator) and "
+            "`remove` (admin) change them after you confirm.",
+            "A replica region must be one opsbot manages. Adding needs version 2019.11.21, "
+            "on-demand or auto-scaled writes and streams with new and old images (or none); "
+            "replicated writes are billed in every region.",
         ),
         CommandSpec(
             "export",

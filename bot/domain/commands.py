@@ -124,10 +124,16 @@ class Alarms:
 
 @frozen
 class Replicas:
-    """`/ddb replicas <table>`."""
+    """`/ddb replicas <table>` and `/ddb replicas add|remove <table> <region>`."""
 
     table: TableRef
-    action = "replicas"
+    change: str | None = None  # None (show), "add" or "remove"
+    region: str | None = None  # the replica's region, with a change
+
+    @property
+    def action(self) -> str:
+        """'replicas' to look, 'replicas:add' / 'replicas:remove' to change."""
+        return f"replicas:{self.change}" if self.change else "replicas"
 
 
 @frozen

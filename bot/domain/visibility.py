@@ -25,6 +25,8 @@ IN_CHANNEL = frozenset(
         "restore:copy-settings",
         "export",
         "import",
+        "replicas:add",
+        "replicas:remove",
     }
 )
 
