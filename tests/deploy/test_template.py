@@ -49,6 +49,7 @@ RESOURCE_STAR_OK = frozenset(
         "cloudtrail:LookupEvents",
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:GetMetricData",
+        "application-autoscaling:DescribeScalableTargets",  # filters by ResourceIds
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -130,6 +131,8 @@ FUNCTIONS = [
             "sts:AssumeRole",
             # `/ddb import` sizes its source at confirmation (export buckets only)
             "s3:ListBucket",
+            # `/ddb replicas add` checks a provisioned table's write auto scaling
+            "application-autoscaling:DescribeScalableTargets",
         },
     ),
     Fn(
@@ -230,6 +233,15 @@ FUNCTIONS = [
             "logs:DescribeLogGroups",
             "logs:DescribeLogStreams",
             "logs:PutRetentionPolicy",
+            # check 0 of a replica change re-checks and calls UpdateTable ReplicaUpdates;
+            # later checks read the replica's lag
+            "dynamodb:CreateTableReplica",
+            "dynamodb:DeleteTableReplica",
+            "dynamodb:DeleteTable",  # only aws:CalledVia dynamodb.amazonaws.com
+            "dynamodb:DescribeGlobalTable",
+            "application-autoscaling:DescribeScalableTargets",
+            "cloudwatch:GetMetricData",
+            "iam:CreateServiceLinkedRole",  # DynamoDB's replication role, once per account
         },
     ),
 ]
@@ -548,6 +560,25 @@ def test_s3_access_for_exports_and_imports_is_only_to_the_export_buckets(
         if stmt["Effect"] == "Allow" and "s3:PutObject" in as_list(stmt["Action"])
     }
     assert writers == {"RestoreWatcherIamRoleLambdaExecution"}
+
+
+def test_the_follow_up_function_deletes_tables_only_for_a_replica_removal(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """Removing a replica makes DynamoDB delete the replica table on the caller's behalf: the
+    function holds DeleteTable only through DynamoDB (aws:CalledVia), and no other function
+    holds it at all."""
+    grants = [
+        (rid, stmt)
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "dynamodb:DeleteTable" in as_list(stmt["Action"])
+    ]
+    assert [rid for rid, _ in grants] == ["RestoreWatcherIamRoleLambdaExecution"]
+    ((_, stmt),) = grants
+    assert as_list(stmt["Action"]) == ["dynamodb:DeleteTable"]
+    assert stmt["Condition"] == {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": "dynamodb.amazonaws.com"}
+    }
 
 
 def test_secret_access_is_scoped_to_the_slack_secret(resources: dict[str, dict[str, Any]]) -> None:

@@ -28,6 +28,7 @@ from bot.domain.exports import ExportPlan
 from bot.domain.imports import ImportPlan, KeyAttribute
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
+from bot.domain.replica_changes import ReplicaChangePlan, ReplicaJob
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,
@@ -53,6 +54,7 @@ from bot.render import (
     home,
     notices,
     prune_all,
+    replica_changes,
     replicas,
     restore_jobs,
     restores,
@@ -121,6 +123,12 @@ def _transfer(t: str, *, status_: str = "in-progress") -> TransferJob:
         billed_bytes=1000,
         manifest=t,
         reason=_error_text(t),
+    )
+
+
+def _replica_job(t: str, change: str = "add") -> ReplicaJob:
+    return ReplicaJob(
+        t, t, t, t, change, REQUESTER, "C0OPSBOT1", "1.0", NOW, APPROVER, reason=_error_text(t)
     )
 
 
@@ -481,6 +489,37 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "transfers.render_import_failed": lambda t: transfers.render_transfer_failed(
         replace(_transfer(t, status_="failed"), kind="import"), NOW
+    ),
+    "replica_changes.render_replica_confirmation": lambda t: (
+        replica_changes.render_replica_confirmation(
+            ReplicaChangePlan(t, t, t, "add", 2**30, streams_off=True),
+            "0" * 32,
+            REQUESTER,
+            expires_in=timedelta(minutes=15),
+        )
+    ),
+    "replica_changes.render_replica_confirmation_remove": lambda t: (
+        replica_changes.render_replica_confirmation(
+            ReplicaChangePlan(t, t, t, "remove"), "0" * 32, REQUESTER, expires_in=timedelta(1)
+        )
+    ),
+    "replica_changes.render_replica_started": lambda t: replica_changes.render_replica_started(
+        _replica_job(t)
+    ),
+    "replica_changes.render_replica_progress": lambda t: replica_changes.render_replica_progress(
+        _replica_job(t, "remove"), NOW
+    ),
+    "replica_changes.render_replica_done": lambda t: replica_changes.render_replica_done(
+        _replica_job(t), NOW, ReplicationLag(t, t, 1.0, 2.0, 3)
+    ),
+    "replica_changes.render_replica_done_remove": lambda t: replica_changes.render_replica_done(
+        _replica_job(t, "remove"), NOW, None
+    ),
+    "replica_changes.render_replica_failed": lambda t: replica_changes.render_replica_failed(
+        _replica_job(t), NOW
+    ),
+    "replica_changes.render_replica_not_started": lambda t: (
+        replica_changes.render_replica_not_started(_replica_job(t), _error_text(t))
     ),
     "transfers.render_transfer_started": lambda t: transfers.render_transfer_started(
         _transfer(t), account_label=t
