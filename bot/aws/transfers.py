@@ -22,8 +22,9 @@ from bot.aws.state import StateStore, job_pk
 from bot.aws.tables import pitr_window
 from bot.domain.errors import Conflict, LimitReached, OpsbotError, UsageError
 from bot.domain.exports import EXPORT_USAGE, ExportPlan, SourceTable
+from bot.domain.followed_jobs import RUNNING
 from bot.domain.imports import MAX_LISTED, ImportPlan, KeyAttribute
-from bot.domain.transfer_jobs import RUNNING, TransferJob, TransferState
+from bot.domain.transfer_jobs import TransferJob, TransferState
 from bot.render.message import code, escape
 
 # Job records stay 30 days after they start (`/ddb exports` shows recent ones).

@@ -11,9 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Conflict, InvalidValue, TableNotFound
+from bot.domain.followed_jobs import (
+    COMPLETED,
+    FAILED,
+    GAVE_UP,
+    STARTING,
+    FollowedJob,
+    job_record,
+    progress_due,
+)
 from bot.domain.records import frozen
 from bot.domain.replicas import CURRENT_VERSION, LEGACY_VERSION
-from bot.domain.restore_jobs import MAX_QUEUE_DELAY, PROGRESS_EVERY, START_GRACE
+from bot.domain.restore_jobs import MAX_QUEUE_DELAY
 from bot.domain.times import format_duration, stored_time
 
 ADD = "add"
@@ -145,17 +154,11 @@ def plan_replica_change(
     )
 
 
-STARTING = "starting"
-IN_PROGRESS = "in-progress"
-COMPLETED = "completed"
-FAILED = "failed"
-GAVE_UP = "gave-up"
-TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
 _TIMES = frozenset({"created_at", "started_at", "finished_at"})
 
 
 @frozen
-class ReplicaJob:
+class ReplicaJob(FollowedJob):
     """A replica change opsbot started and follows, with the thread it reports into."""
 
     id: str
@@ -175,17 +178,6 @@ class ReplicaJob:
     progress_posts: int = 0
     reason: str = ""
 
-    @property
-    def finished(self) -> bool:
-        """Whether the follow-up function is done with this change."""
-        return self.status in TERMINAL
-
-    def running(self, now: datetime) -> bool:
-        """Under way, or confirmed and about to start."""
-        return self.status == IN_PROGRESS or (
-            self.status == STARTING and now - self.created_at <= START_GRACE
-        )
-
     def elapsed(self, now: datetime) -> timedelta:
         """How long the change has taken (until it finished)."""
         return (self.finished_at or now) - (self.started_at or self.created_at)
@@ -197,14 +189,7 @@ class ReplicaJob:
 
     def to_record(self) -> dict[str, Any]:
         """The job as state-table attributes (without keys); empty values left out."""
-        record: dict[str, Any] = {}
-        for spec in fields(self):
-            value = getattr(self, spec.name)
-            if spec.name in _TIMES:
-                value = value.isoformat() if value else None
-            if spec.name != "id" and value is not None and value != "":
-                record[spec.name] = value
-        return record
+        return job_record(self, _TIMES)
 
     @classmethod
     def from_record(cls, job_id: str, record: Mapping[str, Any]) -> ReplicaJob:
@@ -273,10 +258,7 @@ def decide_replica_check(
     if elapsed > MAX_WATCH:
         reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
         return ReplicaDecision(replace(checked, status=GAVE_UP, finished_at=now, reason=reason))
-    due = elapsed >= PROGRESS_EVERY * (job.progress_posts + 1)
-    posts = (
-        max(job.progress_posts + 1, int(elapsed / PROGRESS_EVERY)) if due else job.progress_posts
-    )
+    due, posts = progress_due(elapsed, job.progress_posts)
     return ReplicaDecision(
         replace(checked, progress_posts=posts),
         post_progress=due,

@@ -8,30 +8,32 @@ once started, and what DescribeExport / DescribeImport report at the end.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field, fields, replace
+from dataclasses import field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.followed_jobs import (
+    COMPLETED,
+    FAILED,
+    GAVE_UP,
+    STARTING,
+    FollowedJob,
+    job_record,
+    progress_due,
+)
 from bot.domain.records import frozen
-from bot.domain.restore_jobs import MAX_QUEUE_DELAY, MAX_WATCH, PROGRESS_EVERY, START_GRACE
+from bot.domain.restore_jobs import MAX_QUEUE_DELAY, MAX_WATCH
 from bot.domain.times import format_duration, stored_time
 
 EXPORT = "export"
 IMPORT = "import"
 
-STARTING = "starting"  # confirmed; the follow-up function has not started it yet
-IN_PROGRESS = "in-progress"
-COMPLETED = "completed"
-FAILED = "failed"
-GAVE_UP = "gave-up"
-TERMINAL = frozenset({COMPLETED, FAILED, GAVE_UP})
-RUNNING = frozenset({STARTING, IN_PROGRESS})
 
 _TIMES = frozenset({"created_at", "started_at", "ended_at", "finished_at"})
 
 
 @frozen
-class TransferJob:
+class TransferJob(FollowedJob):
     """An export or import opsbot started and follows, with the thread it reports into."""
 
     id: str
@@ -64,17 +66,6 @@ class TransferJob:
     log_group: str = ""  # import: CloudWatchLogGroupArn holding the errors
     reason: str = ""
 
-    @property
-    def finished(self) -> bool:
-        """Whether the follow-up function is done with this job."""
-        return self.status in TERMINAL
-
-    def running(self, now: datetime) -> bool:
-        """In progress, or confirmed and about to start (not stuck before its start)."""
-        return self.status == IN_PROGRESS or (
-            self.status == STARTING and now - self.created_at <= START_GRACE
-        )
-
     def duration(self, now: datetime) -> timedelta:
         """How long AWS worked on it (its StartTime to EndTime), else since confirmation."""
         start = self.started_at or self.created_at
@@ -93,18 +84,7 @@ class TransferJob:
 
     def to_record(self) -> dict[str, Any]:
         """The job as state-table attributes (without keys); None values are left out."""
-        record: dict[str, Any] = {}
-        for spec in fields(self):
-            if spec.name == "id":
-                continue
-            value = getattr(self, spec.name)
-            if spec.name in _TIMES:
-                value = value.isoformat() if value else None
-            elif spec.name == "plan":
-                value = dict(value)
-            if value is not None and value != "":
-                record[spec.name] = value
-        return record
+        return job_record(self, _TIMES)
 
     @classmethod
     def from_record(cls, job_id: str, record: Mapping[str, Any]) -> TransferJob:
@@ -202,10 +182,7 @@ def decide_transfer_check(
     if elapsed > MAX_WATCH:
         reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
         return TransferDecision(replace(checked, status=GAVE_UP, finished_at=now, reason=reason))
-    due = elapsed >= PROGRESS_EVERY * (job.progress_posts + 1)
-    posts = (
-        max(job.progress_posts + 1, int(elapsed / PROGRESS_EVERY)) if due else job.progress_posts
-    )
+    due, posts = progress_due(elapsed, job.progress_posts)
     return TransferDecision(
         replace(checked, progress_posts=posts),
         post_progress=due,

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from bot.domain.counts import counted
 from bot.domain.exports import ExportPlan
+from bot.domain.followed_jobs import COMPLETED, IN_PROGRESS, STARTING
 from bot.domain.imports import ImportPlan
 from bot.domain.restores import describe_window
 from bot.domain.tables import PitrWindow
 from bot.domain.times import format_duration, format_relative, format_utc
-from bot.domain.transfer_jobs import COMPLETED, IMPORT, IN_PROGRESS, STARTING, TransferJob
+from bot.domain.transfer_jobs import IMPORT, TransferJob
 from bot.render.confirm import confirmation_actions
 from bot.render.message import (
     Block,

@@ -18,6 +18,7 @@ from bot.domain.exports import (
     plan_export,
     transfer_cost,
 )
+from bot.domain.followed_jobs import COMPLETED, FAILED, GAVE_UP, IN_PROGRESS
 from bot.domain.imports import (
     ImportPlan,
     ImportRequest,
@@ -27,15 +28,7 @@ from bot.domain.imports import (
     plan_import,
 )
 from bot.domain.tables import PitrWindow
-from bot.domain.transfer_jobs import (
-    COMPLETED,
-    FAILED,
-    GAVE_UP,
-    IN_PROGRESS,
-    TransferJob,
-    TransferState,
-    decide_transfer_check,
-)
+from bot.domain.transfer_jobs import TransferJob, TransferState, decide_transfer_check
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 WINDOW = PitrWindow(True, NOW - timedelta(days=35), NOW - timedelta(minutes=5), 35)

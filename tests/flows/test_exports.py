@@ -16,7 +16,8 @@ from botocore.stub import Stubber
 from bot.aws.transfers import describe_export, recent_jobs, start_export
 from bot.domain.errors import Conflict, LimitReached, UsageError
 from bot.domain.exports import ExportPlan
-from bot.domain.transfer_jobs import COMPLETED, EXPORT, FAILED
+from bot.domain.followed_jobs import COMPLETED, FAILED
+from bot.domain.transfer_jobs import EXPORT
 from bot.flows.exports.watch import watch_export
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round

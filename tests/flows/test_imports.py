@@ -14,8 +14,9 @@ from botocore.stub import Stubber
 
 from bot.aws.transfers import describe_import, recent_jobs, start_import
 from bot.domain.errors import Conflict, LimitReached
+from bot.domain.followed_jobs import COMPLETED
 from bot.domain.imports import ImportPlan, KeyAttribute
-from bot.domain.transfer_jobs import COMPLETED, IMPORT
+from bot.domain.transfer_jobs import IMPORT
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime

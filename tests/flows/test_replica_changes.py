@@ -11,14 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain.replica_changes import (
-    ADD,
-    COMPLETED,
-    FAILED,
-    IN_PROGRESS,
-    ReplicaJob,
-    decide_replica_check,
-)
+from bot.domain.followed_jobs import COMPLETED, FAILED, IN_PROGRESS
+from bot.domain.replica_changes import ADD, ReplicaJob, decide_replica_check
 from bot.flows.places import EXTRAS_KEY
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round

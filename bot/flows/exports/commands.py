@@ -4,11 +4,7 @@ bot/flows/exports/watch.py) and `/ddb exports`."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
-
 from bot.aws.plans import attach_message
-from bot.aws.restores import enqueue_check
 from bot.aws.transfers import recent_jobs, save_job, update_job
 from bot.domain.commands import Export, Exports, Import
 from bot.domain.confirmations import Plan
@@ -16,8 +12,9 @@ from bot.domain.errors import OpsbotError
 from bot.domain.exports import ExportPlan, ExportRequest, S3Location
 from bot.domain.imports import ImportPlan, ImportRequest, parse_key
 from bot.domain.restore_jobs import job_id_for
-from bot.domain.transfer_jobs import EXPORT, FAILED, IMPORT, TransferJob
+from bot.domain.transfer_jobs import EXPORT, IMPORT, TransferJob
 from bot.flows.exports.watch import validate_export, validate_import
+from bot.flows.follow_checks import hand_over
 from bot.flows.places import label_of
 from bot.flows.registry import Request, command, plan_executor
 from bot.flows.resolve import locate_table
@@ -26,8 +23,6 @@ from bot.render.transfers import (
     render_exports_list,
     render_import_confirmation,
 )
-
-log = logging.getLogger(__name__)
 
 
 @command(Export, account_aware=True)
@@ -67,33 +62,15 @@ def export(cmd: Export, request: Request) -> None:
     attach_message(runtime.state, stored.id, posted.ts)
 
 
-def hand_over(request: Request, plan: Plan, job: TransferJob) -> None:
-    """Store the confirmed job and send its check 0 to the follow-up function."""
-    runtime = request.runtime
-    if not runtime.settings.restore_queue_url:
-        raise OpsbotError(
-            "opsbot has no follow-up queue configured (`OPSBOT_RESTORE_QUEUE_URL`), so it "
-            f"cannot start an {job.kind}. Nothing was started."
-        )
-    save_job(runtime.state, job, now=runtime.epoch())
-    try:
-        enqueue_check(
-            runtime.client("sqs"),
-            runtime.settings.restore_queue_url,
-            job.id,
-            0,
-            delay_s=0,
-            kind=job.kind,
-        )
-    except Exception as exc:
-        log.exception("could not hand %s job %s to the follow-up function", job.kind, job.id)
-        reason = "the follow-up function could not be reached; nothing was started"
-        update_job(
-            runtime.state, replace(job, status=FAILED, finished_at=request.now, reason=reason)
-        )
-        raise OpsbotError(
-            f"Could not start the {job.kind}: {reason}. Run it again to retry."
-        ) from exc
+def _hand_over(request: Request, job: TransferJob) -> None:
+    state, now = request.runtime.state, request.runtime.epoch()
+    hand_over(
+        request,
+        job,
+        kind=job.kind,
+        save=lambda j: save_job(state, j, now=now),
+        update=lambda j: update_job(state, j),
+    )
 
 
 @plan_executor(EXPORT)
@@ -121,7 +98,7 @@ def run_export(plan: Plan, request: Request) -> None:
         size_bytes=checked.size_bytes,
         cost=checked.cost,
     )
-    hand_over(request, plan, job)
+    _hand_over(request, job)
 
 
 @command(Import)
@@ -182,7 +159,7 @@ def run_import(plan: Plan, request: Request) -> None:
         size_bytes=checked.size_bytes,
         cost=checked.cost,
     )
-    hand_over(request, plan, job)
+    _hand_over(request, job)
 
 
 @command(Exports)

@@ -11,11 +11,10 @@ creation an import makes) off the function that handles Slack's requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot.aws.restores import enqueue_check, table_exists
+from bot.aws.restores import table_exists
 from bot.aws.state import record_bot_action
 from bot.aws.transfers import (
     bucket_region,
@@ -31,17 +30,10 @@ from bot.aws.transfers import (
 )
 from bot.domain.errors import Conflict, OpsbotError
 from bot.domain.exports import ExportPlan, ExportRequest, check_bucket, plan_export
+from bot.domain.followed_jobs import COMPLETED, FAILED, IN_PROGRESS
 from bot.domain.imports import ImportPlan, ImportRequest, choose_objects, plan_import
-from bot.domain.transfer_jobs import (
-    COMPLETED,
-    EXPORT,
-    FAILED,
-    IMPORT,
-    IN_PROGRESS,
-    STARTING,
-    TransferJob,
-    decide_transfer_check,
-)
+from bot.domain.transfer_jobs import EXPORT, IMPORT, TransferJob, decide_transfer_check
+from bot.flows.follow_checks import run_check, send_check
 from bot.flows.places import clients_in, label_of
 from bot.render.transfers import (
     render_transfer_completed,
@@ -51,10 +43,6 @@ from bot.render.transfers import (
     render_transfer_started,
 )
 from bot.runtime import Runtime
-
-WATCH_SCOPE = "transfer-watch"
-_WATCH_LEASE_S = 300
-_WATCH_KEEP_S = 3 * 86400
 
 
 def validate_export(
@@ -91,57 +79,16 @@ def validate_import(runtime: Runtime, wanted: ImportRequest, *, account: str = "
     )
 
 
-def run_check(
-    job_id: str,
-    check: int,
-    runtime: Runtime,
-    *,
-    kind: str,
-    start: Callable[[TransferJob, Runtime], str],
-    follow: Callable[[TransferJob, int, Runtime], str],
-) -> str:
-    """Run check ``check`` of the ``kind`` job ``job_id`` once: ``start`` for check 0,
-    ``follow`` for the others; a duplicate delivery or a check already made does nothing."""
-    job = load_job(runtime.state, kind, job_id)
-    if job is None:
-        return "unknown job"
-    if check == 0 and job.status != STARTING:
-        if job.status == IN_PROGRESS and job.checks == 0:
-            # started, but a crash may have come before check 1 was sent: send it (again)
-            _next_check(runtime, job, 1, 0)
-        return "already started"
-    if job.finished or 0 < check <= job.checks:
-        return "already checked"
-    key = f"{kind}:{job_id}#{check}"
-    state = runtime.state
-    if not state.claim_once(
-        WATCH_SCOPE, key, now=runtime.epoch(), lease_s=_WATCH_LEASE_S, keep_s=_WATCH_KEEP_S
-    ):
-        return "duplicate delivery"
-    try:
-        outcome = start(job, runtime) if check == 0 else follow(job, check, runtime)
-    except Exception:
-        state.release_once(WATCH_SCOPE, key)
-        raise
-    state.complete_once(WATCH_SCOPE, key)
-    return outcome
-
-
-def _next_check(runtime: Runtime, job: TransferJob, check: int, delay_s: int) -> None:
-    url = runtime.settings.restore_queue_url
-    enqueue_check(runtime.client("sqs"), url, job.id, check, delay_s=delay_s, kind=job.kind)
-
-
 def watch_export(job_id: str, check: int, runtime: Runtime) -> str:
     """The follower of kind 'export' (bot/flows/follow_up.py)."""
-    return run_check(job_id, check, runtime, kind=EXPORT, start=_start, follow=follow_transfer)
+    job = load_job(runtime.state, EXPORT, job_id)
+    return run_check(job, check, runtime, kind=EXPORT, start=_start, follow=follow_transfer)
 
 
 def watch_import(job_id: str, check: int, runtime: Runtime) -> str:
     """The follower of kind 'import' (bot/flows/follow_up.py)."""
-    return run_check(
-        job_id, check, runtime, kind=IMPORT, start=_start_import, follow=follow_transfer
-    )
+    job = load_job(runtime.state, IMPORT, job_id)
+    return run_check(job, check, runtime, kind=IMPORT, start=_start_import, follow=follow_transfer)
 
 
 def not_started(runtime: Runtime, job: TransferJob, reason: str) -> str:
@@ -171,7 +118,7 @@ def started(runtime: Runtime, job: TransferJob, arn: str, request_id: str, comma
             now=runtime.epoch(),
             approved_by=job.approved_by,
         )
-    _next_check(runtime, running, 1, 0)
+    send_check(runtime, job.kind, job.id, 1)
     label = label_of(runtime, job.account or None)
     runtime.notifier.post(
         job.channel,
@@ -237,5 +184,6 @@ def follow_transfer(job: TransferJob, check: int, runtime: Runtime) -> str:
         runtime.notifier.post(job.channel, render_transfer_progress(updated, now), thread_ts=thread)
     update_job(runtime.state, updated)
     if decision.next_check_in is not None:
-        _next_check(runtime, updated, check + 1, int(decision.next_check_in.total_seconds()))
+        delay = int(decision.next_check_in.total_seconds())
+        send_check(runtime, job.kind, job.id, check + 1, delay)
     return decision.outcome

@@ -4,23 +4,18 @@ starts and follows (bot/flows/replicas/watch.py)."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
-
 from bot.aws.plans import attach_message
 from bot.aws.replica_changes import save_job, update_job
-from bot.aws.restores import enqueue_check
 from bot.domain.commands import Replicas
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
-from bot.domain.replica_changes import FAILED, ReplicaChangePlan, ReplicaJob
+from bot.domain.replica_changes import ReplicaChangePlan, ReplicaJob
 from bot.domain.restore_jobs import job_id_for
+from bot.flows.follow_checks import hand_over
 from bot.flows.registry import Request, plan_executor
 from bot.flows.replicas.watch import KIND, validate_change
 from bot.flows.resolve import locate_table
 from bot.render.replica_changes import render_replica_confirmation
-
-log = logging.getLogger(__name__)
 
 
 def change_replica(cmd: Replicas, request: Request) -> None:
@@ -51,12 +46,6 @@ def run_replica_change(plan: Plan, request: Request) -> None:
     checked = validate_change(
         runtime, confirmed.table, confirmed.region, confirmed.change, confirmed.target_region
     )
-    url = runtime.settings.restore_queue_url
-    if not url:
-        raise OpsbotError(
-            "opsbot has no follow-up queue configured (`OPSBOT_RESTORE_QUEUE_URL`), so it "
-            "cannot change replicas. Nothing was started."
-        )
     job = ReplicaJob(
         id=job_id_for(now, plan.id[:8]),
         table=checked.table,
@@ -69,11 +58,10 @@ def run_replica_change(plan: Plan, request: Request) -> None:
         created_at=now,
         approved_by=request.approved_by,
     )
-    save_job(runtime.state, job, now=runtime.epoch())
-    try:
-        enqueue_check(runtime.client("sqs"), url, job.id, 0, delay_s=0, kind=KIND)
-    except Exception as exc:
-        log.exception("could not hand replica job %s to the follow-up function", job.id)
-        reason = "the follow-up function could not be reached; nothing was started"
-        update_job(runtime.state, replace(job, status=FAILED, finished_at=now, reason=reason))
-        raise OpsbotError(f"Could not start the change: {reason}. Run it again to retry.") from exc
+    hand_over(
+        request,
+        job,
+        kind=KIND,
+        save=lambda j: save_job(runtime.state, j, now=runtime.epoch()),
+        update=lambda j: update_job(runtime.state, j),
+    )

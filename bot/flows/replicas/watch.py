@@ -17,20 +17,17 @@ from bot.aws.replica_changes import (
     update_job,
 )
 from bot.aws.replicas import describe_replicas
-from bot.aws.restores import enqueue_check
 from bot.aws.state import record_bot_action
 from bot.domain.errors import OpsbotError
+from bot.domain.followed_jobs import COMPLETED, FAILED, IN_PROGRESS
 from bot.domain.replica_changes import (
     ADD,
-    COMPLETED,
-    FAILED,
-    IN_PROGRESS,
-    STARTING,
     ReplicaChangePlan,
     ReplicaJob,
     decide_replica_check,
     plan_replica_change,
 )
+from bot.flows.follow_checks import run_check, send_check
 from bot.flows.places import clients_in
 from bot.render.message import Message
 from bot.render.replica_changes import (
@@ -43,9 +40,6 @@ from bot.render.replica_changes import (
 from bot.runtime import Runtime
 
 KIND = "replica"
-WATCH_SCOPE = "replica-watch"
-_WATCH_LEASE_S = 300
-_WATCH_KEEP_S = 3 * 86400
 
 
 def validate_change(
@@ -69,31 +63,7 @@ def validate_change(
 def watch_replica(job_id: str, check: int, runtime: Runtime) -> str:
     """The follower of kind 'replica' (bot/flows/follow_up.py)."""
     job = load_job(runtime.state, job_id)
-    if job is None:
-        return "unknown job"
-    if check == 0 and job.status != STARTING:
-        if job.status == IN_PROGRESS and job.checks == 0:
-            _next(runtime, job, 1, 0)  # a crash may have come before check 1 was sent
-        return "already started"
-    if job.finished or 0 < check <= job.checks:
-        return "already checked"
-    key, state = f"{job_id}#{check}", runtime.state
-    if not state.claim_once(
-        WATCH_SCOPE, key, now=runtime.epoch(), lease_s=_WATCH_LEASE_S, keep_s=_WATCH_KEEP_S
-    ):
-        return "duplicate delivery"
-    try:
-        outcome = _start(job, runtime) if check == 0 else _check(job, check, runtime)
-    except Exception:
-        state.release_once(WATCH_SCOPE, key)
-        raise
-    state.complete_once(WATCH_SCOPE, key)
-    return outcome
-
-
-def _next(runtime: Runtime, job: ReplicaJob, check: int, delay_s: int) -> None:
-    url = runtime.settings.restore_queue_url
-    enqueue_check(runtime.client("sqs"), url, job.id, check, delay_s=delay_s, kind=KIND)
+    return run_check(job, check, runtime, kind=KIND, start=_start, follow=_check)
 
 
 def _post(runtime: Runtime, job: ReplicaJob, message: Message, *, broadcast: bool = False) -> None:
@@ -132,7 +102,7 @@ def _start(job: ReplicaJob, runtime: Runtime) -> str:
             now=runtime.epoch(),
             approved_by=job.approved_by,
         )
-    _next(runtime, running, 1, 0)
+    send_check(runtime, KIND, job.id, 1)
     _post(runtime, job, render_replica_started(running))
     return "started"
 
@@ -157,5 +127,5 @@ def _check(job: ReplicaJob, check: int, runtime: Runtime) -> str:
         _post(runtime, job, render_replica_progress(updated, now))
     update_job(runtime.state, updated)
     if decision.next_check_in is not None:
-        _next(runtime, updated, check + 1, int(decision.next_check_in.total_seconds()))
+        send_check(runtime, KIND, job.id, check + 1, int(decision.next_check_in.total_seconds()))
     return decision.outcome
