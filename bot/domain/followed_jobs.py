@@ -5,11 +5,13 @@ job becomes a state-table record. Pure."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from bot.domain.restore_jobs import PROGRESS_EVERY, START_GRACE
+from bot.domain.records import frozen
+from bot.domain.restore_jobs import MAX_QUEUE_DELAY, PROGRESS_EVERY, START_GRACE
+from bot.domain.times import format_duration
 
 STARTING = "starting"  # confirmed; the follow-up function has not started it yet
 IN_PROGRESS = "in-progress"
@@ -60,3 +62,46 @@ def job_record(job: Any, times: Collection[str]) -> dict[str, Any]:
         if spec.name != "id" and value is not None and value != "":
             record[spec.name] = value
     return record
+
+
+Job = TypeVar("Job")
+
+
+@frozen
+class FollowDecision(Generic[Job]):
+    """What one check does: the job's new state, whether to post progress, when to look again."""
+
+    job: Job
+    post_progress: bool = False
+    next_check_in: timedelta | None = None
+
+    @property
+    def outcome(self) -> str:
+        """in-progress, completed, failed or gave-up."""
+        return str(getattr(self.job, "status", ""))
+
+
+def ended(checked: Job, status: str, now: datetime, reason: str = "") -> FollowDecision[Job]:
+    """The check that sees the job end (``status`` COMPLETED, FAILED or GAVE_UP)."""
+    return FollowDecision(replace(checked, status=status, finished_at=now, reason=reason))  # type: ignore[type-var]
+
+
+def keep_following(
+    checked: Job,
+    now: datetime,
+    elapsed: timedelta,
+    posts: int,
+    *,
+    poll_every: timedelta,
+    max_watch: timedelta,
+) -> FollowDecision[Job]:
+    """Not done yet: give up past ``max_watch``, else look again (with progress when due)."""
+    if elapsed > max_watch:
+        reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
+        return ended(checked, GAVE_UP, now, reason)
+    due, posts = progress_due(elapsed, posts)
+    return FollowDecision(
+        replace(checked, progress_posts=posts),  # type: ignore[type-var]
+        post_progress=due,
+        next_check_in=min(poll_every, MAX_QUEUE_DELAY),
+    )

@@ -14,16 +14,16 @@ from bot.domain.errors import Conflict, InvalidValue, TableNotFound
 from bot.domain.followed_jobs import (
     COMPLETED,
     FAILED,
-    GAVE_UP,
     STARTING,
+    FollowDecision,
     FollowedJob,
+    ended,
     job_record,
-    progress_due,
+    keep_following,
 )
 from bot.domain.records import frozen
 from bot.domain.replicas import CURRENT_VERSION, LEGACY_VERSION
-from bot.domain.restore_jobs import MAX_QUEUE_DELAY
-from bot.domain.times import format_duration, stored_time
+from bot.domain.times import stored_time
 
 ADD = "add"
 REMOVE = "remove"
@@ -216,18 +216,7 @@ class ReplicaJob(FollowedJob):
         )
 
 
-@frozen
-class ReplicaDecision:
-    """What one check does: the job's new state, whether to post progress, when to look again."""
-
-    job: ReplicaJob
-    post_progress: bool = False
-    next_check_in: timedelta | None = None
-
-    @property
-    def outcome(self) -> str:
-        """in-progress, completed, failed or gave-up."""
-        return self.job.status
+ReplicaDecision = FollowDecision[ReplicaJob]
 
 
 def decide_replica_check(
@@ -242,25 +231,16 @@ def decide_replica_check(
     checked = replace(job, checks=job.checks + 1)
     if replicas is None:
         reason = f"`{job.table}` does not exist in {job.region} any more"
-        return ReplicaDecision(replace(checked, status=FAILED, finished_at=now, reason=reason))
+        return ended(checked, FAILED, now, reason)
     status = replicas.get(job.target_region)
-    if job.change == ADD and status == "ACTIVE":
-        return ReplicaDecision(replace(checked, status=COMPLETED, finished_at=now))
-    if job.change == REMOVE and status is None:
-        return ReplicaDecision(replace(checked, status=COMPLETED, finished_at=now))
+    if (job.change == ADD and status == "ACTIVE") or (job.change == REMOVE and status is None):
+        return ended(checked, COMPLETED, now)
     if status is not None and status in FAILED_STATUSES:
-        reason = f"{FAILED_STATUSES[status]} ({status})"
-        return ReplicaDecision(replace(checked, status=FAILED, finished_at=now, reason=reason))
-    if job.change == ADD and status is None and job.elapsed(now) > timedelta(minutes=10):
-        reason = f"no replica in {job.target_region} appeared: DynamoDB abandoned the change"
-        return ReplicaDecision(replace(checked, status=FAILED, finished_at=now, reason=reason))
+        return ended(checked, FAILED, now, f"{FAILED_STATUSES[status]} ({status})")
     elapsed = job.elapsed(now)
-    if elapsed > MAX_WATCH:
-        reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
-        return ReplicaDecision(replace(checked, status=GAVE_UP, finished_at=now, reason=reason))
-    due, posts = progress_due(elapsed, job.progress_posts)
-    return ReplicaDecision(
-        replace(checked, progress_posts=posts),
-        post_progress=due,
-        next_check_in=min(poll_every, MAX_QUEUE_DELAY),
+    if job.change == ADD and status is None and elapsed > timedelta(minutes=10):
+        reason = f"no replica in {job.target_region} appeared: DynamoDB abandoned the change"
+        return ended(checked, FAILED, now, reason)
+    return keep_following(
+        checked, now, elapsed, job.progress_posts, poll_every=poll_every, max_watch=MAX_WATCH
     )

@@ -15,15 +15,16 @@ from typing import Any
 from bot.domain.followed_jobs import (
     COMPLETED,
     FAILED,
-    GAVE_UP,
     STARTING,
+    FollowDecision,
     FollowedJob,
+    ended,
     job_record,
-    progress_due,
+    keep_following,
 )
 from bot.domain.records import frozen
-from bot.domain.restore_jobs import MAX_QUEUE_DELAY, MAX_WATCH
-from bot.domain.times import format_duration, stored_time
+from bot.domain.restore_jobs import MAX_WATCH
+from bot.domain.times import stored_time
 
 EXPORT = "export"
 IMPORT = "import"
@@ -140,18 +141,7 @@ class TransferState:
     failure_message: str = ""
 
 
-@frozen
-class TransferDecision:
-    """What one check does: the job's new state, whether to post progress, when to look again."""
-
-    job: TransferJob
-    post_progress: bool = False
-    next_check_in: timedelta | None = None
-
-    @property
-    def outcome(self) -> str:
-        """in-progress, completed, failed or gave-up."""
-        return self.job.status
+TransferDecision = FollowDecision[TransferJob]
 
 
 def decide_transfer_check(
@@ -170,23 +160,17 @@ def decide_transfer_check(
         log_group=state.log_group or job.log_group,
     )
     if state.status == "COMPLETED":
-        return TransferDecision(replace(checked, status=COMPLETED, finished_at=now))
+        return ended(checked, COMPLETED, now)
     if state.status in ("FAILED", "CANCELLED", "CANCELLING"):
         reason = state.failure_message or state.failure_code or state.status.lower()
         if state.failure_code and state.failure_message:
             reason = f"{state.failure_code}: {state.failure_message}"
         if state.status != "FAILED":
             reason = f"the {job.kind} was cancelled outside opsbot"
-        return TransferDecision(replace(checked, status=FAILED, finished_at=now, reason=reason))
+        return ended(checked, FAILED, now, reason)
     elapsed = now - job.created_at
-    if elapsed > MAX_WATCH:
-        reason = f"still not done after {format_duration(elapsed)}; I stopped following it"
-        return TransferDecision(replace(checked, status=GAVE_UP, finished_at=now, reason=reason))
-    due, posts = progress_due(elapsed, job.progress_posts)
-    return TransferDecision(
-        replace(checked, progress_posts=posts),
-        post_progress=due,
-        next_check_in=min(poll_every, MAX_QUEUE_DELAY),
+    return keep_following(
+        checked, now, elapsed, job.progress_posts, poll_every=poll_every, max_watch=MAX_WATCH
     )
 
 
