@@ -79,7 +79,7 @@ SPECS: dict[str, CommandSpec] = {
             "Global table replicas with their status and replication lag; `add` (operator) and "
             "`remove` (admin) change them after you confirm.",
             "A replica region must be one opsbot manages. Adding needs version 2019.11.21, "
-            "on-demand or auto-scaled writes and streams with new and old images (or none); "
+            "on-demand or auto-scaled writes and streams on with new and old images; "
             "replicated writes are billed in every region.",
         ),
         CommandSpec(

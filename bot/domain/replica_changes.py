@@ -63,7 +63,6 @@ class ReplicaChangePlan:
     change: str  # ADD or REMOVE
     size_bytes: int = 0
     billing_mode: str = "PAY_PER_REQUEST"
-    streams_off: bool = False
 
     @property
     def summary(self) -> str:
@@ -86,7 +85,6 @@ class ReplicaChangePlan:
             change=str(payload["change"]),
             size_bytes=int(payload.get("size_bytes", 0)),
             billing_mode=str(payload.get("billing_mode", "PAY_PER_REQUEST")),
-            streams_off=bool(payload.get("streams_off")),
         )
 
 
@@ -138,10 +136,13 @@ def plan_replica_change(
                 "on-demand capacity or write auto scaling (AWS keeps the replicas' write "
                 "capacity in step). Switch it first."
             )
-        if table.stream_view is not None and table.stream_view != STREAM_VIEW:
+        if table.stream_view != STREAM_VIEW:
+            now_on = f"on with {table.stream_view}" if table.stream_view else "off"
             raise Conflict(
-                f"`{name}` has DynamoDB Streams on with {table.stream_view}; replication needs "
-                f"{STREAM_VIEW}. Change the stream's view type first."
+                f"`{name}` has DynamoDB Streams {now_on}; replication needs them on with "
+                f"{STREAM_VIEW} (the console turns them on when it adds a replica). Turn them "
+                f"on first: `aws dynamodb update-table --table-name {name} "
+                f"--stream-specification StreamEnabled=true,StreamViewType={STREAM_VIEW}`."
             )
     return ReplicaChangePlan(
         table=name,
@@ -150,7 +151,6 @@ def plan_replica_change(
         change=change,
         size_bytes=table.size_bytes,
         billing_mode=table.billing_mode,
-        streams_off=table.stream_view is None,
     )
 
 

@@ -36,8 +36,6 @@ def render_replica_confirmation(
             "Creating it copies the whole table into the new region: minutes for a small table, "
             "hours for a large one. I will follow it in this thread.",
         ]
-        if plan.streams_off:
-            lines.append("DynamoDB turns on streams (new and old images) on the table for it.")
         label = "Add replica"
     else:
         text = f"Remove the replica of {escape(plan.table)} in {target}? {within}"

@@ -163,7 +163,7 @@ def test_removing_a_replica_needs_an_admin(
                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
             ),
             True,
-            "replication needs NEW_AND_OLD_IMAGES",
+            "has DynamoDB Streams on with KEYS_ONLY; replication needs them on with",
         ),
     ],
     ids=[

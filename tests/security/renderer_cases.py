@@ -492,7 +492,7 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "replica_changes.render_replica_confirmation": lambda t: (
         replica_changes.render_replica_confirmation(
-            ReplicaChangePlan(t, t, t, "add", 2**30, streams_off=True),
+            ReplicaChangePlan(t, t, t, "add", 2**30),
             "0" * 32,
             REQUESTER,
             expires_in=timedelta(minutes=15),
