@@ -296,5 +296,5 @@ def test_export_buckets_are_read_from_config_and_a_bad_one_names_the_key() -> No
     settings = parse_settings({"exports": {"buckets": ["acme-ddb-exports"], "price_per_gb": 0.2}})
     assert (settings.export_buckets, settings.export_price_per_gb) == (("acme-ddb-exports",), 0.2)
     assert settings.import_price_per_gb == 0.15
-    with pytest.raises(ConfigError, match="`exports.buckets` must be a list of S3 bucket names"):
+    with pytest.raises(ConfigError, match=r"`exports\.buckets` must be a list of S3 bucket names"):
         parse_settings({"exports": {"buckets": ["s3://acme-ddb-exports"]}})
