@@ -129,6 +129,7 @@ def _table(replicas: list[dict[str, str]] | None = None) -> dict[str, Any]:
         "TableArn": f"arn:aws:dynamodb:{REGION}:123456789012:table/orders",
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
         "TableSizeBytes": 48_000,
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }
     if replicas is not None:
         table["GlobalTableVersion"] = "2019.11.21"
