@@ -19,7 +19,7 @@ from bot.domain.authz import CONFIRMED_ACTIONS, DEFAULT_PERMISSIONS, AccessPolic
 from bot.domain.errors import InvalidValue
 from bot.domain.policy import POLICY_FORM, parse_policy
 from bot.domain.records import frozen
-from bot.domain.refs import parse_watched_table
+from bot.domain.refs import BUCKET_NAME, parse_watched_table
 from bot.domain.regions import region_code
 from bot.domain.times import parse_duration
 
@@ -235,6 +235,17 @@ def read_owners(value: Any) -> dict[str, str]:
                 slack_id,
             )
     return dict(value)
+
+
+def read_buckets(value: Any) -> tuple[str, ...]:
+    """``[exports] buckets``: S3 bucket names (not s3:// URLs) that exports and imports use."""
+    expected = 'a list of S3 bucket names, like ["acme-ddb-exports"]'
+    if not isinstance(value, list):
+        raise ConfigError("exports.buckets", expected, value)
+    for bucket in value:
+        if not isinstance(bucket, str) or not BUCKET_NAME.fullmatch(bucket):
+            raise ConfigError("exports.buckets", expected, bucket)
+    return tuple(value)
 
 
 def read_str_map(value: Any, key: str) -> dict[str, str]:

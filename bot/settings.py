@@ -23,6 +23,7 @@ from bot.config_sections import (
     read_accounts,
     read_approvals,
     read_bool,
+    read_buckets,
     read_channels,
     read_choice,
     read_duration,
@@ -65,6 +66,9 @@ class Settings:
     backup_price_per_gb_month: float = 0.10
     backup_max_age: timedelta = timedelta(days=2)
     prune_mode: str = "report"
+    export_buckets: tuple[str, ...] = ()  # [exports] buckets: the only places data goes to
+    export_price_per_gb: float = 0.10
+    import_price_per_gb: float = 0.15
     restore_slow_after: timedelta = timedelta(minutes=90)
     restore_poll_every: timedelta = timedelta(minutes=5)
     confirm_ttl: timedelta = timedelta(minutes=15)
@@ -129,6 +133,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "backups": frozenset({"price_per_gb_month", "max_age"}),
     "prune": frozenset({"mode"}),
     "restore": frozenset({"slow_after", "poll_every"}),
+    "exports": frozenset({"buckets", "price_per_gb", "import_price_per_gb"}),
     "confirm": frozenset({"ttl"}),
     "home": frozenset({"tables"}),
     "state": frozenset(
@@ -179,6 +184,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     aws, slack, state = table_of(raw, "aws"), table_of(raw, "slack"), table_of(raw, "state")
     audit, backups = table_of(raw, "audit"), table_of(raw, "backups")
     alarms = table_of(raw, "alarms")
+    exports = table_of(raw, "exports")
     regions = read_regions(aws.get("regions", ["us-east-1"]))
     accounts = read_accounts(raw.get("accounts", []), regions)
     return Settings(
@@ -202,6 +208,9 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         prune_mode=read_choice(
             table_of(raw, "prune"), "prune", "mode", ("report", "delete"), "report"
         ),
+        export_buckets=read_buckets(exports.get("buckets", [])),
+        export_price_per_gb=read_float(exports, "exports", "price_per_gb", 0.10),
+        import_price_per_gb=read_float(exports, "exports", "import_price_per_gb", 0.15),
         restore_slow_after=read_duration(table_of(raw, "restore"), "restore", "slow_after", "90m"),
         restore_poll_every=read_duration(table_of(raw, "restore"), "restore", "poll_every", "5m"),
         confirm_ttl=read_duration(table_of(raw, "confirm"), "confirm", "ttl", "15m"),

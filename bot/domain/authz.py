@@ -57,11 +57,27 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "alarms:ack": Role.OPERATOR,
     "replicas": Role.VIEWER,
     "restore:copy-settings": Role.OPERATOR,
+    "export": Role.OPERATOR,
+    "exports": Role.VIEWER,
+    "import": Role.OPERATOR,
+    "replicas:add": Role.OPERATOR,
+    "replicas:remove": Role.ADMIN,
 }
 
 # The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
 # may also ask a second person for.
-CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend"})
+CONFIRMED_ACTIONS = frozenset(
+    {
+        "prune:apply",
+        "restore",
+        "pitr:off",
+        "alarms:recommend",
+        "export",
+        "import",
+        "replicas:add",
+        "replicas:remove",
+    }
+)
 
 # What an action does, where its command alone does not say it: a denial names it, so a
 # viewer refused `/ddb pitr orders off` learns that turning PITR off is what needs the role.
@@ -75,6 +91,10 @@ ACTION_LABELS: Mapping[str, str] = {
     "alarms:silence": "silencing an alarm",
     "alarms:ack": "acknowledging an alarm",
     "restore:copy-settings": "copying settings to a restored table",
+    "export": "exporting a table to S3",
+    "import": "importing S3 data into a new table",
+    "replicas:add": "adding a replica",
+    "replicas:remove": "removing a replica",
 }
 
 

@@ -29,6 +29,7 @@ from bot.domain.commands import (
     Status,
     WhoChanged,
 )
+from bot.domain.data_command_parser import parse_export, parse_exports, parse_import
 from bot.domain.errors import InvalidValue, UsageError
 from bot.domain.policy import RetentionPolicy
 from bot.domain.refs import TABLE_NAME, TableRef, parse_region, parse_table_ref
@@ -335,10 +336,19 @@ def _parse_alarms(args: _Args, now: datetime) -> Command:
 
 
 def _parse_replicas(args: _Args, now: datetime) -> Command:
+    first = args.positional[0].lower() if args.positional else ""
+    change = first if first in ("add", "remove") else None
+    if change:
+        args.positional.pop(0)
+    elif len(args.positional) > 1:
+        args.subcommand(args.positional[0], ("add", "remove"))
     table = args.table()
+    region = parse_region(args.positional.pop(0)) if change and args.positional else None
+    if change and region is None:
+        args.fail(f"name the region: `/ddb replicas {change} <table> <region>`")
     args.done()
     assert table is not None
-    return Replicas(table)
+    return Replicas(table, change, region)
 
 
 _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
@@ -353,4 +363,7 @@ _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
     "who-changed": _parse_who_changed,
     "alarms": _parse_alarms,
     "replicas": _parse_replicas,
+    "export": parse_export,
+    "exports": parse_exports,
+    "import": parse_import,
 }

@@ -76,8 +76,31 @@ SPECS: dict[str, CommandSpec] = {
         ),
         CommandSpec(
             "replicas",
-            "/ddb replicas <table>",
-            "Global table replicas with their status and replication lag.",
+            "/ddb replicas <table> | /ddb replicas add|remove <table> <region>",
+            "Global table replicas with their status and replication lag; `add` (operator) and "
+            "`remove` (admin) change them after you confirm.",
+            "A replica region must be one opsbot manages. Adding needs version 2019.11.21, "
+            "on-demand or auto-scaled writes and streams on with new and old images; "
+            "replicated writes are billed in every region.",
+        ),
+        CommandSpec(
+            "export",
+            "/ddb export <table> --to s3://BUCKET/PREFIX [--at TIME] [--format dynamodb|ion] "
+            "[--incremental --from TIME [--until TIME]]",
+            "Export a table to S3 from its point-in-time window (operator, confirmed).",
+            f"TIME is {TIME_FORM}. PITR must be on and TIME inside its window; the bucket must "
+            "be one of `[exports] buckets`. An incremental export covers 15 min to 24 h of "
+            "changes. The confirmation shows the table's size and the estimated cost.",
+        ),
+        CommandSpec("exports", "/ddb exports [table]", "Exports in progress and recent ones."),
+        CommandSpec(
+            "import",
+            "/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B] "
+            "[--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]",
+            "Import S3 data into a new table (operator, confirmed).",
+            "Never into an existing table; the bucket must be one of `[exports] buckets`. "
+            "`--like` copies another table's key. A prefix holding one export imports its data "
+            "folder. The confirmation shows the source's size and the estimated cost.",
         ),
     )
 }

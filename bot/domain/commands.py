@@ -124,15 +124,60 @@ class Alarms:
 
 @frozen
 class Replicas:
-    """`/ddb replicas <table>`."""
+    """`/ddb replicas <table>` and `/ddb replicas add|remove <table> <region>`."""
 
     table: TableRef
-    action = "replicas"
+    change: str | None = None  # None (show), "add" or "remove"
+    region: str | None = None  # the replica's region, with a change
+
+    @property
+    def action(self) -> str:
+        """'replicas' to look, 'replicas:add' / 'replicas:remove' to change."""
+        return f"replicas:{self.change}" if self.change else "replicas"
+
+
+@frozen
+class Export:
+    """`/ddb export <table> --to s3://BUCKET/PREFIX [--at TIME] [--format dynamodb|ion]
+    [--incremental --from TIME [--until TIME]]`."""
+
+    table: TableRef
+    bucket: str
+    prefix: str = ""
+    at: datetime | None = None
+    export_format: str = "DYNAMODB_JSON"
+    incremental: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    action = "export"
+
+
+@frozen
+class Import:
+    """`/ddb import s3://BUCKET/PREFIX --to NEW_TABLE (--like TABLE | --key NAME[:S|N|B]
+    [--sort NAME[:S|N|B]]) [--format dynamodb|ion|csv]`; ``table`` is the new table."""
+
+    bucket: str
+    prefix: str
+    table: TableRef
+    like: TableRef | None = None
+    key: str | None = None  # NAME:TYPE
+    sort: str | None = None
+    data_format: str = "DYNAMODB_JSON"
+    action = "import"
+
+
+@frozen
+class Exports:
+    """`/ddb exports [table]`."""
+
+    table: TableRef | None = None
+    action = "exports"
 
 
 Command = (
     Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | Replicas
+) | (Replicas | Export | Exports | Import)
 
 
 COMMAND_TYPES: dict[str, type] = {
@@ -147,6 +192,9 @@ COMMAND_TYPES: dict[str, type] = {
     "who-changed": WhoChanged,
     "alarms": Alarms,
     "replicas": Replicas,
+    "export": Export,
+    "exports": Exports,
+    "import": Import,
 }
 
 

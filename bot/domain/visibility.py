@@ -4,7 +4,7 @@ Answers about shared state that others in the channel should see are posted in t
 a table's status, PITR window and replicas, a plan to confirm and what became of it, and the
 outcome of a change. Everything for the asker alone is ephemeral: help, acks, usage errors,
 errors and denials (their renderers mark them so), and the lists one looks through —
-backups, a prune dry run, restores, who-changed and alarms. Pure.
+backups, a prune dry run, restores, exports, who-changed and alarms. Pure.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ IN_CHANNEL = frozenset(
         "alarms:recommend",
         "alarms:silence",
         "restore:copy-settings",
+        "export",
+        "import",
+        "replicas:add",
+        "replicas:remove",
     }
 )
 

@@ -17,8 +17,10 @@ CAPABILITIES: Mapping[str, tuple[str, ...]] = {
     "bot.flows.audit.commands": ("who-changed",),
     "bot.flows.backups.commands": ("backups", "backup"),
     "bot.flows.backups.prune": ("prune",),
+    "bot.flows.exports.commands": ("export", "exports", "import"),
     "bot.flows.tables.home": (),
     "bot.flows.tables.replicas": ("replicas",),
+    "bot.flows.replicas.commands": (),  # `replicas add|remove`, via the `replicas` handler
     "bot.flows.restores.commands": ("restore", "restores", "pitr"),
     "bot.flows.tables.status": ("status",),
 }

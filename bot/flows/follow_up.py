@@ -29,6 +29,9 @@ RESTORE = "restore"
 # kind -> "module:function"
 FOLLOWERS: dict[str, str] = {
     RESTORE: "bot.flows.restores.watch:watch_restore",
+    "export": "bot.flows.exports.watch:watch_export",
+    "import": "bot.flows.exports.watch:watch_import",
+    "replica": "bot.flows.replicas.watch:watch_replica",
 }
 
 Follower = Callable[[str, int, "Runtime"], str]

@@ -98,10 +98,20 @@ _BACKDATE_TOLERANCE = timedelta(minutes=5)
 
 
 def create_sample_data(
-    client_factory: ClientFactory, *, now: datetime, alarms_topic_arn: str | None = None
+    client_factory: ClientFactory,
+    *,
+    now: datetime,
+    alarms_topic_arn: str | None = None,
+    export_buckets: tuple[str, ...] = (),
 ) -> None:
-    """Create the courses and orders tables, back-dated orders backups and orders alarms."""
+    """Create the courses and orders tables, back-dated orders backups and orders alarms, and
+    the configured export buckets (`[exports] buckets`) in the sample region."""
     rng = random.Random(SAMPLE_SEED)
+    s3 = client_factory("s3", SAMPLE_REGION)
+    for bucket in export_buckets:
+        s3.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": SAMPLE_REGION}
+        )
     dynamodb = client_factory("dynamodb", SAMPLE_REGION)
     _create_courses_table(dynamodb)
     _create_orders_table(dynamodb, rng, now)

@@ -96,6 +96,7 @@ def open_session(
                 embedded.client_factory,
                 now=clock.now(),
                 alarms_topic_arn=resources.alarms_topic_arn,
+                export_buckets=base.export_buckets,
             )
             create_trail_log(
                 embedded.client_factory, now=clock.now(), account_id=resources.account_id

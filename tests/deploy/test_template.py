@@ -50,6 +50,7 @@ RESOURCE_STAR_OK = frozenset(
         "cloudwatch:GetMetricStatistics",
         "cloudwatch:GetMetricData",
         "cloudwatch:GetMetricWidgetImage",  # the alarm's chart; no resource type
+        "application-autoscaling:DescribeScalableTargets",  # filters by ResourceIds
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -129,6 +130,10 @@ FUNCTIONS = [
             "dynamodb:BatchGetItem",
             # tables in member accounts (the role deploy/member-account.yml creates)
             "sts:AssumeRole",
+            # `/ddb import` sizes its source at confirmation (export buckets only)
+            "s3:ListBucket",
+            # `/ddb replicas add` checks a provisioned table's write auto scaling
+            "application-autoscaling:DescribeScalableTargets",
         },
     ),
     Fn(
@@ -212,6 +217,36 @@ FUNCTIONS = [
             "dynamodb:RestoreTableFromBackup",
             "dynamodb:Scan",
             "dynamodb:BatchWriteItem",
+            # check 0 of an export starts it, later checks follow it; S3 only on the
+            # `[exports] buckets` of opsbot.toml (test_s3_access_is_only_to_the_export_buckets)
+            "dynamodb:ExportTableToPointInTime",
+            "dynamodb:DescribeExport",
+            "s3:PutObject",
+            "s3:AbortMultipartUpload",
+            "s3:PutObjectAcl",
+            "s3:GetBucketLocation",
+            # check 0 of an import starts it (creating its table and the error log group),
+            # later checks follow it; it reads objects only from the export buckets
+            "dynamodb:ImportTable",
+            "dynamodb:DescribeImport",
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateTable",
+            "s3:GetObject",
+            "s3:ListBucket",
+            # (and logs:CreateLogGroup/CreateLogStream/PutLogEvents, framework actions here,
+            # on /aws-dynamodb/* for the import's error log)
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+            "logs:PutRetentionPolicy",
+            # check 0 of a replica change re-checks and calls UpdateTable ReplicaUpdates;
+            # later checks read the replica's lag
+            "dynamodb:CreateTableReplica",
+            "dynamodb:DeleteTableReplica",
+            "dynamodb:DeleteTable",  # only aws:CalledVia dynamodb.amazonaws.com
+            "dynamodb:DescribeGlobalTable",
+            "application-autoscaling:DescribeScalableTargets",
+            "cloudwatch:GetMetricData",
+            "iam:CreateServiceLinkedRole",  # DynamoDB's replication role, once per account
         },
     ),
 ]
@@ -490,6 +525,67 @@ def test_resource_star_allowlist_is_honest() -> None:
         assert name.lower() in actions, f"{action} is not an IAM action"
         if action not in RESOURCE_STAR_DESPITE_TYPES:
             assert not actions[name.lower()].get("Resources"), f"{action} takes an ARN"
+
+
+def s3_grants(role: dict[str, Any]) -> dict[str, set[str]]:
+    """Each S3 action a role allows -> the resources it is allowed on."""
+    granted: dict[str, set[str]] = {}
+    for stmt in role_statements(role):
+        for action in as_list(stmt["Action"]):
+            if action.startswith("s3:") and stmt["Effect"] == "Allow":
+                arns = {r["Fn::Sub"] for r in as_list(stmt["Resource"])}
+                granted.setdefault(action, set()).update(arns)
+    return granted
+
+
+def test_s3_access_for_exports_and_imports_is_only_to_the_export_buckets(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """An export copies all of a table's data: the function that starts exports and imports
+    may write and read objects only in the buckets opsbot.toml names; the Slack worker may
+    only list them (an import's size at confirmation)."""
+    from bot.settings import load_settings
+
+    buckets = load_settings(ROOT / "opsbot.toml", environ={}).export_buckets
+    assert buckets, "opsbot.toml names an example export bucket, so the template grants one"
+    objects = {f"arn:${{AWS::Partition}}:s3:::{b}/*" for b in buckets}
+    bucket_arns = {f"arn:${{AWS::Partition}}:s3:::{b}" for b in buckets}
+    assert s3_grants(resources["RestoreWatcherIamRoleLambdaExecution"]) == {
+        "s3:PutObject": objects,
+        "s3:AbortMultipartUpload": objects,
+        "s3:PutObjectAcl": objects,
+        "s3:GetObject": objects,
+        "s3:GetBucketLocation": bucket_arns,
+        "s3:ListBucket": bucket_arns,
+    }
+    assert s3_grants(resources["SlackWorkerIamRoleLambdaExecution"]) == {
+        "s3:ListBucket": bucket_arns
+    }
+    writers = {
+        rid
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "s3:PutObject" in as_list(stmt["Action"])
+    }
+    assert writers == {"RestoreWatcherIamRoleLambdaExecution"}
+
+
+def test_the_follow_up_function_deletes_tables_only_for_a_replica_removal(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """Removing a replica makes DynamoDB delete the replica table on the caller's behalf: the
+    function holds DeleteTable only through DynamoDB (aws:CalledVia), and no other function
+    holds it at all."""
+    grants = [
+        (rid, stmt)
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "dynamodb:DeleteTable" in as_list(stmt["Action"])
+    ]
+    assert [rid for rid, _ in grants] == ["RestoreWatcherIamRoleLambdaExecution"]
+    ((_, stmt),) = grants
+    assert as_list(stmt["Action"]) == ["dynamodb:DeleteTable"]
+    assert stmt["Condition"] == {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": "dynamodb.amazonaws.com"}
+    }
 
 
 def test_secret_access_is_scoped_to_the_slack_secret(resources: dict[str, dict[str, Any]]) -> None:

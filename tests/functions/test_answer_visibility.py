@@ -53,6 +53,9 @@ CASES = [
     ("alarms orders", "ephemeral", "alarms"),
     ("alarms recommend orders", "channel", "alarms:recommend"),
     ("replicas orders", "channel", "replicas"),
+    ("export orders --to s3://acme-ddb-exports/x", "channel", "export"),
+    ("exports", "ephemeral", "exports"),
+    ("import s3://acme-ddb-exports/x --to orders-copy --like orders", "channel", "import"),
 ]
 
 
@@ -60,7 +63,14 @@ CASES = [
 def tables(runtime: Runtime) -> Runtime:
     """`orders` (PITR on, two backups) and `events` (PITR off); an alarm topic."""
     topic = f"arn:aws:sns:{REGION}:123456789012:opsbot-alarms"
-    runtime.settings = replace(runtime.settings, alarm_topic_arn=topic)
+    runtime.settings = replace(
+        runtime.settings, alarm_topic_arn=topic, export_buckets=("acme-ddb-exports",)
+    )
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(
+        Bucket="acme-ddb-exports", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    s3.put_object(Bucket="acme-ddb-exports", Key="x/items.json", Body=b"{}")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for name in ("orders", "events"):
         dynamodb.create_table(

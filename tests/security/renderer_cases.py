@@ -26,8 +26,11 @@ from bot.domain.backup_notices import BackupJobNotice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
 from bot.domain.errors import UsageError
+from bot.domain.exports import ExportPlan
+from bot.domain.imports import ImportPlan, KeyAttribute
 from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
+from bot.domain.replica_changes import ReplicaChangePlan, ReplicaJob
 from bot.domain.replicas import (
     AlarmInfo,
     GlobalTable,
@@ -41,6 +44,7 @@ from bot.domain.restores import RestorePlan
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
 from bot.domain.table_load import CapacityLoad, TableLoad
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
+from bot.domain.transfer_jobs import TransferJob
 from bot.domain.typed import quoted
 from bot.render import (
     access,
@@ -54,11 +58,13 @@ from bot.render import (
     home,
     notices,
     prune_all,
+    replica_changes,
     replicas,
     restore_jobs,
     restores,
     status,
     table_load,
+    transfers,
 )
 from bot.render.alarm_context import RootContext, ack_line
 from bot.render.message import Message
@@ -100,6 +106,35 @@ def _job(t: str, *, status_: str = "IN_PROGRESS") -> RestoreJob:
         reason=_error_text(t),
         restored_to=NOW - timedelta(hours=2),
         approved_by=APPROVER,
+    )
+
+
+def _transfer(t: str, *, status_: str = "in-progress") -> TransferJob:
+    return TransferJob(
+        id=t,
+        kind="export",
+        table=t,
+        region="us-west-2",
+        bucket=t,
+        prefix=t,
+        data_format=t,
+        requester=REQUESTER,
+        channel="C0OPSBOT1",
+        thread_ts="1700000000.000100",
+        created_at=NOW - timedelta(minutes=40),
+        approved_by=APPROVER,
+        status=status_,
+        arn=t,
+        item_count=3,
+        billed_bytes=1000,
+        manifest=t,
+        reason=_error_text(t),
+    )
+
+
+def _replica_job(t: str, change: str = "add") -> ReplicaJob:
+    return ReplicaJob(
+        t, t, t, t, change, REQUESTER, "C0OPSBOT1", "1.0", NOW, APPROVER, reason=_error_text(t)
     )
 
 
@@ -439,6 +474,84 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "restore_jobs.render_restores_list": lambda t: restore_jobs.render_restores_list(
         [_job(t), _job(t, status_="COMPLETED"), _job(t, status_="FAILED")], NOW
+    ),
+    "transfers.render_export_confirmation": lambda t: transfers.render_export_confirmation(
+        ExportPlan(t, "us-west-2", t, t, t, t, 2**30, 0.1, incremental=True, start=NOW),
+        "0" * 32,
+        REQUESTER,
+        NOW,
+        expires_in=timedelta(minutes=15),
+        price_per_gb=0.1,
+        window=PitrWindow(True, NOW - timedelta(days=2), NOW),
+        account_label=t,
+    ),
+    "transfers.render_import_confirmation": lambda t: transfers.render_import_confirmation(
+        ImportPlan(t, t, t, t, t, t, KeyAttribute(t, t), KeyAttribute(t), 2, 2**30, 0.15, like=t),
+        "0" * 32,
+        REQUESTER,
+        expires_in=timedelta(minutes=15),
+        price_per_gb=0.15,
+    ),
+    "transfers.render_import_started": lambda t: transfers.render_transfer_started(
+        replace(_transfer(t), kind="import"), account_label=t
+    ),
+    "transfers.render_import_completed": lambda t: transfers.render_transfer_completed(
+        replace(_transfer(t, status_="completed"), kind="import", error_count=2, log_group=t),
+        NOW,
+    ),
+    "transfers.render_import_failed": lambda t: transfers.render_transfer_failed(
+        replace(_transfer(t, status_="failed"), kind="import"), NOW
+    ),
+    "replica_changes.render_replica_confirmation": lambda t: (
+        replica_changes.render_replica_confirmation(
+            ReplicaChangePlan(t, t, t, "add", 2**30),
+            "0" * 32,
+            REQUESTER,
+            expires_in=timedelta(minutes=15),
+        )
+    ),
+    "replica_changes.render_replica_confirmation_remove": lambda t: (
+        replica_changes.render_replica_confirmation(
+            ReplicaChangePlan(t, t, t, "remove"), "0" * 32, REQUESTER, expires_in=timedelta(1)
+        )
+    ),
+    "replica_changes.render_replica_started": lambda t: replica_changes.render_replica_started(
+        _replica_job(t)
+    ),
+    "replica_changes.render_replica_progress": lambda t: replica_changes.render_replica_progress(
+        _replica_job(t, "remove"), NOW
+    ),
+    "replica_changes.render_replica_done": lambda t: replica_changes.render_replica_done(
+        _replica_job(t), NOW, ReplicationLag(t, t, 1.0, 2.0, 3)
+    ),
+    "replica_changes.render_replica_done_remove": lambda t: replica_changes.render_replica_done(
+        _replica_job(t, "remove"), NOW, None
+    ),
+    "replica_changes.render_replica_failed": lambda t: replica_changes.render_replica_failed(
+        _replica_job(t), NOW
+    ),
+    "replica_changes.render_replica_not_started": lambda t: (
+        replica_changes.render_replica_not_started(_replica_job(t), _error_text(t))
+    ),
+    "transfers.render_transfer_started": lambda t: transfers.render_transfer_started(
+        _transfer(t), account_label=t
+    ),
+    "transfers.render_transfer_progress": lambda t: transfers.render_transfer_progress(
+        _transfer(t), NOW
+    ),
+    "transfers.render_transfer_completed": lambda t: transfers.render_transfer_completed(
+        _transfer(t, status_="completed"), NOW
+    ),
+    "transfers.render_transfer_failed": lambda t: transfers.render_transfer_failed(
+        _transfer(t, status_="failed"), NOW
+    ),
+    "transfers.render_transfer_not_started": lambda t: transfers.render_transfer_not_started(
+        _transfer(t), _error_text(t), account_label=t
+    ),
+    "transfers.render_exports_list": lambda t: transfers.render_exports_list(
+        [_transfer(t), _transfer(t, status_="completed"), _transfer(t, status_=t)],
+        NOW,
+        account_labels={"": t},
     ),
     "restores.render_pitr_status": lambda t: restores.render_pitr_status(
         "orders", "us-west-2", PitrWindow(True, NOW - timedelta(days=2), NOW), NOW

@@ -1,4 +1,5 @@
-"""`/ddb replicas <table>` (worker side), and the replica and alarm risks `/ddb status` adds."""
+"""`/ddb replicas <table>` (worker side), and the replica and alarm risks `/ddb status` adds;
+`/ddb replicas add|remove` goes on to bot/flows/replicas/commands.py."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from bot.runtime import Runtime
 
 @command(Replicas, account_aware=True)
 def replicas(cmd: Replicas, request: Request) -> None:
-    """Describe the table's replicas (in its account) and their lag, and reply."""
+    """Describe the table's replicas (in its account) and their lag, and reply; a change
+    (add, remove) is checked and posted for confirmation."""
+    if cmd.change:
+        from bot.flows.replicas.commands import change_replica
+
+        change_replica(cmd, request)
+        return
     runtime = request.runtime
     table = locate_table(runtime, cmd.table).table
     regions = table.account.regions if table.account else runtime.settings.regions
