@@ -25,7 +25,9 @@ import json, time
 t0 = time.perf_counter()
 import functions.{name}
 t1 = time.perf_counter()
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor, EventType, process_partial_response
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 t2 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1]))
