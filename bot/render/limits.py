@@ -1,7 +1,14 @@
-"""Slack's message limits, enforced by truncating with a visible marker instead of failing."""
+"""Slack's message limits, enforced by truncating with a visible marker instead of failing.
+
+What is cut here is mrkdwn that renderers already escaped: every ``<`` in it opens one of our
+tokens (a link ``<https://…|label>``, a mention ``<@U…>``) and every ``&`` an entity. A cut
+never splits either: a stray ``<https://…`` would show as text, or with the marker after it
+as a link to somewhere else, and ``&am`` as garbage.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MAX_BLOCKS = 50
@@ -21,10 +28,25 @@ def cut(text: str, limit: int) -> str:
     return text[: limit - len(TRUNCATED)].rstrip() + TRUNCATED
 
 
+# The end of a cut that holds the start of a token, or of an entity, but not its end.
+_OPEN_TOKEN = re.compile(r"<[^<>]*$")
+_OPEN_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+def cut_markup(text: str, limit: int, marker: str = TRUNCATED) -> str:
+    """Escaped mrkdwn ``text`` in at most ``limit`` characters, ending with ``marker`` when
+    cut; a ``<…>`` token or an entity the cut would split is left out whole."""
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - len(marker)]
+    kept = _OPEN_ENTITY.sub("", _OPEN_TOKEN.sub("", kept))
+    return kept.rstrip() + marker
+
+
 def fit_to_limits(args: dict[str, Any], *, max_blocks: int = MAX_BLOCKS) -> dict[str, Any]:
     """A copy of chat.postMessage-style arguments that Slack will accept."""
     fitted = dict(args)
-    fitted["text"] = cut(str(args.get("text", "")), MAX_TEXT)
+    fitted["text"] = cut_markup(str(args.get("text", "")), MAX_TEXT)
     blocks = [_fit_block(b) for b in args.get("blocks") or []]
     if len(blocks) > max_blocks:
         hidden = len(blocks) - (max_blocks - 1)
@@ -45,14 +67,16 @@ def _fit_block(block: dict[str, Any]) -> dict[str, Any]:
     kind = block.get("type")
     if kind == "section":
         if isinstance(block.get("text"), dict):
-            fitted["text"] = {**block["text"], "text": cut(block["text"]["text"], MAX_SECTION_TEXT)}
+            text = block["text"]["text"]
+            fitted["text"] = {**block["text"], "text": cut_markup(text, MAX_SECTION_TEXT)}
         if block.get("fields"):
             fitted["fields"] = [
-                {**f, "text": cut(f["text"], MAX_FIELD_TEXT)} for f in block["fields"][:MAX_FIELDS]
+                {**f, "text": cut_markup(f["text"], MAX_FIELD_TEXT)}
+                for f in block["fields"][:MAX_FIELDS]
             ]
     elif kind == "context":
         fitted["elements"] = [
-            {**e, "text": cut(e["text"], MAX_FIELD_TEXT)} if "text" in e else e
+            {**e, "text": cut_markup(e["text"], MAX_FIELD_TEXT)} if "text" in e else e
             for e in block.get("elements", [])[:MAX_CONTEXT_ELEMENTS]
         ]
     elif kind == "header":
