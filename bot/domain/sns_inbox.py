@@ -151,14 +151,14 @@ def parse_log_file_notice(message_text: str) -> LogFileNotice:
         raise InvalidValue("CloudTrail notice is not a JSON object")
     bucket = decoded.get("s3Bucket")
     keys = decoded.get("s3ObjectKey")
-    if bucket is None:
+    if bucket is None or bucket == "":
         raise InvalidValue("CloudTrail notice has no s3Bucket name")
     problem = bucket_name_problem(bucket)
     if problem is not None or not isinstance(bucket, str):
         raise InvalidValue(f"CloudTrail notice's s3Bucket is not a bucket S3 can have: {problem}")
     if isinstance(keys, str):
         keys = [keys]
-    if not isinstance(keys, list) or not keys:
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise InvalidValue("CloudTrail notice's s3ObjectKey is not a list of object keys")
     for key in keys:
         if (problem := object_key_problem(key)) is not None:
