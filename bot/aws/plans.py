@@ -1,4 +1,11 @@
-"""Stored confirmation plans in the state table (pk `PLAN#<id>`, sk `PLAN`)."""
+"""Stored confirmation plans in the state table (pk `PLAN#<id>`, sk `PLAN`).
+
+A running plan whose executor can resume (a prune) is held by the attempt that runs it:
+``run_by`` (the press's work item id) until ``lease_until`` (epoch seconds). A redelivery of
+that press, or the requester's next press once the lease is over, takes it over and resumes
+it; ``deleting`` (a string set of ``<size>|<name>|<arn>``) announces each backup before its
+deletion, so the resumed run counts what the earlier attempt deleted, and deletes it not again.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.aws.state import StateStore, plan_pk
+from bot.aws.state import StateStore, plan_pk, serialize
+from bot.domain.backups import BackupInfo
 from bot.domain.confirmations import (
     AWAITING_APPROVAL,
     Plan,
@@ -161,6 +169,60 @@ def approve_plan(state: StateStore, plan: Plan, approver: str, now: datetime) ->
     if updated is None:
         raise ConfirmationInvalid("This was already approved.")
     return replace(plan, status="running", approved_by=approver)
+
+
+# At least the Slack worker's timeout (300 s): a live run is never taken over.
+PLAN_LEASE_S = 330
+
+
+def hold_run(
+    state: StateStore, plan_id: str, attempt: str, *, now: float, lease_s: int = PLAN_LEASE_S
+) -> bool:
+    """Hold a running plan for ``attempt``: when nobody holds it, ``attempt`` held it already
+    (a redelivery), or the holder's lease is over. False when another live attempt holds it."""
+    held = state.update(
+        plan_pk(plan_id),
+        "PLAN",
+        {"run_by": attempt, "lease_until": int(now) + lease_s},
+        condition="#s = :running AND (attribute_not_exists(run_by) OR run_by = :me "
+        "OR lease_until < :now)",
+        values={":running": "running", ":me": attempt, ":now": int(now)},
+        names={"#s": "status"},
+    )
+    return held is not None
+
+
+def let_go(state: StateStore, plan_id: str, attempt: str) -> None:
+    """End ``attempt``'s hold after it failed: its redelivery, or the next press, resumes."""
+    state.update(
+        plan_pk(plan_id),
+        "PLAN",
+        {"lease_until": 0},
+        condition="run_by = :me",
+        values={":me": attempt},
+    )
+
+
+def announce_deleting(state: StateStore, plan_id: str, backup: BackupInfo) -> None:
+    """Note, before deleting it, that the plan deletes ``backup`` (idempotent)."""
+    state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": plan_pk(plan_id), "sk": "PLAN"}),
+        UpdateExpression="ADD deleting :b",
+        ExpressionAttributeValues={
+            ":b": {"SS": [f"{backup.size_bytes or 0}|{backup.name}|{backup.arn}"]}
+        },
+    )
+
+
+def announced(state: StateStore, plan_id: str) -> dict[str, tuple[str, int]]:
+    """The backups the plan's runs set out to delete: ARN -> (name, size in bytes)."""
+    item = state.get(plan_pk(plan_id), "PLAN") or {}
+    found = {}
+    for entry in item.get("deleting") or ():
+        size, name, arn = str(entry).split("|", 2)
+        found[arn] = (name, int(size))
+    return found
 
 
 def finish_plan(state: StateStore, plan_id: str, status: str, detail: str = "") -> None:
