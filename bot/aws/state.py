@@ -9,6 +9,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
+| plan being run      | `PLANS#running`                      | `<plan id>` (resumable plans)   |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE` (queue consumers)        |

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -160,3 +161,37 @@ def test_a_second_press_while_the_prune_runs_does_not_run_it_twice(
     assert deliver(orders, press_confirm(value, ts), attempt=1) == {"batchItemFailures": []}
     assert len(backup_names()) == len(KEPT) + len(PLANNED) - 2
     assert sum(deletes.values()) == 2
+
+
+def test_the_nightly_scheduler_reports_a_prune_nobody_resumed_once_with_a_resume_button(
+    orders: Runtime, slack: SlackSink, clock: Clock, deletes: Counter[str]
+) -> None:
+    from functions import prune_scheduler
+    from tests.faults.test_aws_faults import SCHEDULE_EVENT
+
+    value, ts = ask_to_prune(orders, slack)
+    stop_after_delete(orders, 2, KilledAtTimeout())
+    with pytest.raises(KilledAtTimeout):
+        deliver(orders, press_confirm(value, ts), attempt=1)
+    clock.advance(901)  # the queue gave up on it, and nobody pressed again
+    orders.settings = replace(orders.settings, prune_queue_url=prune_queue(orders))
+    assert prune_scheduler.handle(SCHEDULE_EVENT, orders)["interrupted_reported"] == 1
+    (report,) = [m for m in slack.thread(CHANNEL, ts) if "Interrupted" in m["text"]]
+    assert "Resume" in str(report["blocks"])
+    again = {**SCHEDULE_EVENT, "id": "another-night"}
+    assert prune_scheduler.handle(again, orders)["interrupted_reported"] == 0  # once
+    # The requester presses Resume (the same Confirm action on the same plan): it finishes.
+    (resume,) = [
+        e["value"]
+        for b in report["blocks"]
+        for e in b.get("elements") or []
+        if e.get("action_id") == "confirm"
+    ]
+    assert deliver(orders, press_confirm(resume, ts), attempt=1) == {"batchItemFailures": []}
+    assert backup_names() == KEPT
+    assert all(n == 1 for n in deletes.values()), deletes
+    assert_one_result_for_all_five(orders, slack, value, ts)
+
+
+def prune_queue(runtime: Runtime) -> str:
+    return str(runtime.client("sqs").create_queue(QueueName="opsbot-prune")["QueueUrl"])
