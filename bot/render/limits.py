@@ -8,7 +8,6 @@ as a link to somewhere else, and ``&am`` as garbage.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 MAX_BLOCKS = 50
@@ -28,18 +27,18 @@ def cut(text: str, limit: int) -> str:
     return text[: limit - len(TRUNCATED)].rstrip() + TRUNCATED
 
 
-# The end of a cut that holds the start of a token, or of an entity, but not its end.
-_OPEN_TOKEN = re.compile(r"<[^<>]*$")
-_OPEN_ENTITY = re.compile(r"&[a-z]{0,3}$")
-
-
 def cut_markup(text: str, limit: int, marker: str = TRUNCATED) -> str:
     """Escaped mrkdwn ``text`` in at most ``limit`` characters, ending with ``marker`` when
     cut; a ``<…>`` token or an entity the cut would split is left out whole."""
     if len(text) <= limit:
         return text
     kept = text[: limit - len(marker)]
-    kept = _OPEN_ENTITY.sub("", _OPEN_TOKEN.sub("", kept))
+    opened = kept.rfind("<")
+    if opened > kept.rfind(">"):  # the cut holds the start of a token, not its end
+        kept = kept[:opened]
+    amp = kept.rfind("&")
+    if amp >= 0 and ";" not in kept[amp:]:  # the start of an entity (`&amp;` is the longest)
+        kept = kept[:amp]
     return kept.rstrip() + marker
 
 
