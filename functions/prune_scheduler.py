@@ -19,10 +19,19 @@ logger = Logger(service="opsbot")
 
 
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
-    """Schedule one prune run: {"run_id", "tables", "skipped", "duplicate"}."""
+    """Schedule one prune run, then report interrupted confirmed prunes: {"run_id", "tables",
+    "skipped", "duplicate", "interrupted_reported"} (-1: the report failed)."""
     scheduled = schedule_prune(runtime, event)
     logger.info("prune run scheduled", extra=asdict(scheduled))
-    return asdict(scheduled)
+    # Confirmed prunes whose run stopped part-way: loaded here only, not at import.
+    from bot.flows.interrupted import report_interrupted_plans
+
+    try:
+        interrupted = report_interrupted_plans(runtime)
+    except Exception:  # a report that cannot be made must not fail the scheduled run
+        logger.exception("could not report interrupted plans")
+        interrupted = -1
+    return {**asdict(scheduled), "interrupted_reported": interrupted}
 
 
 @logger.inject_lambda_context(clear_state=True)

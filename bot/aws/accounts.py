@@ -30,7 +30,7 @@ import botocore.session
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.clients import RETRY_CONFIG, AwsClients
+from bot.aws.clients import RETRY_CONFIG, AwsClients, utc
 from bot.aws.errors import error_code
 from bot.domain.accounts import Account, AccountUnavailable, find_account, role_unavailable
 
@@ -179,9 +179,7 @@ class AccountClients:
         except BotoCoreError as exc:
             raise role_unavailable(account, type(exc).__name__) from exc
         found = answer["Credentials"]
-        expiry: datetime = found["Expiration"]
-        if expiry.tzinfo is None:
-            expiry = expiry.replace(tzinfo=UTC)
+        expiry = utc(found["Expiration"]) or datetime.now(UTC)
         # botocore parses `expiry_time` from a string when it refreshes.
         return {
             "access_key": found["AccessKeyId"],

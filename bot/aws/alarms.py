@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.aws.clients import utc
 from bot.aws.errors import translate
 from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_set import AlarmSpec, AlarmSummary, ExistingAlarm
@@ -40,12 +40,6 @@ def _first_metric(alarm: dict[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def summarize(alarm: dict[str, Any], region: str, *, composite: bool = False) -> AlarmSummary:
     """A DescribeAlarms entry as an AlarmSummary."""
     namespace, metric = _first_metric(alarm)
@@ -55,7 +49,7 @@ def summarize(alarm: dict[str, Any], region: str, *, composite: bool = False) ->
         region=region,
         state=AlarmState(alarm.get("StateValue", "INSUFFICIENT_DATA")),
         reason=str(alarm.get("StateReason", "")),
-        changed_at=_aware(alarm.get("StateUpdatedTimestamp")),
+        changed_at=utc(alarm.get("StateUpdatedTimestamp")),
         namespace=namespace,
         metric=metric,
         table=dims.get("TableName"),

@@ -7,6 +7,7 @@ The endpoint override points every client at the embedded AWS (moto) of `opsbot 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,6 +21,18 @@ RETRY_CONFIG = Config(
     read_timeout=20,
     user_agent_extra="opsbot",
 )
+
+
+def utc(value: Any) -> datetime | None:
+    """A timestamp read from an AWS response as an aware UTC datetime; None for a non-time.
+
+    botocore parses timestamps into ``tzlocal()`` datetimes, and Python adds and subtracts
+    on an aware datetime's wall clock: across a daylight-saving change in the machine's zone,
+    "two days before" is an hour off. Every time read from AWS goes through here first.
+    """
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AwsClients:

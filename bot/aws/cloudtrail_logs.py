@@ -17,6 +17,8 @@ def read_log_file(s3: Any, bucket: str, key: str) -> dict[str, Any]:
         document = json.loads(raw)
     except (OSError, ValueError, EOFError) as exc:
         raise InvalidValue(f"s3://{bucket}/{key} is not a gzipped JSON log file ({exc})") from None
+    except RecursionError:
+        raise InvalidValue(f"s3://{bucket}/{key}: its JSON is nested too deeply to read") from None
     if not isinstance(document, dict):
         raise InvalidValue(f"s3://{bucket}/{key} is not a CloudTrail log file")
     return document

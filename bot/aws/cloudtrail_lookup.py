@@ -137,7 +137,7 @@ def _record_of(entry: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(embedded)
-    except ValueError:
+    except (ValueError, RecursionError):
         log.warning("LookupEvents entry %s has no JSON record; skipped", entry.get("EventId"))
         return None
     return record if isinstance(record, dict) else None

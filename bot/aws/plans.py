@@ -1,4 +1,11 @@
-"""Stored confirmation plans in the state table (pk `PLAN#<id>`, sk `PLAN`)."""
+"""Stored confirmation plans in the state table (pk `PLAN#<id>`, sk `PLAN`).
+
+A running plan whose executor can resume (a prune) is held by the attempt that runs it:
+``run_by`` (the press's work item id) until ``lease_until`` (epoch seconds). A redelivery of
+that press, or the requester's next press once the lease is over, takes it over and resumes
+it; ``deleting`` (a string set of ``<size>|<name>|<arn>``) announces each backup before its
+deletion, so the resumed run counts what the earlier attempt deleted, and deletes it not again.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.aws.state import StateStore, plan_pk
+from botocore.exceptions import ClientError
+
+from bot.aws.errors import error_code
+from bot.aws.state import StateStore, plan_pk, serialize
+from bot.domain.backups import BackupInfo
 from bot.domain.confirmations import (
     AWAITING_APPROVAL,
     Plan,
@@ -163,6 +174,104 @@ def approve_plan(state: StateStore, plan: Plan, approver: str, now: datetime) ->
     return replace(plan, status="running", approved_by=approver)
 
 
+# At least the Slack worker's timeout (300 s): a live run is never taken over.
+PLAN_LEASE_S = 330
+RUNNING_PK = "PLANS#running"
+
+
+def hold_run(
+    state: StateStore, plan_id: str, attempt: str, *, now: float, lease_s: int = PLAN_LEASE_S
+) -> bool:
+    """Hold a running plan for ``attempt``: when nobody holds it, ``attempt`` held it already
+    (a redelivery), or the holder's lease is over. False when another live attempt holds it."""
+    held = state.update(
+        plan_pk(plan_id),
+        "PLAN",
+        {"run_by": attempt, "lease_until": int(now) + lease_s},
+        condition="#s = :running AND (attribute_not_exists(run_by) OR run_by = :me "
+        "OR lease_until < :now)",
+        values={":running": "running", ":me": attempt, ":now": int(now)},
+        names={"#s": "status"},
+    )
+    if held is not None:
+        # Listed while it runs, so the nightly sweep finds a run whose worker died.
+        state.put({"pk": RUNNING_PK, "sk": plan_id, "expires_at": int(now) + _KEEP_S})
+    return held is not None
+
+
+def interrupted_plans(state: StateStore, *, now: float) -> list[tuple[Plan, int]]:
+    """Each resumable plan still running whose runner's lease is over (it stopped and nobody
+    resumed it) and whose interruption was not reported yet, with how many backups its runs
+    set out to delete."""
+    found, start = [], None
+    while True:
+        items, start = state.query(RUNNING_PK, newest_first=False, start=start)
+        for entry in items:
+            item = state.get(plan_pk(str(entry["sk"])), "PLAN")
+            if item is None or item.get("status") != "running":
+                state.delete(RUNNING_PK, str(entry["sk"]))  # finished: the entry is stale
+                continue
+            lease = int(item.get("lease_until", 0))
+            if lease < now and int(item.get("reported_lease", -1)) != lease:
+                plan = load_plan(state, str(entry["sk"]))
+                if plan is not None:
+                    found.append((plan, len(item.get("deleting") or ())))
+        if start is None:
+            return found
+
+
+def note_interruption_reported(state: StateStore, plan_id: str) -> bool:
+    """Remember that the current interruption of a plan was reported; False when it was
+    already (one report per interruption: a resumed run that stops again is a new one)."""
+    try:
+        state.client.update_item(
+            TableName=state.table_name,
+            Key=serialize({"pk": plan_pk(plan_id), "sk": "PLAN"}),
+            UpdateExpression="SET reported_lease = lease_until",
+            ConditionExpression="attribute_not_exists(reported_lease) "
+            "OR reported_lease <> lease_until",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def let_go(state: StateStore, plan_id: str, attempt: str) -> None:
+    """End ``attempt``'s hold after it failed: its redelivery, or the next press, resumes."""
+    state.update(
+        plan_pk(plan_id),
+        "PLAN",
+        {"lease_until": 0},
+        condition="run_by = :me",
+        values={":me": attempt},
+    )
+
+
+def announce_deleting(state: StateStore, plan_id: str, backup: BackupInfo) -> None:
+    """Note, before deleting it, that the plan deletes ``backup`` (idempotent)."""
+    state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": plan_pk(plan_id), "sk": "PLAN"}),
+        UpdateExpression="ADD deleting :b",
+        ExpressionAttributeValues={
+            ":b": {"SS": [f"{backup.size_bytes or 0}|{backup.name}|{backup.arn}"]}
+        },
+    )
+
+
+def announced(state: StateStore, plan_id: str) -> dict[str, tuple[str, int]]:
+    """The backups the plan's runs set out to delete: ARN -> (name, size in bytes)."""
+    item = state.get(plan_pk(plan_id), "PLAN") or {}
+    found = {}
+    for entry in item.get("deleting") or ():
+        size, name, arn = str(entry).split("|", 2)
+        found[arn] = (name, int(size))
+    return found
+
+
 def finish_plan(state: StateStore, plan_id: str, status: str, detail: str = "") -> None:
     """Record how a confirmed plan ended (done or failed)."""
     state.update(plan_pk(plan_id), "PLAN", {"status": status, "detail": detail})
+    state.delete(RUNNING_PK, plan_id)

@@ -74,6 +74,33 @@ def load_run(state: StateStore, run_id: str) -> dict[str, Any] | None:
     return state.get(job_pk(KIND), run_id)
 
 
+def note_digest_attempt(state: StateStore, run_id: str, *, now: float) -> bool:
+    """Record that an attempt is about to post the run's digest; True when an earlier attempt
+    recorded it first (that attempt may have posted, then stopped before saying so)."""
+    first = state.update(
+        job_pk(KIND),
+        run_id,
+        {"digest_attempted": int(now)},
+        condition="attribute_not_exists(digest_attempted)",
+    )
+    return first is None
+
+
+def note_digest_posted(state: StateStore, run_id: str, channel: str) -> None:
+    """Remember that the run's digest is in ``channel`` (a string set: idempotent)."""
+    state.client.update_item(
+        TableName=state.table_name,
+        Key=serialize({"pk": job_pk(KIND), "sk": run_id}),
+        UpdateExpression="ADD digest_posted :c",
+        ExpressionAttributeValues={":c": {"SS": [channel]}},
+    )
+
+
+def digest_channels(run: Mapping[str, Any]) -> set[str]:
+    """The channels a run's digest is known to be in."""
+    return {str(c) for c in run.get("digest_posted") or ()}
+
+
 def checkpoint_deleted(state: StateStore, run_id: str, key: str, backup: BackupInfo) -> None:
     """Remember that one backup of the table is deleted (idempotent)."""
     _add_backup(state, run_id, key, "done", backup)

@@ -4,11 +4,12 @@ the settings a restored table does not inherit. Every function takes its client.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.aws.clients import utc
 from bot.aws.errors import error_code, translate
 from bot.aws.state import StateStore, job_pk
 from bot.aws.tables import pitr_window
@@ -91,7 +92,7 @@ def started_by_a_lost_attempt(dynamodb: Any, plan: RestorePlan) -> StartedRestor
         source = str(summary.get("SourceTableArn", ""))
         ours = source.endswith(f":table/{plan.source_table}")
         if ours and plan.at is not None and not plan.latest:
-            ours = _aware(summary.get("RestoreDateTime")) == plan.at
+            ours = utc(summary.get("RestoreDateTime")) == plan.at
     if not ours:
         return None
     return StartedRestore(
@@ -130,7 +131,7 @@ def describe_target(dynamodb: Any, table: str) -> TargetState:
         restore_in_progress=bool(summary.get("RestoreInProgress", False)),
         item_count=_int(description.get("ItemCount")),
         size_bytes=_int(description.get("TableSizeBytes")),
-        restored_to=_aware(restored_to),
+        restored_to=utc(restored_to),
     )
 
 
@@ -374,9 +375,3 @@ def _request_id(response: dict[str, Any]) -> str:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -11,6 +11,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | alarm chart posted  | `ALARM#<alarm arn>`                  | `CHART#<channel>#<root ts>`     |
 | alarm storm (route) | `STORM#<channel>`                    | `STORM` (log, summary)          |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
+| plan being run      | `PLANS#running`                      | `<plan id>` (resumable plans)   |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE` (queue consumers)        |

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.aws.clients import utc
 from bot.aws.errors import error_code, translate
 from bot.domain.replicas import AlarmInfo, firing_on
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
@@ -87,8 +88,8 @@ def pitr_window(continuous: dict[str, Any]) -> PitrWindow:
     enabled = description.get("PointInTimeRecoveryStatus") == "ENABLED"
     return PitrWindow(
         enabled=enabled,
-        earliest=_aware(description.get("EarliestRestorableDateTime")) if enabled else None,
-        latest=_aware(description.get("LatestRestorableDateTime")) if enabled else None,
+        earliest=utc(description.get("EarliestRestorableDateTime")) if enabled else None,
+        latest=utc(description.get("LatestRestorableDateTime")) if enabled else None,
         recovery_days=description.get("RecoveryPeriodInDays") if enabled else None,
     )
 
@@ -113,7 +114,7 @@ def newest_backup(dynamodb: Any, table: str) -> NewestBackup | None:
         return None
     return NewestBackup(
         name=newest.get("BackupName", ""),
-        created=_aware(newest["BackupCreationDateTime"]) or datetime.now(UTC),
+        created=utc(newest["BackupCreationDateTime"]) or datetime.now(UTC),
         backup_type=newest.get("BackupType", "USER"),
     )
 
@@ -142,9 +143,3 @@ def _alarm_table(alarm: dict[str, Any]) -> str | None:
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -146,7 +146,7 @@ def reason_data(value: object) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
             return dict_of(json.loads(value))
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
     return dict_of(value)
 

@@ -28,7 +28,8 @@ class BackupType(StrEnum):
 
 @frozen
 class BackupInfo:
-    """One backup of a table; ``created`` is an aware datetime, ``size_bytes`` may be unknown."""
+    """One backup of a table; ``created`` is an aware UTC datetime, ``size_bytes`` may be
+    unknown."""
 
     arn: str
     name: str
@@ -49,8 +50,9 @@ def from_summary(summary: Mapping[str, Any]) -> BackupInfo:
     created = summary["BackupCreationDateTime"]
     if not isinstance(created, datetime):
         raise InvalidValue(f"backup {summary.get('BackupName')!r} has no creation time")
-    if created.tzinfo is None:  # botocore returns aware datetimes; be safe with stubs
-        created = created.replace(tzinfo=UTC)
+    # botocore's datetimes are in the machine's zone (tzlocal): arithmetic on them follows
+    # its wall clock, so a BackupInfo holds UTC (naive ones, from stubs, are UTC already).
+    created = created.astimezone(UTC) if created.tzinfo else created.replace(tzinfo=UTC)
     size = summary.get("BackupSizeBytes")
     return BackupInfo(
         arn=str(summary["BackupArn"]),

@@ -106,7 +106,7 @@ def unwrap(event: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(embedded, str):
         try:
             record = json.loads(embedded)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidValue("LookupEvents entry whose CloudTrailEvent is not JSON") from None
         if isinstance(record, dict):
             return record

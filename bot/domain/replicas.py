@@ -184,7 +184,7 @@ def lags_from_metric_data(
 
 def _aware(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromtimestamp(0, UTC)
 
 

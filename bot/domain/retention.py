@@ -174,9 +174,12 @@ class _Planner:
         ]
         # A backup older than this starts a new period for at least one calendar rule.
         self.boundary: datetime | None = None
-        self.within_floor = newest.created - policy.keep_within if policy.keep_within else None
+        # Subtracted in UTC: on a local zone's datetime, Python subtracts on the wall clock,
+        # and across a daylight-saving change "2 days before" is then an hour off.
+        newest_utc = newest.created.astimezone(UTC)
+        self.within_floor = newest_utc - policy.keep_within if policy.keep_within else None
         self.within_reason = f"within {short_duration(policy.keep_within or timedelta(0))}"
-        self.young_floor = now - policy.min_age if policy.min_age else None
+        self.young_floor = now.astimezone(UTC) - policy.min_age if policy.min_age else None
         self.young_reason = (
             f"younger than min-age {short_duration(policy.min_age or timedelta(0))}",
         )

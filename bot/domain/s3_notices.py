@@ -15,7 +15,8 @@ from typing import Any, Final
 from urllib.parse import unquote_plus
 
 from bot.domain.errors import InvalidValue
-from bot.domain.sns_inbox import LogFileNotice, is_bucket_name, is_log_file_key
+from bot.domain.s3_names import bucket_name_problem, object_key_problem
+from bot.domain.sns_inbox import LogFileNotice, is_log_file_key
 
 TEST_EVENT: Final = "s3:TestEvent"
 
@@ -43,36 +44,46 @@ def _obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _created(bucket: object, key: object) -> tuple[str, str] | None:
-    if is_bucket_name(bucket) and isinstance(bucket, str) and isinstance(key, str) and key:
-        return bucket, key
-    return None
+def _created(bucket: object, key: object) -> tuple[str, str] | str:
+    """(bucket, key) of a created object, or why S3 cannot have it."""
+    problem = bucket_name_problem(bucket)
+    if problem is not None or not isinstance(bucket, str):
+        return f"a bucket S3 cannot have ({problem})"
+    problem = object_key_problem(key)
+    if problem is not None or not isinstance(key, str):
+        return f"a key S3 cannot have ({problem})"
+    return bucket, key
 
 
-def _objects(obj: Mapping[str, Any]) -> tuple[list[tuple[str, str]], int]:
-    """(bucket, key) of each object the message says was created; and how many other events."""
+def _objects(obj: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(bucket, key) of each object the message says was created; and why each other event
+    is not one (not a creation, or a bucket or key S3 cannot have)."""
     if obj.get("source") == "aws.s3":
         detail = _obj(obj.get("detail"))
         bucket, item = _obj(detail.get("bucket")), _obj(detail.get("object"))
+        if obj.get("detail-type") != "Object Created":
+            return [], ["not an Object Created event"]
         found = _created(bucket.get("name"), item.get("key"))
-        if obj.get("detail-type") != "Object Created" or found is None:
-            return [], 1
-        return [found], 0
-    created, other = [], 0
+        return ([], [found]) if isinstance(found, str) else ([found], [])
+    created: list[tuple[str, str]] = []
+    others: list[str] = []
     records = obj.get("Records")
     for record in records if isinstance(records, list) else []:
         record = _obj(record)
         s3 = _obj(record.get("s3"))
         bucket, item = _obj(s3.get("bucket")), _obj(s3.get("object"))
         key = item.get("key")
+        name = record.get("eventName")
+        if not (isinstance(name, str) and name.startswith("ObjectCreated")):
+            others.append("not an ObjectCreated event")
+            continue
         # S3 URL-encodes keys in its notifications ("a b" arrives as "a+b").
         found = _created(bucket.get("name"), unquote_plus(key) if isinstance(key, str) else None)
-        name = record.get("eventName")
-        if found is None or not (isinstance(name, str) and name.startswith("ObjectCreated")):
-            other += 1
+        if isinstance(found, str):
+            others.append(found)
             continue
         created.append(found)
-    return created, other
+    return created, others
 
 
 def log_file_notices(obj: Mapping[str, Any]) -> list[LogFileNotice]:
@@ -81,9 +92,10 @@ def log_file_notices(obj: Mapping[str, Any]) -> list[LogFileNotice]:
     names no created object at all."""
     if is_s3_test_event(obj):
         return []
-    created, _ = _objects(obj)
+    created, others = _objects(obj)
     if not created:
-        raise InvalidValue("this S3 message announces no created object")
+        why = f": {'; '.join(dict.fromkeys(others))}" if others else ""
+        raise InvalidValue(f"this S3 message announces no created object S3 can have{why}")
     by_bucket: dict[str, list[str]] = {}
     for bucket, key in created:
         by_bucket.setdefault(bucket, []).append(key)

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from bot.domain.errors import InvalidValue
 from bot.domain.records import frozen
+from bot.domain.s3_names import bucket_name_problem, object_key_problem
 
 CLOUDTRAIL_LOG_FILES: Final = "cloudtrail_log_files"
 S3_OBJECTS: Final = "s3_objects"  # S3's own notification of new objects (a trail bucket's)
@@ -83,15 +84,22 @@ def attribute_values(attributes: object) -> dict[str, str]:
     return values
 
 
+NESTED_TOO_DEEPLY: Final = "its JSON is nested too deeply to read"
+
+
 def json_object(text: str) -> dict[str, Any] | None:
-    """The JSON object a message's text holds; None for any other text."""
+    """The JSON object a message's text holds; None for any other text; InvalidValue for
+    JSON (an object or an array) nested deeper than the parser recurses: RecursionError is
+    no ValueError, and no consumer could ever read such a message."""
     stripped = text.lstrip()
-    if not stripped.startswith("{"):
+    if not stripped.startswith(("{", "[")):
         return None
     try:
         decoded = json.loads(stripped)
     except ValueError:
         return None
+    except RecursionError:
+        raise InvalidValue(NESTED_TOO_DEEPLY) from None
     return decoded if isinstance(decoded, dict) else None
 
 
@@ -129,17 +137,6 @@ def _looks_like_s3(decoded: Mapping[str, Any]) -> bool:
     return isinstance(first, Mapping) and first.get("eventSource") == "aws:s3"
 
 
-_BUCKET_CHARACTERS: Final = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
-)
-
-
-def is_bucket_name(name: object) -> bool:
-    """Whether ``name`` can name an S3 bucket (the characters botocore lets through; older
-    buckets allow capitals and ``_``)."""
-    return isinstance(name, str) and 1 <= len(name) <= 255 and set(name) <= _BUCKET_CHARACTERS
-
-
 def is_log_file_key(key: str) -> bool:
     """Whether an S3 key is a CloudTrail log file of API calls (not a digest or insight file)."""
     return (
@@ -154,12 +151,18 @@ def parse_log_file_notice(message_text: str) -> LogFileNotice:
         raise InvalidValue("CloudTrail notice is not a JSON object")
     bucket = decoded.get("s3Bucket")
     keys = decoded.get("s3ObjectKey")
-    if not isinstance(bucket, str) or not is_bucket_name(bucket):
+    if bucket is None or bucket == "":
         raise InvalidValue("CloudTrail notice has no s3Bucket name")
+    problem = bucket_name_problem(bucket)
+    if problem is not None or not isinstance(bucket, str):
+        raise InvalidValue(f"CloudTrail notice's s3Bucket is not a bucket S3 can have: {problem}")
     if isinstance(keys, str):
         keys = [keys]
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise InvalidValue("CloudTrail notice's s3ObjectKey is not a list of object keys")
+    for key in keys:
+        if (problem := object_key_problem(key)) is not None:
+            raise InvalidValue(f"CloudTrail notice's s3ObjectKey holds a bad key: {problem}")
     wanted = tuple(dict.fromkeys(k for k in keys if is_log_file_key(k)))
     skipped = tuple(k for k in keys if not is_log_file_key(k))
     return LogFileNotice(bucket=bucket, keys=wanted, skipped=skipped)
@@ -211,7 +214,7 @@ def is_alarm_message(obj: object) -> bool:
     if isinstance(obj, str | bytes):
         try:
             obj = json.loads(obj)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
     if not isinstance(obj, Mapping):
         return False

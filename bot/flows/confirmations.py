@@ -15,7 +15,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.aws.plans import approve_plan, claim_plan, finish_plan, load_plan
+from bot.aws.plans import approve_plan, claim_plan, finish_plan, hold_run, let_go, load_plan
 from bot.domain.confirmations import (
     AWAITING_APPROVAL,
     Plan,
@@ -52,6 +52,9 @@ PRESSES = frozenset({"confirm", "cancel", "approve"})
 # What a press-time check answers when the state or the role no longer allows the plan: the
 # channel is told "Refused" and why; any other OpsbotError means a step could not be taken.
 REFUSALS = (Conflict, TableNotFound, NotAllowed, InvalidValue, UsageError, ConfirmationInvalid)
+# Plans whose executor re-checks the current state and skips what is done, so a run that was
+# interrupted (an exception, a killed worker) is resumed rather than failed.
+RESUMABLE = frozenset({"prune"})
 
 
 def run_plan_press(request: Request) -> None:
@@ -82,14 +85,23 @@ def _cancel(request: Request) -> None:
 def _confirm(request: Request) -> None:
     runtime = request.runtime
     plan_id, _ = split_button_value(request.item.value)
-    plan = claim_plan(
-        runtime.state,
-        plan_id,
-        request.user,
-        request.now,
-        to="running",
-        approvals=runtime.settings.approvals,
-    )
+    try:
+        plan = claim_plan(
+            runtime.state,
+            plan_id,
+            request.user,
+            request.now,
+            to="running",
+            approvals=runtime.settings.approvals,
+        )
+    except ConfirmationInvalid:
+        interrupted = _interrupted(request, plan_id)
+        if interrupted is None:
+            raise
+        request.action = interrupted.action
+        request.check(interrupted.action, what=f"Resuming {interrupted.summary}")
+        _run(interrupted, request, render_confirmed(interrupted.summary, request.user))
+        return
     request.action = plan.action
     try:
         request.check(plan.action, what=f"Confirming {plan.summary}")
@@ -127,10 +139,32 @@ def _approve(request: Request) -> None:
     _run(plan, request, confirmed)
 
 
+def _interrupted(request: Request, plan_id: str) -> Plan | None:
+    """The plan, when this press may resume it: a resumable plan still running, pressed by
+    its requester, that no other live attempt holds (its runner stopped, or this is the
+    redelivery of its own press)."""
+    plan = load_plan(request.runtime.state, plan_id)
+    if (
+        plan is None
+        or plan.kind not in RESUMABLE
+        or plan.status != "running"
+        or request.user != plan.requester
+    ):
+        return None
+    return plan if _hold(plan, request) else None
+
+
+def _hold(plan: Plan, request: Request) -> bool:
+    return hold_run(request.runtime.state, plan.id, request.item.id, now=request.runtime.epoch())
+
+
 def _run(plan: Plan, request: Request, confirmed: Message) -> None:
     """Show who confirmed (and approved) it, run its executor, and record how it ended; the
     plan's message shows a refusal or a failure in place of "Confirmed"."""
     state, who = request.runtime.state, plan.requester
+    resumable = plan.kind in RESUMABLE
+    if resumable and not _hold(plan, request):
+        raise ConfirmationInvalid("This is running already; its message shows how far it got.")
     try:
         executor = registry.PLANS.get(plan.kind)
         if executor is None:
@@ -146,6 +180,10 @@ def _run(plan: Plan, request: Request, confirmed: Message) -> None:
         request.replace_original(outcome, **_where(plan))
         return
     except Exception as exc:
+        if resumable:
+            # Not failed: the redelivery of this press (or the next press) resumes it.
+            let_go(state, plan.id, request.item.id)
+            raise
         finish_plan(state, plan.id, "failed", str(exc)[:500])
         request.replace_original(render_failed(plan.summary, who, request.item.id), **_where(plan))
         raise

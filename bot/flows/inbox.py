@@ -53,7 +53,11 @@ def handle_sns_event(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
             log.warning("dropping an SNS record", extra={"reason": message.message})
             handled.append({"kind": "dropped", "reason": message.message})
             continue
-        handled.append(route_message(message, runtime))
+        try:
+            handled.append(route_message(message, runtime))
+        except InvalidValue as exc:  # no delivery of this message could ever succeed
+            log.warning("dropping an SNS message", extra={"reason": exc.message})
+            handled.append({"kind": "dropped", "dropped": exc.message})
     return {"handled": handled}
 
 

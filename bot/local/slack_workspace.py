@@ -162,6 +162,8 @@ class SlackWorkspace:
         }
         if files:
             message["files"] = files
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
         if args.get("thread_ts"):
             parent = self._messages.get((channel, str(args["thread_ts"])))
             if parent is None:
@@ -292,6 +294,36 @@ class SlackWorkspace:
             },
         }
 
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: a channel's messages (not thread replies), newest first,
+        ``limit`` a page, paged by ``cursor``; metadata only with ``include_all_metadata``."""
+        channel = self._channel_id(str(args.get("channel", "")))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        limit = max(1, min(int(args.get("limit") or 100), 999))
+        start = int(args.get("cursor") or 0)
+        metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (
+                m
+                for m in self._messages.values()
+                if m["channel"] == channel and "thread_ts" not in m
+            ),
+            key=lambda m: _ts_key(m["ts"]),
+            reverse=True,
+        )
+        hidden = {"channel", "update_count"} | (set() if metadata else {"metadata"})
+        page = [
+            {k: v for k, v in m.items() if k not in hidden} for m in found[start : start + limit]
+        ]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user", ""))
         if user_id not in self.users:
@@ -320,6 +352,7 @@ _METHODS: dict[str, Callable[[SlackWorkspace, dict[str, Any]], dict[str, Any]]] 
     "usergroups.users.list": SlackWorkspace._usergroup_users,
     "auth.test": SlackWorkspace._auth_test,
     "conversations.info": SlackWorkspace._conversations_info,
+    "conversations.history": SlackWorkspace._history,
     "users.info": SlackWorkspace._users_info,
     "files.getUploadURLExternal": SlackWorkspace._get_upload_url,
     "files.completeUploadExternal": SlackWorkspace._complete_upload,

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from bot.domain.audit import AuditEvent, history_sort_key
 from bot.domain.audit_actors import Actor, service_name
 from bot.domain.times import format_duration, format_relative, format_utc
+from bot.render.limits import cut_markup
 from bot.render.message import (
     Block,
     Message,
@@ -183,7 +184,7 @@ def _chunk(lines: Sequence[str]) -> list[str]:
     chunks: list[str] = []
     current = ""
     for line in lines:
-        line = line if len(line) <= _SECTION_LIMIT else line[: _SECTION_LIMIT - 1] + "…"
+        line = cut_markup(line, _SECTION_LIMIT, "…")
         if current and len(current) + 1 + len(line) > _SECTION_LIMIT:
             chunks.append(current)
             current = line

@@ -17,6 +17,7 @@ from bot.domain.policy import RetentionPolicy
 from bot.domain.prune_jobs import ResolvedPolicy
 from bot.domain.retention import Decision, PruneOutcome, PrunePlan
 from bot.domain.times import format_relative, format_utc
+from bot.render.limits import cut_markup
 from bot.render.message import (
     Block,
     Message,
@@ -340,7 +341,7 @@ def packed_sections(lines: list[str]) -> list[Block]:
     chunk: list[str] = []
     size = 0
     for line in lines:
-        line = line[: SECTION_LIMIT - 1]
+        line = cut_markup(line, SECTION_LIMIT - 1, "…")
         if chunk and size + len(line) + 1 > SECTION_LIMIT:
             blocks.append(section("\n".join(chunk)))
             chunk, size = [], 0

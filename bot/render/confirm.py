@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.authz import Role
 from bot.domain.confirmations import Plan, button_value
+from bot.domain.counts import counted
 from bot.domain.times import format_duration, format_utc
 from bot.render.message import Block, Message, actions, button, context, section
 
@@ -75,6 +76,19 @@ def render_failed(summary: str, user: str, reference: str) -> Message:
         f"was done before running it again. Reference: `{reference}`."
     )
     return Message(text=text, blocks=(section(text),))
+
+
+def render_interrupted(plan_id: str, summary: str, requester: str, announced: int) -> Message:
+    """A confirmed plan whose run stopped part-way (its worker died) and was not resumed:
+    what it is, and a Resume button only its requester can use."""
+    text = (
+        f":warning: Interrupted: {summary}, confirmed by <@{requester}>. Its run stopped "
+        f"after setting out to delete {counted(announced, 'backup')} and nobody resumed it. "
+        f"<@{requester}>, *Resume* finishes it: the plan is checked against the current "
+        "backups again, and nothing is deleted twice."
+    )
+    resume = confirmation_actions(plan_id, requester, confirm_label="Resume")
+    return Message(text=text, blocks=(section(text), resume))
 
 
 def render_expired(summary: str, expired_at: datetime) -> Message:

@@ -132,7 +132,7 @@ def _body(text: str) -> str:
     if stripped.startswith(("{", "[")):
         try:
             pretty = json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         else:
             # Escape first, then cut: the block's text must stay within the section limit.

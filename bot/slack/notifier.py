@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -93,9 +93,13 @@ class Notifier:
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Posted:
-        """chat.postMessage; in a thread when ``thread_ts`` is given."""
+        """chat.postMessage; in a thread when ``thread_ts`` is given; ``metadata`` (Slack's
+        message metadata: ``event_type`` and ``event_payload``) marks it for find_posted."""
         args = fit_to_limits(message.as_args())
+        if metadata:
+            args["metadata"] = dict(metadata)
         if thread_ts:
             args["thread_ts"] = thread_ts
             if broadcast:
@@ -124,6 +128,30 @@ class Notifier:
             title=title,
             alt_txt=alt_text,
         )
+
+    def find_posted(
+        self, channel: str, event_type: str, payload: Mapping[str, Any], *, pages: int = 3
+    ) -> str | None:
+        """The ts of a message in ``channel`` whose metadata has ``event_type`` and holds
+        ``payload``, among the newest ``pages`` pages of its history (conversations.history,
+        scopes channels:history and groups:history); None when there is none. Raises
+        SlackApiError when Slack will not show the history."""
+        cursor = None
+        for _ in range(pages):
+            response = self.client.conversations_history(
+                channel=channel, limit=100, include_all_metadata=True, cursor=cursor
+            )
+            for found in response.get("messages") or []:
+                meta = found.get("metadata") or {}
+                held = meta.get("event_payload") or {}
+                if meta.get("event_type") == event_type and all(
+                    held.get(k) == v for k, v in payload.items()
+                ):
+                    return str(found["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                break
+        return None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """chat.update of a message we posted."""

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.domain.errors import InvalidValue
+from bot.domain.s3_names import bucket_name_problem
 from bot.domain.s3_notices import is_s3_notification, is_s3_test_event, log_file_notices
-from bot.domain.sns_inbox import S3_OBJECTS, classify_sns, is_bucket_name
+from bot.domain.sns_inbox import S3_OBJECTS, classify_sns
 from tests.conftest import load_event
 
 BUCKET = "org-cloudtrail-logs"
@@ -108,4 +109,4 @@ def test_a_message_that_names_no_created_object_is_refused_with_a_reason(
     ],
 )
 def test_bucket_names(name: object, valid: bool) -> None:
-    assert is_bucket_name(name) is valid
+    assert (bucket_name_problem(name) is None) is valid

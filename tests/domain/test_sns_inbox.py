@@ -112,8 +112,8 @@ def test_log_file_notice_reads_the_documented_example() -> None:
     [
         ("not json", "CloudTrail notice is not a JSON object"),
         ('{"s3ObjectKey": ["k.json.gz"]}', "CloudTrail notice has no s3Bucket name"),
-        ('{"s3Bucket": "b", "s3ObjectKey": []}', "not a list of object keys"),
-        ('{"s3Bucket": "b", "s3ObjectKey": {"k": 1}}', "not a list of object keys"),
+        ('{"s3Bucket": "org-logs", "s3ObjectKey": []}', "not a list of object keys"),
+        ('{"s3Bucket": "org-logs", "s3ObjectKey": {"k": 1}}', "not a list of object keys"),
     ],
     ids=["not-json", "no-bucket", "empty-keys", "keys-object"],
 )

@@ -90,6 +90,7 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
         "tables": 3,
         "skipped": 2,  # scratch and the state table have no policy
         "duplicate": False,
+        "interrupted_reported": 0,
     }
     records = receive(nightly)
     assert sorted(json.loads(r["body"])["table"] for r in records) == [

@@ -147,7 +147,7 @@ def test_event_seen_on_eventbridge_first_is_not_posted_again_from_the_log_file(
             "CloudTrail notice has no s3Bucket name",
         ),
         (
-            '{"s3Bucket": "b", "s3ObjectKey": [42]}',
+            '{"s3Bucket": "org-logs", "s3ObjectKey": [42]}',
             "CloudTrail notice's s3ObjectKey is not a list of object keys",
         ),
     ],

@@ -385,6 +385,9 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "confirm.render_expired": lambda t: confirm.render_expired(
         f"prune {escape_for_summary(t)}", NOW
     ),
+    "confirm.render_interrupted": lambda t: confirm.render_interrupted(
+        "0" * 32, f"prune {escape_for_summary(t)}", REQUESTER, 2
+    ),
     "confirm.render_awaiting_approval": lambda t: confirm.render_awaiting_approval(
         Plan(
             id="0" * 32,

@@ -87,7 +87,7 @@ def handle_alarm_event(event: Mapping[str, Any], runtime: Runtime) -> list[str]:
             message = json.loads(sns["Message"])
             if not isinstance(message, dict):
                 raise ValueError("the Message is not a JSON object")
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
             log.warning("dropping a record that is not an SNS alarm", extra={"reason": repr(exc)})
             outcomes.append(DROPPED)
             continue

@@ -21,7 +21,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.backups import delete_backups, describe_table_arn, list_backups, retention_tag
-from bot.aws.plans import attach_message
+from bot.aws.plans import announce_deleting, announced, attach_message
 from bot.domain.backups import BackupInfo
 from bot.domain.commands import Prune
 from bot.domain.confirmations import Plan
@@ -140,11 +140,17 @@ def execute_prune(plan: Plan, request: Request) -> None:
         pace_for(runtime),
     )
     policy = parse_policy(str(plan.payload["policy"]))
-    current = plan_prune(
-        list_backups(client, ref.name, region=ref.region or "", pace=pace), policy, request.now
-    )
+    listed = list_backups(client, ref.name, region=ref.region or "", pace=pace)
+    current = plan_prune(listed, policy, request.now)
     confirmed = set(plan.payload.get("arns") or [])
     targets = [b for b in current.to_delete if b.arn in confirmed]
+    # An interrupted run of this plan deleted these: announced, and no longer available.
+    available = {b.arn for b in listed if b.available}
+    earlier = {
+        arn: shown_and_size
+        for arn, shown_and_size in announced(runtime.state, plan.id).items()
+        if arn in confirmed and arn not in available
+    }
     ts = plan.message_ts or request.item.message_ts
 
     def deleted(backup: BackupInfo, request_id: str) -> None:
@@ -158,18 +164,19 @@ def execute_prune(plan: Plan, request: Request) -> None:
         client,
         targets,
         pace=pace,
+        on_deleting=lambda backup: announce_deleting(runtime.state, plan.id, backup),
         on_deleted=deleted,
         on_progress=progress,
         progress_every=PROGRESS_EVERY,
     )
     final = render_prune_result(
         shown,
-        [b.name for b in result.deleted],
+        [name for name, _ in earlier.values()] + [b.name for b in result.deleted],
         [(b.name, reason) for b, reason in result.failed],
-        result.bytes_freed,
+        sum(size for _, size in earlier.values()) + result.bytes_freed,
         runtime.settings.backup_price_per_gb_month,
     )
-    kept = len(confirmed) - len(targets)
+    kept = len(confirmed) - len(targets) - len(earlier)
     if kept:
         note = (
             f"{counted(kept, 'backup')} of the confirmed plan "

@@ -9,7 +9,8 @@ applies each. Every step is safe under at-least-once delivery:
 - a table is claimed per (run id, account, region, table); its outcome is recorded once with the
   run's counters in one transaction; deleted backups are checkpointed one by one, so a
   retry after a crash resumes without deleting or counting anything twice;
-- the digest is posted once per run, by whichever worker sees the last table report.
+- the digest is posted once per run, by whichever worker sees the last table report, and
+  exactly once whatever the crash point (bot/flows/backups/prune_digest.py).
 """
 
 from __future__ import annotations
@@ -38,9 +39,8 @@ from bot.domain.policy import parse_policy
 from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
 from bot.domain.records import frozen
 from bot.domain.retention import PruneOutcome, plan_prune
+from bot.flows.backups.prune_digest import post_digest_when_complete
 from bot.flows.places import clients_in, label_of, places
-from bot.flows.routing import route
-from bot.render.backups import render_prune_digest
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 # visibility timeout (6x) outlives the lease, so a redelivery finds the lease expired.
 TABLE_LEASE_S = 960
 SCHEDULE_LEASE_S = 960
-DIGEST_LEASE_S = 300
 KEEP_S = 7 * 86400
 SEND_ATTEMPTS = 3
 EVERY_TABLE = "*"  # the table of a task reporting an account opsbot could not reach
@@ -323,35 +322,3 @@ def task_shown(runtime: Runtime, task: PruneTask) -> str:
     if task.region == runtime.settings.default_region:
         return task.table
     return f"{task.table}@{task.region}"
-
-
-def post_digest_when_complete(runtime: Runtime, run_id: str) -> bool:
-    """Post the run's one digest once every table has reported; True when this call posted."""
-    state, settings = runtime.state, runtime.settings
-    run = prune_runs.load_run(state, run_id)
-    if run is None or int(run.get("reported", 0)) < int(run.get("expected", 0)):
-        return False
-    if not state.claim_once(
-        "prune-digest", run_id, now=runtime.epoch(), lease_s=DIGEST_LEASE_S, keep_s=KEEP_S
-    ):
-        return False
-    try:
-        mode = str(run.get("mode", settings.prune_mode))
-        message = render_prune_digest(
-            prune_runs.run_outcomes(state, run_id),
-            runtime.now(),
-            mode,
-            price_per_gb_month=settings.backup_price_per_gb_month,
-        )
-        if run.get("channel"):
-            channels = [str(run["channel"])]
-        else:
-            fields = {"kind": "prune-digest", "run_id": run_id, "mode": mode}
-            channels = [d.channel for d in route(settings, "backups", fields)]
-        for channel in channels:
-            runtime.notifier.post(channel, message)
-    except Exception:
-        state.release_once("prune-digest", run_id)
-        raise
-    state.complete_once("prune-digest", run_id)
-    return True
