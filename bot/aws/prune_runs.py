@@ -42,13 +42,17 @@ def create_run(
     state: StateStore,
     run_id: str,
     *,
-    expected: int,
+    expected: int | None,
     mode: str,
     now: datetime,
     channel: str = "",
     requester: str = "",
+    progress_ts: str = "",
 ) -> bool:
-    """Store a new run record; False when the run already exists (a redelivered trigger)."""
+    """Store a new run record; False when the run already exists (a redelivered trigger).
+
+    ``expected`` None opens a run whose tasks are still being sent: seal_run sets the count.
+    """
     return state.put_new(
         {
             "pk": job_pk(KIND),
@@ -64,9 +68,15 @@ def create_run(
             "failures": 0,
             "channel": channel or None,
             "requester": requester or None,
+            "progress_ts": progress_ts or None,
             "expires_at": int(now.timestamp()) + RUN_KEEP_S,
         }
     )
+
+
+def seal_run(state: StateStore, run_id: str, *, expected: int) -> None:
+    """Set the number of tables an open run waits for, once all its tasks are sent."""
+    state.update(job_pk(KIND), run_id, {"expected": expected})
 
 
 def load_run(state: StateStore, run_id: str) -> dict[str, Any] | None:
@@ -130,6 +140,7 @@ def report_table(
         "bytes_freed": outcome.bytes_freed,
         "failed": [list(f) for f in outcome.failures],
         "error": outcome.error,
+        "left_alone": outcome.left_alone or None,
         "expires_at": int(now) + RUN_KEEP_S,
     }
     names = {f"#f{i}": name for i, name in enumerate(k for k, v in fields.items() if v is not None)}
@@ -200,6 +211,7 @@ def _outcome(item: Mapping[str, Any]) -> PruneOutcome:
         bytes_freed=int(item.get("bytes_freed", 0)),
         failures=tuple((str(n), str(r)) for n, r in item.get("failed", [])),
         error=item.get("error"),
+        left_alone=str(item.get("left_alone") or ""),
     )
 
 

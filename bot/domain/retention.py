@@ -258,6 +258,7 @@ class PruneOutcome:
     bytes_freed: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (backup name, reason)
     error: str | None = None  # the table could not be pruned at all (listing failed, ...)
+    left_alone: str = ""  # why the table has nothing to prune: no policy, opted out, gone
 
 
 @frozen

@@ -87,15 +87,16 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
     result = prune_scheduler.handle(SCHEDULE_EVENT, nightly)
     assert result == {
         "run_id": "20261122T030000Z-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "tables": 3,
-        "skipped": 2,  # scratch and the state table have no policy
+        "tables": 5,  # every table: each worker resolves its table's policy
         "duplicate": False,
     }
     records = receive(nightly)
     assert sorted(json.loads(r["body"])["table"] for r in records) == [
         "customers",
         "events",
+        "opsbot-state",
         "orders",
+        "scratch",
     ]
     # orders is delivered twice: once before the others, once after the digest.
     orders = next(r for r in records if json.loads(r["body"])["table"] == "orders")
@@ -107,18 +108,20 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
     assert backup_names("scratch") == {"scratch-00"}
     (digest,) = digests(slack)
     assert digest["text"] == "Backup prune: 3 tables, 5 backups deleted, 0 failures"
-    assert "3 tables checked · *5 backups deleted*" in json.dumps(digest, ensure_ascii=False)
+    shown = json.dumps(digest, ensure_ascii=False)
+    assert "3 tables checked · *5 backups deleted*" in shown
+    assert "2 tables left alone (no policy, opted out or gone)" in shown  # scratch, state table
     run = prune_runs.load_run(nightly.state, result["run_id"])
     assert run is not None
-    assert (run["expected"], run["reported"], run["deleted"]) == (3, 3, 5)
+    assert (run["expected"], run["reported"], run["deleted"]) == (5, 5, 5)
 
 
 def test_a_redelivered_schedule_event_sends_nothing_twice(
     nightly: Runtime, slack: SlackSink
 ) -> None:
-    assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["tables"] == 3
+    assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["tables"] == 5
     assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["duplicate"] is True
-    assert len(receive(nightly)) == 3
+    assert len(receive(nightly)) == 5
 
 
 def test_report_mode_plans_only_and_says_so(nightly: Runtime, slack: SlackSink) -> None:

@@ -31,7 +31,8 @@ from bot.domain.policy import RetentionPolicy, parse_policy
 from bot.domain.prune_jobs import OPT_OUT, RETENTION_TAG, PruneTask, ResolvedPolicy, resolve_policy
 from bot.domain.retention import TablePlan, plan_prune
 from bot.domain.times import format_duration
-from bot.flows.backups.prune_runs import PlaceTables, managed_tables, pace_for, start_manual_run
+from bot.flows.backups.prune_fanout import PlaceTables, managed_tables, start_run
+from bot.flows.backups.prune_runs import pace_for
 from bot.flows.backups.tables import account_id_of, located, member_ref, shown_name
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, command, plan_executor
@@ -326,7 +327,14 @@ def _execute_all(plan: Plan, request: Request) -> None:
         )
         for t in plan.payload.get("tasks", [])
     ]
-    start_manual_run(request.runtime, tasks, run_id, channel=plan.channel, requester=plan.requester)
+    start_run(
+        request.runtime,
+        run_id,
+        tasks,
+        mode="delete",
+        channel=plan.channel,
+        requester=plan.requester,
+    )
     text = (
         f"Pruning {counted(len(tasks), 'table')} in the background; one summary will follow "
         "in this channel."
