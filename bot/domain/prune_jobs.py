@@ -143,8 +143,16 @@ class PruneTask:
             "policy": self.policy,
             "source": self.source,
         }
-        for name in ("mode", "requester", "approved_by", "error", "account", "flags", "plan_run",
-                     "table_arn"):
+        for name in (
+            "mode",
+            "requester",
+            "approved_by",
+            "error",
+            "account",
+            "flags",
+            "plan_run",
+            "table_arn",
+        ):
             if getattr(self, name):
                 data[name] = getattr(self, name)
         if self.arns is not None:

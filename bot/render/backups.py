@@ -288,9 +288,7 @@ def render_prune_digest(
     )
     if left_alone:
         summary += f"\n{counted(left_alone, 'table')} left alone (no policy, opted out or gone)"
-    shown = sorted(
-        (o for o in outcomes if o.planned or o.failures or o.error), key=_worst_first
-    )
+    shown = sorted((o for o in outcomes if o.planned or o.failures or o.error), key=_worst_first)
     lines = [_digest_line(o, dry_run) for o in shown]
     blocks: list[Block] = [
         header(f"Backup prune — {now:%Y-%m-%d}"),

@@ -569,7 +569,8 @@ def test_the_prune_queue_is_fifo_with_a_fifo_dlq_and_async_failures_go_to_standa
     props = resources["PruneQueue"]["Properties"]
     assert props["FifoQueue"] is True
     dlq = getatt_target(props["RedrivePolicy"]["deadLetterTargetArn"])
-    assert dlq and resources[dlq]["Properties"]["FifoQueue"] is True
+    assert dlq
+    assert resources[dlq]["Properties"]["FifoQueue"] is True
     # Lambda cannot send an asynchronous invocation's record to a FIFO queue.
     for config in of_type(resources, "AWS::Lambda::EventInvokeConfig").values():
         failure = config["Properties"].get("DestinationConfig", {}).get("OnFailure", {})

@@ -11,7 +11,6 @@ atomicity, not ours, is what it stands for; the conditions under test are ours.
 from __future__ import annotations
 
 import json
-
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
