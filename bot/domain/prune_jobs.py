@@ -122,6 +122,12 @@ class PruneTask:
         return not self.policy and self.error is None
 
     @property
+    def plans_every_table(self) -> bool:
+        """Whether this is a table of `/ddb prune --all` being planned (its plan is stored
+        for the summary and for the confirmation)."""
+        return self.mode == "report" and bool(self.requester)
+
+    @property
     def group(self) -> str:
         """The account and region the task's API calls go to: one SQS FIFO message group,
         so one worker at a time calls each account and region, at its documented rate."""

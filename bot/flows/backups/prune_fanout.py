@@ -81,6 +81,10 @@ def start_run(
     channel: str = "",
     requester: str = "",
     progress_ts: str = "",
+    every_table: bool = False,
+    confirm: bool = False,
+    typed: str = "",
+    response_url: str = "",
 ) -> int:
     """Open the run, send its tasks as they come, seal it with their count; the count.
 
@@ -97,6 +101,10 @@ def start_run(
         channel=channel,
         requester=requester,
         progress_ts=progress_ts,
+        every_table=every_table,
+        confirm=confirm,
+        typed=typed,
+        response_url=response_url,
     )
     sent = send_tasks(runtime, tasks)
     prune_runs.seal_run(state, run_id, expected=sent)
@@ -157,14 +165,10 @@ def fleet_tasks(
     mode: str | None = None,
     flags: str = "",
     requester: str = "",
-    every_table: bool = False,
 ) -> Iterator[PruneTask]:
     """One task per table of every managed account x region, its policy left to its worker;
     one error task per account and region that could not be listed (the digest reports it).
-
-    ``every_table`` (`/ddb prune --all`) leaves out opsbot's own state table.
     """
-    settings = runtime.settings
     for listed in managed_tables(runtime):
         region, member = listed.region, listed.member
         if listed.error:
@@ -174,9 +178,6 @@ def fleet_tasks(
             )  # fmt: skip
             continue
         for name in listed.names:
-            own = not member and region == settings.default_region
-            if every_table and own and name == settings.state_table:
-                continue
             yield PruneTask(
                 run_id,
                 region,

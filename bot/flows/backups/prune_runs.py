@@ -24,9 +24,9 @@ from bot.aws.backups import BackupPace, delete_backups, list_backups, retention_
 from bot.aws.state import record_bot_action
 from bot.domain.backups import BackupInfo, total_bytes
 from bot.domain.errors import OpsbotError, TableNotFound
-from bot.domain.policy import RetentionPolicy, parse_policy
-from bot.domain.prune_jobs import OPT_OUT, PruneTask, resolve_policy
-from bot.domain.retention import PruneOutcome, plan_prune
+from bot.domain.policy import parse_policy
+from bot.domain.prune_jobs import OPT_OUT, RETENTION_TAG, PruneTask, ResolvedPolicy, resolve_policy
+from bot.domain.retention import PlannedTable, PruneOutcome, TablePlan, plan_prune
 from bot.flows.places import clients_in, label_of
 from bot.flows.routing import route
 from bot.render.backups import render_prune_digest
@@ -84,7 +84,10 @@ def run_prune_task(runtime: Runtime, task: PruneTask) -> bool:
         state.complete_once(scope, key)
     else:
         log.info("prune task %s already handled or running; skipping", key)
-    post_digest_when_complete(runtime, task.run_id)
+    if not post_digest_when_complete(runtime, task.run_id) and task.plans_every_table:
+        from bot.flows.backups import prune_all  # only `/ddb prune --all` runs load it
+
+        prune_all.show_progress(runtime, task.run_id)
     return claimed
 
 
@@ -97,19 +100,34 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
     pace = pace_for(runtime, task.account, task.region)
     try:
         client = clients_in(runtime, task.account or None)("dynamodb", task.region)
-        policy, left_alone = _policy(runtime, task, client, pace)
-        if policy is None:
+        resolved, left_alone = _policy(runtime, task, client, pace)
+        if resolved is None or resolved.policy is None:
             return PruneOutcome(shown, planned=0, left_alone=left_alone)
         backups = list_backups(client, task.table, region=task.region, pace=pace)
     except TableNotFound:
         return PruneOutcome(shown, planned=0, left_alone="deleted since it was listed")
     except OpsbotError as exc:  # a bad tag, access denied, an account opsbot cannot reach
         return PruneOutcome(shown, planned=0, error=exc.message)
-    plan = plan_prune(backups, policy, runtime.now())
+    plan = plan_prune(backups, resolved.policy, runtime.now())
     targets = list(plan.to_delete)
-    if task.arns is not None:
-        confirmed = set(task.arns)
+    if task.arns is not None or task.plan_run:
+        # A confirmed plan: only backups it named AND that the policy still deletes now.
+        confirmed = set(task.arns or ()) | (
+            prune_runs.planned_arns(runtime.state, task.plan_run, task.key)
+            if task.plan_run
+            else set()
+        )
         targets = [b for b in targets if b.arn in confirmed]
+    if task.plans_every_table:
+        prune_runs.store_table_plan(
+            runtime.state,
+            task.run_id,
+            task.key,
+            place={"account": task.account, "region": task.region, "name": task.table},
+            planned=PlannedTable.of(TablePlan(shown, resolved, plan)),
+            arns=[b.arn for b in targets],
+            now=runtime.epoch(),
+        )
     if (task.mode or settings.prune_mode) != "delete":
         return PruneOutcome(shown, planned=len(targets), bytes_freed=total_bytes(targets))
     done = prune_runs.load_done(runtime.state, task.run_id, task.key)
@@ -148,12 +166,15 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
 
 def _policy(
     runtime: Runtime, task: PruneTask, client: Any, pace: BackupPace
-) -> tuple[RetentionPolicy | None, str]:
+) -> tuple[ResolvedPolicy | None, str]:
     """The task's policy, resolved here from the table's tag when the scheduler left it to
     the worker; (None, why) for a table left alone."""
     if not task.resolves_policy:
-        return parse_policy(task.policy), ""
+        return ResolvedPolicy(parse_policy(task.policy), task.source), ""
     settings = runtime.settings
+    own = not task.account and task.region == settings.default_region
+    if task.plans_every_table and own and task.table == settings.state_table:
+        return None, f"opsbot's own state table: `/ddb prune {task.table}` prunes it"
     tag = retention_tag(client, task.table_arn, pace=pace)
     resolved = resolve_policy(
         task.table,
@@ -165,8 +186,8 @@ def _policy(
     )
     if resolved.policy is None:
         opted_out = (tag or "").strip().lower() in OPT_OUT
-        return None, "opted out by its tag" if opted_out else "no policy"
-    return resolved.policy, ""
+        return None, f"its `{RETENTION_TAG}` tag opts it out" if opted_out else "no policy"
+    return resolved, ""
 
 
 def task_shown(runtime: Runtime, task: PruneTask) -> str:
@@ -192,6 +213,16 @@ def post_digest_when_complete(runtime: Runtime, run_id: str) -> bool:
         "prune-digest", run_id, now=runtime.epoch(), lease_s=DIGEST_LEASE_S, keep_s=KEEP_S
     ):
         return False
+    if run.get("every_table"):
+        from bot.flows.backups import prune_all  # only `/ddb prune --all` runs load it
+
+        try:
+            prune_all.post_plan(runtime, run)
+        except Exception:
+            state.release_once("prune-digest", run_id)
+            raise
+        state.complete_once("prune-digest", run_id)
+        return True
     try:
         mode = str(run.get("mode", settings.prune_mode))
         message = render_prune_digest(
