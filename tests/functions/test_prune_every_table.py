@@ -215,3 +215,28 @@ def test_at_the_press_each_table_is_planned_again_and_only_the_confirmed_backups
     assert backup_names("customers") == {"customers-0", "customers-1"}
     (digest,) = [m for m in slack.calls_to("chat.postMessage") if "Backup prune" in m["text"]]
     assert digest["text"] == "Backup prune: 2 tables, 6 backups deleted, 0 failures"
+
+
+def test_a_plan_stored_before_the_fan_out_asks_for_a_new_one_and_deletes_nothing(
+    fleet: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    from bot.aws.plans import create_plan
+    from bot.domain.confirmations import button_value as value_of
+
+    old = create_plan(
+        fleet.state,
+        kind="prune",
+        action="prune:apply",
+        requester=ADMIN,
+        channel=CHANNEL,
+        now=clock.current,
+        ttl_s=900,
+        summary="delete 5 backups of 1 table (`orders`)",
+        payload={"all": True, "tasks": [{"region": REGION, "table": "orders", "policy": ""}]},
+    )
+    url = slack.response_url("old", channel=CHANNEL, ts="1.000001")
+    press("confirm", value_of(old.id, ADMIN), user=ADMIN, ts="1.000001", response_url=url)
+    drain_work(fleet)
+    assert receive(fleet) == []
+    assert backup_names("orders") == set(AGES)
+    assert any("run `/ddb prune --all --apply` again" in r["text"] for r in slack.responses("old"))

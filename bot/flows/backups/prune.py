@@ -26,10 +26,9 @@ from bot.domain.commands import Prune
 from bot.domain.confirmations import Plan
 from bot.domain.counts import counted
 from bot.domain.policy import RetentionPolicy, parse_policy
-from bot.domain.prune_jobs import PruneTask, ResolvedPolicy, resolve_policy
+from bot.domain.prune_jobs import ResolvedPolicy, resolve_policy
 from bot.domain.retention import plan_prune
 from bot.flows.backups import prune_all
-from bot.flows.backups.prune_fanout import start_run
 from bot.flows.backups.prune_runs import pace_for
 from bot.flows.backups.tables import account_id_of, located, member_ref, shown_name
 from bot.flows.places import clients_in
@@ -40,7 +39,7 @@ from bot.render.backups import (
     render_prune_progress,
     render_prune_result,
 )
-from bot.render.message import Message, context, section
+from bot.render.message import Message, context
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -183,41 +182,5 @@ def _show(request: Request, channel: str, ts: str, message: Message) -> None:
     request.reply(message)
 
 
-# --- /ddb prune --all: bot.flows.backups.prune_all ------------------------------------------
-
-
 def _execute_all(plan: Plan, request: Request) -> None:
-    """A confirmed `--all --apply`: a plan gathered by a fan-out run, or (stored before the
-    fan-out planned `--all`) one that lists its tasks."""
-    if "plan_run" in plan.payload:
-        prune_all.execute(plan, request)
-        return
-    run_id = f"manual-{plan.id}"
-    tasks = [
-        PruneTask(
-            run_id,
-            str(t["region"]),
-            str(t["table"]),
-            str(t["policy"]),
-            source=str(t.get("source", "flags")),
-            mode="delete",
-            arns=tuple(t["arns"]),
-            requester=plan.requester,
-            approved_by=request.approved_by,
-            account=str(t.get("account") or ""),
-        )
-        for t in plan.payload.get("tasks", [])
-    ]
-    start_run(
-        request.runtime,
-        run_id,
-        tasks,
-        mode="delete",
-        channel=plan.channel,
-        requester=plan.requester,
-    )
-    text = (
-        f"Pruning {counted(len(tasks), 'table')} in the background; one summary will follow "
-        "in this channel."
-    )
-    request.reply(Message(text=text, blocks=(section(text),)))
+    prune_all.execute(plan, request)

@@ -174,6 +174,11 @@ def _answer_requester(runtime: Runtime, run: Mapping[str, Any], message: Message
 
 def execute(plan: Plan, request: Request) -> None:
     """Confirmed: one delete task per table the stored plans delete from, as a new run."""
+    if "plan_run" not in plan.payload:
+        # Stored by a version that planned `--all` in the Slack worker: nothing to bind to.
+        text = "This plan was made by an earlier opsbot; run `/ddb prune --all --apply` again."
+        request.reply(Message(text=text, blocks=(section(text),)))
+        return
     run_id = f"manual-{plan.id}"
     sent = start_run(
         request.runtime,

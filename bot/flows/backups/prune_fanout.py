@@ -73,39 +73,16 @@ def schedule_prune(runtime: Runtime, event: dict[str, Any]) -> Scheduled:
 
 
 def start_run(
-    runtime: Runtime,
-    run_id: str,
-    tasks: Iterable[PruneTask],
-    *,
-    mode: str,
-    channel: str = "",
-    requester: str = "",
-    progress_ts: str = "",
-    every_table: bool = False,
-    confirm: bool = False,
-    typed: str = "",
-    response_url: str = "",
+    runtime: Runtime, run_id: str, tasks: Iterable[PruneTask], *, mode: str, **record: Any
 ) -> int:
     """Open the run, send its tasks as they come, seal it with their count; the count.
+    ``record`` holds the run record's other fields (bot.aws.prune_runs.create_run).
 
     A retried start (after a crash) re-sends: the run exists already, and each table is
     claimed once per run by its worker, so nothing is pruned or counted twice.
     """
     state = runtime.state
-    prune_runs.create_run(
-        state,
-        run_id,
-        expected=None,
-        mode=mode,
-        now=runtime.now(),
-        channel=channel,
-        requester=requester,
-        progress_ts=progress_ts,
-        every_table=every_table,
-        confirm=confirm,
-        typed=typed,
-        response_url=response_url,
-    )
+    prune_runs.create_run(state, run_id, expected=None, mode=mode, now=runtime.now(), **record)
     sent = send_tasks(runtime, tasks)
     prune_runs.seal_run(state, run_id, expected=sent)
     post_digest_when_complete(runtime, run_id)
