@@ -205,3 +205,34 @@ def test_a_task_for_an_unknown_run_is_dropped(nightly: Runtime, slack: SlackSink
         "batchItemFailures": []
     }
     assert digests(slack) == []
+
+
+def test_the_schedule_sends_tasks_page_by_page_into_one_fifo_group_per_account_and_region(
+    runtime: Runtime, slack: SlackSink
+) -> None:
+    sqs, dynamodb = runtime.client("sqs"), boto3.client("dynamodb", region_name=REGION)
+    url = sqs.create_queue(QueueName="opsbot-prune.fifo", Attributes={"FifoQueue": "true"})
+    runtime.settings = replace(runtime.settings, prune_queue_url=url["QueueUrl"], regions=(REGION,))
+    for n in range(230):  # with the state table: three ListTables pages of at most 100
+        dynamodb.create_table(
+            TableName=f"fleet-{n:03d}",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    calls: list[str] = []
+    runtime.clients.on_event("before-call.*.*", lambda model, **_: calls.append(model.name))
+    sent: list[dict[str, Any]] = []
+    runtime.clients.on_event(
+        "provide-client-params.sqs.SendMessageBatch",
+        lambda params, **_: sent.extend(params["Entries"]),
+    )
+    assert prune_scheduler.handle(SCHEDULE_EVENT, runtime)["tables"] == 231
+    listing = [i for i, c in enumerate(calls) if c == "ListTables"]
+    sending = [i for i, c in enumerate(calls) if c == "SendMessageBatch"]
+    assert len(listing) == 3
+    assert len(sending) == 24  # ten a call
+    assert sending[0] < listing[1]  # the first page is sent before the second is read
+    assert "ListTagsOfResource" not in calls  # each table's worker reads its own tag
+    assert {e["MessageGroupId"] for e in sent} == {f"home#{REGION}"}
+    assert len({e["MessageDeduplicationId"] for e in sent}) == 231

@@ -150,9 +150,14 @@ def fleet_tasks(
         region, member = listed.region, listed.member
         if listed.error:
             yield PruneTask(
-                run_id, region, EVERY_TABLE, "", source="account", error=listed.error,
+                run_id,
+                region,
+                EVERY_TABLE,
+                "",
+                source="account",
+                error=listed.error,
                 account=member,
-            )  # fmt: skip
+            )
             continue
         for name in listed.names:
             yield PruneTask(
