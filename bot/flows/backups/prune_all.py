@@ -18,8 +18,8 @@ the stored plan AND still planned now; one digest follows.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -46,8 +46,10 @@ PROGRESS_STEPS = 20  # the progress message moves at most this often (Slack: ~1 
 
 def start(cmd: Prune, request: Request) -> None:
     """Post the progress message and fan out one report task per table."""
-    runtime, now = request.runtime, request.now
-    run_id = f"all-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+    runtime = request.runtime
+    # One run per work item: a retried item re-sends into the same run, where each table's
+    # claim keeps it from being planned twice.
+    run_id = f"all-{hashlib.sha256(request.item.id.encode()).hexdigest()[:24]}"
     progress = render_prune_all_progress(0, None, apply=cmd.apply)
     progress_ts = response_url = ""
     if cmd.apply:
