@@ -1,8 +1,9 @@
-"""The nightly prune's trigger (EventBridge schedule): one prune task per table with a policy.
+"""The nightly prune's trigger (EventBridge schedule): one prune task per table.
 
-Lists every table of every configured region, resolves each table's retention policy
-(tag > per-table config > default) and sends one SQS message per table to the prune
-queue; functions/prune_worker applies them. A redelivered trigger sends nothing twice.
+Pages through the tables of every managed account and region and sends one SQS message
+per table to the prune queue (FIFO, one message group per account and region);
+functions/prune_worker resolves each table's policy (tag > per-table config > default) and
+applies it. A redelivered trigger sends nothing twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.flows.backups.prune_runs import schedule_prune
+from bot.flows.backups.prune_fanout import schedule_prune
 from bot.runtime import Runtime, default_runtime
 
 logger = Logger(service="opsbot")
@@ -20,7 +21,7 @@ logger = Logger(service="opsbot")
 
 def handle(event: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Schedule one prune run, then report interrupted confirmed prunes: {"run_id", "tables",
-    "skipped", "duplicate", "interrupted_reported"} (-1: the report failed)."""
+    "duplicate", "interrupted_reported"} (-1: the report failed)."""
     scheduled = schedule_prune(runtime, event)
     logger.info("prune run scheduled", extra=asdict(scheduled))
     # Confirmed prunes whose run stopped part-way: loaded here only, not at import.

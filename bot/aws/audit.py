@@ -7,6 +7,12 @@ sk ``<time>#<eventID>`` (bot.domain.audit.history_sort_key), each bounded to Dyn
 limits (bot.aws.state.bounded), so a redelivered event rewrites the same item and a Query
 with ScanIndexForward=false reads newest first. An event that involves two tables (a
 restore: target and source) is stored under both.
+
+The name index (pk ``NAME#<table>``, sk ``<account>#<region>``) says where the history has
+seen a table name, so `/ddb who-changed <bare name>` finds it with one Query whatever the
+number of accounts and regions. Each stored event rewrites its tables' index items, which
+expire ``history_days`` after the later of the event and its storing: never before the
+history they point at.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from bot.aws.state import (
     audit_pk,
     bounded,
     deserialize,
+    name_pk,
+    name_sk,
     request_pk,
     serialize,
 )
@@ -38,14 +46,44 @@ _TEXT_LIMIT = 1000  # caller-controlled text kept per item (user agents, error m
 # --- items ------------------------------------------------------------------------------------
 
 
-def history_keys(event: AuditEvent) -> list[tuple[str, str]]:
-    """Every (pk, sk) the event is stored under: one per table it involved."""
+def _history_names(event: AuditEvent) -> list[str]:
+    """The names an event is stored under: every table it involved (or its DAX cluster)."""
     names = list(event.tables) or ([event.table] if event.table else [])
     if not names and event.source == "dax" and event.resource:
         names = [f"dax:{event.resource}"]
+    return list(dict.fromkeys(names))
+
+
+def history_keys(event: AuditEvent) -> list[tuple[str, str]]:
+    """Every (pk, sk) the event is stored under: one per table it involved."""
     sk = bounded(history_sort_key(event), SK_LIMIT)
     account, region = event.account or UNKNOWN, event.region or UNKNOWN
-    return [(audit_pk(account, region, name), sk) for name in dict.fromkeys(names)]
+    return [(audit_pk(account, region, name), sk) for name in _history_names(event)]
+
+
+def name_items(
+    events: Iterable[AuditEvent], *, history_days: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The name-index items of ``events``: one per (table, account, region), each expiring
+    ``history_days`` after the later of its newest event and ``now``."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for event in events:
+        account, region = event.account or UNKNOWN, event.region or UNKNOWN
+        latest = max(event.time, now) if now is not None else event.time
+        expires_at = int((latest + timedelta(days=history_days)).timestamp())
+        for name in _history_names(event):
+            key = (name_pk(name), name_sk(account, region))
+            kept = found.get(key)
+            if kept is None or kept["expires_at"] < expires_at:
+                found[key] = {
+                    "pk": key[0],
+                    "sk": key[1],
+                    "kind": "audit-name",
+                    "account": account,
+                    "region": region,
+                    "expires_at": expires_at,
+                }
+    return list(found.values())
 
 
 def history_items(event: AuditEvent, *, history_days: int) -> list[dict[str, Any]]:
@@ -140,19 +178,32 @@ def event_from_item(item: Mapping[str, Any]) -> AuditEvent:
 # --- storing ----------------------------------------------------------------------------------
 
 
-def store_event(state: StateStore, event: AuditEvent, *, history_days: int) -> bool:
-    """Store one event (conditional puts); False when every item of it was already stored."""
+def store_event(
+    state: StateStore, event: AuditEvent, *, history_days: int, now: datetime | None = None
+) -> bool:
+    """Store one event (conditional puts) and its name-index items; False when every
+    history item of it was already stored."""
     new = False
     for item in history_items(event, history_days=history_days):
         new = state.put_new(item) or new
+    for item in name_items([event], history_days=history_days, now=now):
+        state.put(item)
     return new
 
 
-def store_events(state: StateStore, events: Iterable[AuditEvent], *, history_days: int) -> int:
-    """Store many events with batched writes (25 items a call); a redelivery rewrites the same
-    items. Returns the number of items written."""
-    items = (i for e in events for i in history_items(e, history_days=history_days))
-    return state.put_many(items)
+def store_events(
+    state: StateStore,
+    events: Iterable[AuditEvent],
+    *,
+    history_days: int,
+    now: datetime | None = None,
+) -> int:
+    """Store many events and their name-index items with batched writes (25 items a call); a
+    redelivery rewrites the same items. Returns the number of history items written."""
+    events = list(events)
+    names = name_items(events, history_days=history_days, now=now)
+    items = [i for e in events for i in history_items(e, history_days=history_days)]
+    return state.put_many([*items, *names]) - len(names)
 
 
 def bot_actions(state: StateStore, request_ids: Iterable[str | None]) -> dict[str, BotAction]:
@@ -256,6 +307,18 @@ class HistoryPage:
 
     events: tuple[AuditEvent, ...]
     cursor: dict[str, str | None] | None  # account -> sk to continue after (None: from the top)
+
+
+def history_name_places(state: StateStore, table: str) -> list[tuple[str, str]]:
+    """(account, region) of every place the history has seen ``table``: one Query of its
+    name index (a partition holds one small item per account and region)."""
+    places: list[tuple[str, str]] = []
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = state.query(name_pk(table), newest_first=False, start=start)
+        places += [(str(i["account"]), str(i["region"])) for i in items]
+        if not start:
+            return sorted(places)
 
 
 def since_key(since: datetime) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,6 +60,10 @@ class RateLimiter:
         self._next = float("-inf")
         self._lock = threading.Lock()
 
+    def renewed(self) -> RateLimiter:
+        """A limiter at the same rate on the same clock, with no call made yet."""
+        return RateLimiter(1.0 / self.interval, clock=self.clock, sleep=self.sleep)
+
     def wait(self) -> None:
         """Block until the next call is allowed, then take its slot."""
         with self._lock:
@@ -78,6 +82,16 @@ class BackupPace:
     delete_backup: RateLimiter = field(default_factory=lambda: RateLimiter(DELETE_BACKUP_PER_S))
     sleep: Callable[[float], None] = time.sleep
     list_tags: RateLimiter = field(default_factory=lambda: RateLimiter(LIST_TAGS_PER_S))
+
+    def fresh(self) -> BackupPace:
+        """New limiters at the same rates, on the same clock and sleep (another account and
+        region: AWS's limits apply per account and region)."""
+        return BackupPace(
+            self.list_backups.renewed(),
+            self.delete_backup.renewed(),
+            self.sleep,
+            self.list_tags.renewed(),
+        )
 
     @classmethod
     def with_clock(
@@ -278,10 +292,14 @@ def describe_table_arn(client: Any, table: str, *, region: str = "") -> str:
 
 def list_tables(client: Any) -> list[str]:
     """Every table name in the client's region (all ListTables pages)."""
-    names: list[str] = []
-    for page in client.get_paginator("list_tables").paginate():
-        names += page.get("TableNames", [])
-    return names
+    return [name for page in table_pages(client) for name in page]
+
+
+def table_pages(client: Any) -> Iterator[list[str]]:
+    """The client's region's table names one ListTables page (up to 100) at a time, so a
+    caller going through thousands of tables holds one page, not the whole list."""
+    for page in client.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 100}):
+        yield list(page.get("TableNames", []))
 
 
 def retention_tag(client: Any, table_arn: str, *, pace: BackupPace | None = None) -> str | None:

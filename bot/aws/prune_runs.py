@@ -6,6 +6,8 @@ Key shapes (the `job` kind of bot.aws.state):
 |----------------|--------------|----------------------------------|
 | run record     | `JOB#prune`  | `<run id>`                       |
 | table progress | `JOB#prune`  | `<run id>#T#[<account>#]<region>#<table>` |
+| table plan     | `JOB#prune`  | `<run id>#P#<table key>` (`/ddb prune --all`) |
+| planned ARNs   | `JOB#prune`  | `<run id>#A#<table key>#<chunk>` |
 
 The run record holds the expected table count and atomic counters (UpdateItem ADD). A
 table's outcome is written together with the run's counters in one transaction, guarded by
@@ -18,19 +20,23 @@ checkpoint leaves the announcement, and the retry counts that backup as deleted 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import error_code
-from bot.aws.state import StateStore, job_pk, serialize
-from bot.domain.backups import BackupInfo
-from bot.domain.retention import PruneOutcome
+from bot.aws.state import SK_LIMIT, StateStore, bounded, job_pk, serialize
+from bot.domain.backups import BackupInfo, BackupType
+from bot.domain.policy import parse_policy
+from bot.domain.prune_jobs import ResolvedPolicy
+from bot.domain.retention import PlannedTable, PruneOutcome
 
 KIND = "prune"
 RUN_KEEP_S = 90 * 86400
+PLAN_KEEP_S = 7 * 86400  # a `--all` plan outlives its confirmation (minutes) by far
+ARNS_PER_ITEM = 1000  # ~110 KB of ARNs: well inside DynamoDB's 400 KB item limit
 
 
 def table_sk(run_id: str, key: str) -> str:
@@ -42,13 +48,21 @@ def create_run(
     state: StateStore,
     run_id: str,
     *,
-    expected: int,
+    expected: int | None,
     mode: str,
     now: datetime,
     channel: str = "",
     requester: str = "",
+    progress_ts: str = "",
+    every_table: bool = False,
+    confirm: bool = False,
+    typed: str = "",
+    response_url: str = "",
 ) -> bool:
-    """Store a new run record; False when the run already exists (a redelivered trigger)."""
+    """Store a new run record; False when the run already exists (a redelivered trigger).
+
+    ``expected`` None opens a run whose tasks are still being sent: seal_run sets the count.
+    """
     return state.put_new(
         {
             "pk": job_pk(KIND),
@@ -64,9 +78,20 @@ def create_run(
             "failures": 0,
             "channel": channel or None,
             "requester": requester or None,
+            "progress_ts": progress_ts or None,
+            # `/ddb prune --all`: it ends in the plan (to confirm, with `--apply`), not a digest
+            "every_table": every_table or None,
+            "confirm": confirm or None,
+            "typed": typed or None,
+            "response_url": response_url or None,  # a dry run answers only its requester
             "expires_at": int(now.timestamp()) + RUN_KEEP_S,
         }
     )
+
+
+def seal_run(state: StateStore, run_id: str, *, expected: int) -> None:
+    """Set the number of tables an open run waits for, once all its tasks are sent."""
+    state.update(job_pk(KIND), run_id, {"expected": expected})
 
 
 def load_run(state: StateStore, run_id: str) -> dict[str, Any] | None:
@@ -157,6 +182,7 @@ def report_table(
         "bytes_freed": outcome.bytes_freed,
         "failed": [list(f) for f in outcome.failures],
         "error": outcome.error,
+        "left_alone": outcome.left_alone or None,
         "expires_at": int(now) + RUN_KEEP_S,
     }
     names = {f"#f{i}": name for i, name in enumerate(k for k, v in fields.items() if v is not None)}
@@ -227,9 +253,122 @@ def _outcome(item: Mapping[str, Any]) -> PruneOutcome:
         bytes_freed=int(item.get("bytes_freed", 0)),
         failures=tuple((str(n), str(r)) for n, r in item.get("failed", [])),
         error=item.get("error"),
+        left_alone=str(item.get("left_alone") or ""),
     )
 
 
 def _values(values: Mapping[str, Any]) -> dict[str, Any]:
     # serialize() turns floats into Decimals and drops None values.
     return serialize(values)
+
+
+# --- `/ddb prune --all`: each table's plan, for the confirmation and the deletions ----------
+
+
+def store_table_plan(
+    state: StateStore,
+    run_id: str,
+    key: str,
+    *,
+    place: Mapping[str, str],
+    planned: PlannedTable,
+    arns: Sequence[str],
+    now: float,
+) -> None:
+    """Store one table's plan: its summary (policy, counts, first backups by name) and every
+    ARN it deletes, in items of ARNS_PER_ITEM. ``place`` holds its account, region and name.
+    Rewriting it (a redelivered task) writes the same items."""
+    expires_at = int(now) + PLAN_KEEP_S
+    chunks = range(0, len(arns), ARNS_PER_ITEM)
+    for n, start in enumerate(chunks):
+        state.put(
+            {
+                "pk": job_pk(KIND),
+                "sk": _arns_sk(run_id, key, n),
+                "arns": list(arns[start : start + ARNS_PER_ITEM]),
+                "expires_at": expires_at,
+            }
+        )
+    resolved = planned.resolved
+    state.put(
+        {
+            "pk": job_pk(KIND),
+            "sk": bounded(f"{run_id}#P#{key}", SK_LIMIT),
+            **place,
+            "table": planned.table,
+            "policy": resolved.text,
+            "source": resolved.source,
+            "replaced": resolved.replaced.as_text() if resolved.replaced else None,
+            "replaced_source": resolved.replaced_source or None,
+            "backups": planned.backups,
+            "to_delete": planned.to_delete,
+            "bytes_freed": planned.bytes_freed,
+            "first": [
+                [b.arn, b.name, b.table, b.created.isoformat(), b.size_bytes or 0]
+                for b in planned.first
+            ],
+            "expires_at": expires_at,
+        }
+    )
+
+
+def table_plans(state: StateStore, run_id: str) -> Iterator[tuple[dict[str, str], PlannedTable]]:
+    """Every stored table plan of a run, a page at a time: (its place, its plan)."""
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = state.query(
+            job_pk(KIND), sk_prefix=f"{run_id}#P#", newest_first=False, start=start
+        )
+        for item in items:
+            place = {k: str(item.get(k) or "") for k in ("account", "region", "name")}
+            yield place, _planned(item)
+        if not start:
+            return
+
+
+def planned_arns(state: StateStore, run_id: str, key: str) -> set[str]:
+    """Every ARN a run's plan deletes from one table (empty when it planned none)."""
+    found: set[str] = set()
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = state.query(
+            job_pk(KIND), sk_prefix=f"{run_id}#A#{key}#", newest_first=False, start=start
+        )
+        for item in items:
+            found.update(str(a) for a in item.get("arns", []))
+        if not start:
+            return found
+
+
+def _arns_sk(run_id: str, key: str, n: int) -> str:
+    return bounded(f"{run_id}#A#{key}#{n:06d}", SK_LIMIT)
+
+
+def _planned(item: Mapping[str, Any]) -> PlannedTable:
+    replaced = str(item.get("replaced") or "")
+    resolved = ResolvedPolicy(
+        parse_policy(str(item.get("policy", ""))),
+        str(item.get("source", "")),
+        parse_policy(replaced) if replaced else None,
+        str(item.get("replaced_source") or ""),
+    )
+    first = tuple(
+        BackupInfo(
+            str(arn),
+            str(name),
+            str(table),
+            datetime.fromisoformat(str(created)),
+            int(size),
+            BackupType.USER,
+            "AVAILABLE",
+        )
+        for arn, name, table, created, size in item.get("first", [])
+    )
+    return PlannedTable(
+        str(item.get("table", "")),
+        resolved,
+        int(item.get("backups", 0)),
+        int(item.get("to_delete", 0)),
+        int(item.get("bytes_freed", 0)),
+        first,
+    )

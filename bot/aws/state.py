@@ -5,6 +5,7 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | kind                | pk                                   | sk                              |
 |---------------------|--------------------------------------|---------------------------------|
 | audit event         | `AUDIT#<account>#<region>#<table>`   | `<time iso Z>#<eventID>`        |
+| audit name index    | `NAME#<table>`                       | `<account>#<region>`            |
 | audit install mark  | `META`                               | `INSTALLED` (since when, accounts) |
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
@@ -68,6 +69,16 @@ def bounded(key: str, limit: int) -> str:
 def audit_pk(account: str, region: str, table: str) -> str:
     """Partition key of a table's audit history."""
     return bounded(f"AUDIT#{account}#{region}#{table}", PK_LIMIT)
+
+
+def name_pk(table: str) -> str:
+    """Partition key of the name index: where the audit history has seen a table name."""
+    return bounded(f"NAME#{table}", PK_LIMIT)
+
+
+def name_sk(account: str, region: str) -> str:
+    """Sort key of one account and region in a table name's index partition."""
+    return bounded(f"{account}#{region}", SK_LIMIT)
 
 
 def alarm_pk(alarm_arn: str) -> str:

@@ -102,7 +102,9 @@ class PruneTask:
     run_id: str
     region: str
     table: str
-    policy: str  # parse_policy text; '' only together with an error
+    # parse_policy text; '' with no error: the worker resolves the table's policy itself
+    # (its tag, then the configuration, then ``flags`` or the default: see resolve_policy)
+    policy: str
     source: str = "config"
     mode: str | None = None  # None: the configured prune mode; "report" or "delete"
     arns: tuple[str, ...] | None = None  # delete only these (a confirmed plan), else the plan's
@@ -110,6 +112,26 @@ class PruneTask:
     error: str | None = None  # the policy could not be resolved: report it, touch nothing
     account: str = ""  # the account id ('' : the account opsbot runs in)
     approved_by: str = ""  # who approved the `--all --apply`, when `[approvals]` names it
+    flags: str = ""  # rules typed with `/ddb prune --all` (parse_policy text), for resolving
+    plan_run: str = ""  # delete only what this report run planned for the table (`--all --apply`)
+    table_arn: str = ""  # for its `opsbot:retention` tag, when the worker resolves the policy
+
+    @property
+    def resolves_policy(self) -> bool:
+        """Whether the worker reads the table's tag and resolves its policy."""
+        return not self.policy and self.error is None
+
+    @property
+    def plans_every_table(self) -> bool:
+        """Whether this is a table of `/ddb prune --all` being planned (its plan is stored
+        for the summary and for the confirmation)."""
+        return self.mode == "report" and bool(self.requester)
+
+    @property
+    def group(self) -> str:
+        """The account and region the task's API calls go to: one SQS FIFO message group,
+        so one worker at a time calls each account and region, at its documented rate."""
+        return f"{self.account or 'home'}#{self.region}"
 
     @property
     def key(self) -> str:
@@ -127,7 +149,16 @@ class PruneTask:
             "policy": self.policy,
             "source": self.source,
         }
-        for name in ("mode", "requester", "approved_by", "error", "account"):
+        for name in (
+            "mode",
+            "requester",
+            "approved_by",
+            "error",
+            "account",
+            "flags",
+            "plan_run",
+            "table_arn",
+        ):
             if getattr(self, name):
                 data[name] = getattr(self, name)
         if self.arns is not None:
@@ -166,9 +197,16 @@ class PruneTask:
             approved_by=str(data.get("approved_by", "")),
             error=str(data["error"]) if data.get("error") else None,
             account=_account_id(data.get("account")),
+            flags=str(data.get("flags", "")),
+            plan_run=str(data.get("plan_run", "")),
+            table_arn=str(data.get("table_arn", "")),
         )
-        if task.error is None:
-            parse_policy(task.policy)  # a bad policy is bad input, not a reason to retry
+        if task.resolves_policy and not task.table_arn:
+            raise InvalidValue("the message has neither a `policy` nor a `table_arn`")
+        # A bad policy is bad input, not a reason to retry.
+        for text in (task.policy, task.flags):
+            if text and task.error is None:
+                parse_policy(text)
         return task
 
 

@@ -261,6 +261,7 @@ class PruneOutcome:
     bytes_freed: int = 0
     failures: tuple[tuple[str, str], ...] = ()  # (backup name, reason)
     error: str | None = None  # the table could not be pruned at all (listing failed, ...)
+    left_alone: str = ""  # why the table has nothing to prune: no policy, opted out, gone
 
 
 @frozen
@@ -271,3 +272,33 @@ class TablePlan:
     table: str
     resolved: ResolvedPolicy
     plan: PrunePlan
+
+
+FIRST_KEPT = 120  # backups a PlannedTable keeps to name (a message names at most this many)
+
+
+@frozen
+class PlannedTable:
+    """One table of a `/ddb prune --all` plan as its confirmation shows it, stored by the
+    worker that planned it: its policy and origin, how many backups it has and deletes, and
+    the first backups it deletes (newest first) by name."""
+
+    table: str
+    resolved: ResolvedPolicy
+    backups: int
+    to_delete: int
+    bytes_freed: int
+    first: tuple[BackupInfo, ...] = ()
+
+    @classmethod
+    def of(cls, entry: TablePlan, *, keep: int = FIRST_KEPT) -> PlannedTable:
+        """The summary of one table's full plan."""
+        plan = entry.plan
+        return cls(
+            entry.table,
+            entry.resolved,
+            len(plan.decisions),
+            len(plan.to_delete),
+            plan.bytes_freed,
+            plan.to_delete[:keep],
+        )

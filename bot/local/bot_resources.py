@@ -30,7 +30,7 @@ class ResourceNames:
     alarms_queue: str = "opsbot-alarms"
     inbox_queue: str = "opsbot-inbox"
     work_queue: str = "opsbot-work"
-    prune_queue: str = "opsbot-prune"
+    prune_queue: str = "opsbot-prune.fifo"  # one message group per account and region
     restore_watch_queue: str = "opsbot-restore-watch"
     events_queue: str = "opsbot-events"
     events_rule: str = "opsbot-aws-events"
@@ -169,14 +169,17 @@ def _create_state_table(dynamodb: Any, name: str) -> str:
 
 
 def _create_queue(sqs: Any, name: str, dlq_suffix: str) -> Queue:
+    # A FIFO queue's dead-letter queue is FIFO too, and both names end in `.fifo`.
+    fifo = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+    dlq_name = f"{name.removesuffix('.fifo')}{dlq_suffix}{'.fifo' if fifo else ''}"
     dlq_url = sqs.create_queue(
-        QueueName=name + dlq_suffix, Attributes={"MessageRetentionPeriod": "1209600"}
+        QueueName=dlq_name, Attributes={"MessageRetentionPeriod": "1209600", **fifo}
     )["QueueUrl"]
     dlq_arn = _queue_arn(sqs, dlq_url)
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
     url = sqs.create_queue(
         QueueName=name,
-        Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "60"},
+        Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "60", **fifo},
     )["QueueUrl"]
     return Queue(name=name, url=url, arn=_queue_arn(sqs, url), dlq_url=dlq_url, dlq_arn=dlq_arn)
 

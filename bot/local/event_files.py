@@ -111,6 +111,7 @@ def _sqs_source(record: dict[str, Any]) -> tuple[str | None, str]:
     by_queue = {
         "opsbot-work": "slack_worker",
         "opsbot-prune": "prune_worker",
+        "opsbot-prune.fifo": "prune_worker",
         "opsbot-restore-watch": "restore_watcher",
     }
     if queue in by_queue:

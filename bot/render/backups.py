@@ -272,8 +272,11 @@ def render_prune_digest(
     *,
     price_per_gb_month: float = 0.10,
 ) -> Message:
-    """One message per nightly run: tables checked, backups deleted, bytes and cost freed."""
-    outcomes = list(results)
+    """One message per prune run, whatever the fleet's size: tables checked, backups deleted,
+    bytes and cost freed, then the worst tables first (errors, failures, most freed), capped."""
+    every = list(results)
+    outcomes = [o for o in every if not o.left_alone]
+    left_alone = len(every) - len(outcomes)
     dry_run = mode not in ("apply", "delete")  # "delete": the nightly prune's delete mode
     count = sum(o.planned for o in outcomes) if dry_run else sum(o.deleted for o in outcomes)
     freed = sum(o.bytes_freed for o in outcomes)
@@ -284,14 +287,17 @@ def render_prune_digest(
         f"{counted(len(outcomes), 'table')} checked · *{counted(count, 'backup')} {verb}*"
         f" · {frees} {human_bytes(freed)} · {saved}"
     )
-    lines = [_digest_line(o, dry_run) for o in outcomes if o.planned or o.failures or o.error]
+    if left_alone:
+        summary += f"\n{counted(left_alone, 'table')} left alone (no policy, opted out or gone)"
+    shown = sorted((o for o in outcomes if o.planned or o.failures or o.error), key=_worst_first)
+    lines = [_digest_line(o, dry_run) for o in shown]
     blocks: list[Block] = [
         header(f"Backup prune — {now:%Y-%m-%d}"),
         section(summary),
         *packed_sections(capped(lines, DIGEST_LINES)),
     ]
-    failures = [f"{code(o.table)} {code(n)}: {_why(r)}" for o in outcomes for n, r in o.failures]
-    failures += [f"{code(o.table)}: {_why(o.error)}" for o in outcomes if o.error]
+    failures = [f"{code(o.table)}: {_why(o.error)}" for o in shown if o.error]
+    failures += [f"{code(o.table)} {code(n)}: {_why(r)}" for o in shown for n, r in o.failures]
     if failures:
         blocks += [divider(), *packed_sections(["*Failures*", *capped(failures, DIGEST_LINES)])]
     blocks.append(context(f"Mode: {escape(mode)} · {format_utc(now)}"))
@@ -300,6 +306,16 @@ def render_prune_digest(
         f"{counted(len(failures), 'failure')}"
     )
     return Message(text=text, blocks=tuple(blocks))
+
+
+def _worst_first(outcome: PruneOutcome) -> tuple[int, int, int, str]:
+    """Tables not pruned, then tables with failures, then the most storage freed."""
+    return (
+        0 if outcome.error else 1,
+        -len(outcome.failures),
+        -outcome.bytes_freed,
+        outcome.table,
+    )
 
 
 def _digest_line(outcome: PruneOutcome, dry_run: bool) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.domain.backups import monthly_cost
 from bot.domain.counts import counted
 from bot.domain.policy import RetentionPolicy
-from bot.domain.retention import TablePlan
+from bot.domain.retention import PlannedTable
 from bot.domain.times import format_relative
 from bot.render.backups import capped, packed_sections, policy_origin
 from bot.render.confirm import confirmation_actions
@@ -36,7 +36,7 @@ NAMES_OTHER = 20  # tables with nothing to delete, left alone, or not planned, n
 
 
 def render_every_table_plan(
-    tables: Sequence[TablePlan],
+    tables: Sequence[PlannedTable],
     now: datetime,
     price_per_gb_month: float,
     *,
@@ -52,9 +52,9 @@ def render_every_table_plan(
     origin. ``left_alone`` are (table, why) not pruned, ``errors`` (table, error) not
     planned; ``footnote`` (mrkdwn) says what else was not planned. With ``apply`` and a
     ``plan_id`` it ends in Confirm/Cancel; without ``apply`` it is a dry run and says so."""
-    deleting = [t for t in tables if t.plan.to_delete]
-    count = sum(len(t.plan.to_delete) for t in deleting)
-    freed = sum(t.plan.bytes_freed for t in deleting)
+    deleting = [t for t in tables if t.to_delete]
+    count = sum(t.to_delete for t in deleting)
+    freed = sum(t.bytes_freed for t in deleting)
     saved = monthly(monthly_cost(freed, price_per_gb_month))
     where = counted(len(deleting), "table")
     if apply:
@@ -73,7 +73,7 @@ def render_every_table_plan(
     blocks: list[Block] = [header("Prune every table"), section(summary), context(_rule(typed))]
     blocks += packed_sections(_table_lines(deleting, now))
     others = [
-        *(f"{code(t.table)} (nothing to delete)" for t in tables if not t.plan.to_delete),
+        *(f"{code(t.table)} (nothing to delete)" for t in tables if not t.to_delete),
         *(f"{code(name)} ({escape_keeping_markup(why)})" for name, why in left_alone),
     ]
     if others:
@@ -99,30 +99,30 @@ def _rule(typed: RetentionPolicy) -> str:
     )
 
 
-def _table_lines(deleting: Sequence[TablePlan], now: datetime) -> list[str]:
+def _table_lines(deleting: Sequence[PlannedTable], now: datetime) -> list[str]:
     """Per table: what it deletes under which policy, then the backups (names capped)."""
     lines: list[str] = []
     names_left = NAMES_LISTED
     for entry in deleting[:TABLES_LISTED]:
-        plan, resolved = entry.plan, entry.resolved
+        resolved = entry.resolved
         policy = resolved.policy.describe() if resolved.policy else ""
         lines.append(
-            f"*{code(entry.table)} — delete {len(plan.to_delete)} of {len(plan.decisions)}*"
-            f" · frees {human_bytes(plan.bytes_freed)}"
+            f"*{code(entry.table)} — delete {entry.to_delete} of {entry.backups}*"
+            f" · frees {human_bytes(entry.bytes_freed)}"
             f" · {escape(policy)} ({escape_keeping_markup(policy_origin(resolved))})"
         )
-        shown = plan.to_delete[: max(names_left, 0)]
+        shown = entry.first[: max(names_left, 0)]
         names_left -= len(shown)
         lines += [
             f"✗ {code(b.name)} · {format_relative(b.created, now)} · {human_bytes(b.size_bytes)}"
             for b in shown
         ]
-        if len(shown) < len(plan.to_delete):
-            more = len(plan.to_delete) - len(shown)
+        if len(shown) < entry.to_delete:
+            more = entry.to_delete - len(shown)
             lines.append(f"… and {counted(more, 'more backup')} of {code(entry.table)}")
     rest = deleting[TABLES_LISTED:]
     if rest:
-        backups = sum(len(t.plan.to_delete) for t in rest)
+        backups = sum(t.to_delete for t in rest)
         lines.append(
             f"… and {counted(len(rest), 'more table')} ({counted(backups, 'backup')}); "
             "`/ddb prune <table>` shows one."
@@ -152,3 +152,16 @@ def _why(reason: str) -> str:
     """Our error message in at most 300 characters, a code span the cut opened closed again."""
     shown = escape_keeping_markup(reason[:300])
     return shown + "`" if shown.count("`") % 2 else shown
+
+
+def render_prune_all_progress(done: int, total: int | None, *, apply: bool) -> Message:
+    """The one message `/ddb prune --all` keeps up to date while every table is planned;
+    ``total`` is None while tables are still being listed."""
+    what = "Planning every table" + ("" if apply else " (dry run)")
+    if total is None:
+        line = f":hourglass_flowing_sand: {what}: {counted(done, 'table')} planned so far…"
+    elif done < total:
+        line = f":hourglass_flowing_sand: {what}: {done} of {counted(total, 'table')} planned…"
+    else:
+        line = f":clipboard: {what}: all {counted(total, 'table')} planned; the plan follows."
+    return Message(text=line, blocks=(section(line),))

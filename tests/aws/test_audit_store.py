@@ -13,8 +13,10 @@ from bot.aws.audit import (
     bot_actions,
     event_from_item,
     history_items,
+    history_name_places,
     installed,
     mark_installed,
+    name_items,
     query_history,
     store_event,
     store_events,
@@ -203,3 +205,20 @@ def test_install_marker_makes_no_call_when_nothing_is_new(state: StateStore) -> 
     state.client.meta.events.register("before-call.dynamodb.*", lambda **_: calls.append("c"))
     mark_installed(state, {ACCOUNT}, now=NOW, cache=cache)
     assert calls == []
+
+
+def test_the_name_index_says_where_a_table_was_seen_and_outlives_its_history(
+    state: StateStore,
+) -> None:
+    first, late = event(), replace(event(), event_id="evt-late", time=NOW - timedelta(days=3))
+    store_event(state, first, history_days=30, now=NOW)
+    store_events(state, [late], history_days=30, now=NOW)  # an older event, stored later
+    assert history_name_places(state, "orders") == [(ACCOUNT, REGION)]
+    assert history_name_places(state, "customers") == []
+    (index,) = name_items([late], history_days=30, now=NOW)
+    stored = state.get(index["pk"], index["sk"])
+    assert stored is not None
+    [history] = history_items(first, history_days=30)
+    # Expires 30 days after it was last written, never before the history it points at.
+    assert stored["expires_at"] == int((NOW + timedelta(days=30)).timestamp())
+    assert stored["expires_at"] >= history["expires_at"]

@@ -363,7 +363,9 @@ def test_list_tables_follows_every_page(dynamodb: Any) -> None:
             {"TableNames": ["a-table", "b-table"], "LastEvaluatedTableName": "b-table"},
         )
         stub.add_response(
-            "list_tables", {"TableNames": ["c-table"]}, {"ExclusiveStartTableName": "b-table"}
+            "list_tables",
+            {"TableNames": ["c-table"]},
+            {"ExclusiveStartTableName": "b-table", "Limit": 100},
         )
         assert list_tables(dynamodb) == ["a-table", "b-table", "c-table"]
 

@@ -164,7 +164,6 @@ FUNCTIONS = [
         actions=frozenset(
             {
                 "dynamodb:ListTables",
-                "dynamodb:ListTagsOfResource",
                 "sqs:SendMessage",
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
@@ -183,6 +182,7 @@ FUNCTIONS = [
         actions=SQS_CONSUMER_ACTIONS
         | {
             "dynamodb:ListBackups",
+            "dynamodb:ListTagsOfResource",  # the worker resolves its table's policy
             "dynamodb:DeleteBackup",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
@@ -663,6 +663,23 @@ def test_every_queue_event_source_has_a_dlq(resources: dict[str, dict[str, Any]]
         source_retention = int(props.get("MessageRetentionPeriod", 345600))
         dlq_retention = int(resources[dlq]["Properties"].get("MessageRetentionPeriod", 345600))
         assert dlq_retention > source_retention, dlq
+
+
+def test_the_prune_queue_is_fifo_with_a_fifo_dlq_and_async_failures_go_to_standard_queues(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # One message group per account and region holds AWS's per-account-region rates.
+    props = resources["PruneQueue"]["Properties"]
+    assert props["FifoQueue"] is True
+    dlq = getatt_target(props["RedrivePolicy"]["deadLetterTargetArn"])
+    assert dlq
+    assert resources[dlq]["Properties"]["FifoQueue"] is True
+    # Lambda cannot send an asynchronous invocation's record to a FIFO queue.
+    for config in of_type(resources, "AWS::Lambda::EventInvokeConfig").values():
+        failure = config["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
+        target = getatt_target(failure.get("Destination"))
+        if target in resources and resources[target]["Type"] == "AWS::SQS::Queue":
+            assert not resources[target]["Properties"].get("FifoQueue"), target
 
 
 def test_every_sqs_event_source_reports_batch_item_failures(

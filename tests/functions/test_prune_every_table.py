@@ -61,8 +61,16 @@ def fleet(runtime: Runtime, clock: Clock) -> Runtime:
     return runtime
 
 
+def plan_every_table(runtime: Runtime) -> None:
+    """The Slack worker fans out; the prune worker plans each table (report mode)."""
+    drain_work(runtime)
+    assert prune_worker.handle({"Records": receive(runtime)}, runtime) == {"batchItemFailures": []}
+
+
 def plan_message(slack: SlackSink) -> dict[str, Any]:
-    (posted,) = slack.messages.values()
+    """The plan: posted after the progress message, which says every table is planned."""
+    progress, posted = sorted(slack.messages.values(), key=lambda m: float(m["ts"]))
+    assert progress["text"].startswith(":clipboard: Planning every table")
     return posted
 
 
@@ -84,7 +92,7 @@ def test_prune_all_apply_names_each_table_its_policy_and_the_backups_it_will_del
     fleet: Runtime, slack: SlackSink
 ) -> None:
     post_command("prune --all --apply", response_url=slack.response_url("all"))
-    drain_work(fleet)
+    plan_every_table(fleet)
     message = plan_message(slack)
     text = shown(message)
     assert "dry run" not in text.lower()
@@ -104,7 +112,7 @@ def test_a_typed_policy_with_all_applies_only_to_tables_without_their_own(
     fleet: Runtime, slack: SlackSink
 ) -> None:
     post_command("prune --all --apply --keep-last 1", response_url=slack.response_url("all"))
-    drain_work(fleet)
+    plan_every_table(fleet)
     message = plan_message(slack)
     text = shown(message)
     assert (
@@ -125,7 +133,7 @@ def test_prune_all_leaves_opsbots_own_state_table_out_unless_named(
     fleet: Runtime, slack: SlackSink
 ) -> None:
     post_command("prune --all --apply --keep-last 1", response_url=slack.response_url("all"))
-    drain_work(fleet)
+    plan_every_table(fleet)
     message = plan_message(slack)
     assert f"`{STATE}-1`" not in shown(message)
     assert f"`{STATE}` (opsbot's own state table: `/ddb prune {STATE}` prunes it)" in shown(message)
@@ -141,7 +149,7 @@ def test_confirming_prune_all_says_what_it_deletes_by_table(
     fleet: Runtime, slack: SlackSink
 ) -> None:
     post_command("prune --all --apply", response_url=slack.response_url("all"))
-    drain_work(fleet)
+    plan_every_table(fleet)
     confirm_and_run(fleet, slack, plan_message(slack))
     confirmed = [r["text"] for r in slack.responses("press")]
     assert (
@@ -157,8 +165,13 @@ def test_prune_all_dry_run_says_it_is_one_and_shows_the_same_plan(
     fleet: Runtime, slack: SlackSink
 ) -> None:
     post_command("prune --all", response_url=slack.response_url("dry"))
-    drain_work(fleet)
-    (reply,) = slack.responses("dry")
+    plan_every_table(fleet)
+    assert slack.messages == {}  # only the requester sees a dry run
+    *progress, reply = slack.responses("dry")
+    assert [p["text"].split(":")[1] for p in progress] == ["hourglass_flowing_sand"] * (
+        len(progress) - 1
+    ) + ["clipboard"]
+    assert len(progress) + 1 <= 5  # a response_url takes 5 answers
     assert reply["text"].endswith("(dry run: nothing was deleted)")
     assert "`orders` — delete 5 of 8" in shown(reply)
     assert "confirm" not in shown(reply).lower()
@@ -179,3 +192,51 @@ def test_prune_table_apply_names_its_policy_and_where_it_comes_from(
     ) in shown(typed)
     for message in (tagged, typed):
         assert "dry run" not in shown(message).lower()
+
+
+def test_at_the_press_each_table_is_planned_again_and_only_the_confirmed_backups_go(
+    fleet: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    post_command("prune --all --apply", response_url=slack.response_url("all"))
+    plan_every_table(fleet)
+    message = plan_message(slack)
+    # Meanwhile: someone deletes a planned backup, and an old backup appears that the
+    # policy would delete now but that the confirmed plan never showed.
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    (gone,) = [
+        s["BackupArn"]
+        for s in dynamodb.list_backups(TableName="orders")["BackupSummaries"]
+        if s["BackupName"] == "orders-40d"
+    ]
+    dynamodb.delete_backup(BackupArn=gone)
+    back_dated_backup("orders", "orders-late", clock.current - timedelta(days=20))
+    confirm_and_run(fleet, slack, message)
+    assert backup_names("orders") == (set(AGES) - PLANNED) | {"orders-late"}
+    assert backup_names("customers") == {"customers-0", "customers-1"}
+    (digest,) = [m for m in slack.calls_to("chat.postMessage") if "Backup prune" in m["text"]]
+    assert digest["text"] == "Backup prune: 2 tables, 6 backups deleted, 0 failures"
+
+
+def test_a_plan_stored_before_the_fan_out_asks_for_a_new_one_and_deletes_nothing(
+    fleet: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    from bot.aws.plans import create_plan
+    from bot.domain.confirmations import button_value as value_of
+
+    old = create_plan(
+        fleet.state,
+        kind="prune",
+        action="prune:apply",
+        requester=ADMIN,
+        channel=CHANNEL,
+        now=clock.current,
+        ttl_s=900,
+        summary="delete 5 backups of 1 table (`orders`)",
+        payload={"all": True, "tasks": [{"region": REGION, "table": "orders", "policy": ""}]},
+    )
+    url = slack.response_url("old", channel=CHANNEL, ts="1.000001")
+    press("confirm", value_of(old.id, ADMIN), user=ADMIN, ts="1.000001", response_url=url)
+    drain_work(fleet)
+    assert receive(fleet) == []
+    assert backup_names("orders") == set(AGES)
+    assert any("run `/ddb prune --all --apply` again" in r["text"] for r in slack.responses("old"))

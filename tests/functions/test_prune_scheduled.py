@@ -87,8 +87,7 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
     result = prune_scheduler.handle(SCHEDULE_EVENT, nightly)
     assert result == {
         "run_id": "20261122T030000Z-53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "tables": 3,
-        "skipped": 2,  # scratch and the state table have no policy
+        "tables": 5,  # every table: each worker resolves its table's policy
         "duplicate": False,
         "interrupted_reported": 0,
     }
@@ -96,7 +95,9 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
     assert sorted(json.loads(r["body"])["table"] for r in records) == [
         "customers",
         "events",
+        "opsbot-state",
         "orders",
+        "scratch",
     ]
     # orders is delivered twice: once before the others, once after the digest.
     orders = next(r for r in records if json.loads(r["body"])["table"] == "orders")
@@ -108,18 +109,20 @@ def test_scheduled_prune_over_three_tables_with_a_redelivery_posts_one_digest(
     assert backup_names("scratch") == {"scratch-00"}
     (digest,) = digests(slack)
     assert digest["text"] == "Backup prune: 3 tables, 5 backups deleted, 0 failures"
-    assert "3 tables checked · *5 backups deleted*" in json.dumps(digest, ensure_ascii=False)
+    shown = json.dumps(digest, ensure_ascii=False)
+    assert "3 tables checked · *5 backups deleted*" in shown
+    assert "2 tables left alone (no policy, opted out or gone)" in shown  # scratch, state table
     run = prune_runs.load_run(nightly.state, result["run_id"])
     assert run is not None
-    assert (run["expected"], run["reported"], run["deleted"]) == (3, 3, 5)
+    assert (run["expected"], run["reported"], run["deleted"]) == (5, 5, 5)
 
 
 def test_a_redelivered_schedule_event_sends_nothing_twice(
     nightly: Runtime, slack: SlackSink
 ) -> None:
-    assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["tables"] == 3
+    assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["tables"] == 5
     assert prune_scheduler.handle(SCHEDULE_EVENT, nightly)["duplicate"] is True
-    assert len(receive(nightly)) == 3
+    assert len(receive(nightly)) == 5
 
 
 def test_report_mode_plans_only_and_says_so(nightly: Runtime, slack: SlackSink) -> None:
@@ -203,3 +206,34 @@ def test_a_task_for_an_unknown_run_is_dropped(nightly: Runtime, slack: SlackSink
         "batchItemFailures": []
     }
     assert digests(slack) == []
+
+
+def test_the_schedule_sends_tasks_page_by_page_into_one_fifo_group_per_account_and_region(
+    runtime: Runtime, slack: SlackSink
+) -> None:
+    sqs, dynamodb = runtime.client("sqs"), boto3.client("dynamodb", region_name=REGION)
+    url = sqs.create_queue(QueueName="opsbot-prune.fifo", Attributes={"FifoQueue": "true"})
+    runtime.settings = replace(runtime.settings, prune_queue_url=url["QueueUrl"], regions=(REGION,))
+    for n in range(230):  # with the state table: three ListTables pages of at most 100
+        dynamodb.create_table(
+            TableName=f"fleet-{n:03d}",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    calls: list[str] = []
+    runtime.clients.on_event("before-call.*.*", lambda model, **_: calls.append(model.name))
+    sent: list[dict[str, Any]] = []
+    runtime.clients.on_event(
+        "provide-client-params.sqs.SendMessageBatch",
+        lambda params, **_: sent.extend(params["Entries"]),
+    )
+    assert prune_scheduler.handle(SCHEDULE_EVENT, runtime)["tables"] == 231
+    listing = [i for i, c in enumerate(calls) if c == "ListTables"]
+    sending = [i for i, c in enumerate(calls) if c == "SendMessageBatch"]
+    assert len(listing) == 3
+    assert len(sending) == 24  # ten a call
+    assert sending[0] < listing[1]  # the first page is sent before the second is read
+    assert "ListTagsOfResource" not in calls  # each table's worker reads its own tag
+    assert {e["MessageGroupId"] for e in sent} == {f"home#{REGION}"}
+    assert len({e["MessageDeduplicationId"] for e in sent}) == 231

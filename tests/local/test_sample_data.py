@@ -67,7 +67,7 @@ def test_every_queue_has_a_dead_letter_queue(aws: EmbeddedAws, resources: LocalR
         "opsbot-alarms",
         "opsbot-inbox",
         "opsbot-work",
-        "opsbot-prune",
+        "opsbot-prune.fifo",  # one message group per account and region
         "opsbot-restore-watch",
         "opsbot-events",
     }
@@ -75,7 +75,10 @@ def test_every_queue_has_a_dead_letter_queue(aws: EmbeddedAws, resources: LocalR
         attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])
         redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
         assert redrive["deadLetterTargetArn"] == queue.dlq_arn
-        assert queue.dlq_arn.endswith(f":{queue.name}-dlq")
+        fifo = queue.name.endswith(".fifo")
+        dlq_name = f"{queue.name.removesuffix('.fifo')}-dlq{'.fifo' if fifo else ''}"
+        assert queue.dlq_arn.endswith(f":{dlq_name}")
+        assert attributes["Attributes"].get("FifoQueue", "false") == str(fifo).lower()
 
 
 def test_topics_deliver_sns_envelopes_to_their_queues(

@@ -104,3 +104,25 @@ def test_audit_notices_name_the_member_account_by_its_alias(
     (notice,) = slack.calls_to("chat.postMessage")
     assert f"{REGION} / payments-prod" in dumped(notice)
     assert PROD.id not in json.dumps(notice["blocks"][1])  # the fields show the alias
+
+
+def test_a_bare_name_is_placed_with_one_query_whatever_the_accounts_and_regions(
+    org: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    at = clock.current + timedelta(minutes=30)
+    cloudtrail.handle(trail_event(STAGING, OTHER_REGION, user="carol", event_id="ev-1", at=at), org)
+    clock.advance(timedelta(days=1).total_seconds())
+    places = sum(len(a.regions) for a in org.settings.accounts)
+    assert places >= 6
+    queries: list[str] = []
+    org.clients.on_event(
+        "provide-client-params.dynamodb.Query",
+        lambda params, **_: queries.append(params["ExpressionAttributeValues"][":pk"]["S"]),
+    )
+    post_command("who-changed orders --since 1d", response_url=slack.response_url("bare"))
+    drain_work(org)
+    (reply,) = slack.responses("bare")
+    assert reply["text"].startswith("1 change to orders in payments-staging since")
+    assert "carol" in dumped(reply)
+    # One Query of the name index places `orders`, one reads its page of history.
+    assert queries == ["NAME#orders", f"AUDIT#{STAGING.id}#{OTHER_REGION}#orders"]

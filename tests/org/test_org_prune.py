@@ -64,10 +64,12 @@ def test_nightly_prune_prunes_each_account_separately_under_one_run(
     three_orders: Runtime, slack: SlackSink
 ) -> None:
     result = prune_scheduler.handle(SCHEDULE_EVENT, three_orders)
-    assert result["tables"] == 2  # prod's and staging's orders; home's has no policy
+    assert result["tables"] == 4  # every table; home's orders and state table have no policy
     records = receive(three_orders)
-    tasks = sorted((json.loads(r["body"]) for r in records), key=lambda t: t["account"])
-    assert [(t["account"], t["region"], t["table"]) for t in tasks] == [
+    tasks = sorted((json.loads(r["body"]) for r in records), key=lambda t: t.get("account", ""))
+    assert [(t.get("account", ""), t["region"], t["table"]) for t in tasks] == [
+        ("", REGION, "opsbot-state"),
+        ("", REGION, "orders"),
         (PROD.id, REGION, "orders"),
         (STAGING.id, REGION, "orders"),
     ]
@@ -112,7 +114,8 @@ def test_nightly_prune_reports_an_unreachable_account_once_and_prunes_the_others
     with denied_role(three_orders, caller_identity=True) as sts:
         result = prune_scheduler.handle(SCHEDULE_EVENT, three_orders)
         sts.assert_no_pending_responses()
-    assert result["tables"] == 3  # prod's orders, and one report per staging region
+    # the home account's two tables, prod's orders, and one report per staging region
+    assert result["tables"] == 5
     records = receive(three_orders)
     assert prune_worker.handle({"Records": records}, three_orders) == {"batchItemFailures": []}
     assert backup_names(three_orders, PROD) == {"payments-prod-0"}
@@ -126,7 +129,8 @@ def test_nightly_prune_reports_an_unreachable_account_once_and_prunes_the_others
 def test_prune_all_dry_run_spans_every_account(three_orders: Runtime, slack: SlackSink) -> None:
     post_command("prune --all", response_url=slack.response_url("all"))
     drain_work(three_orders)
-    (reply,) = slack.responses("all")
+    prune_worker.handle({"Records": receive(three_orders)}, three_orders)
+    reply = slack.responses("all")[-1]
     text: Any = dumped(reply)
     assert f"orders@payments-prod/{REGION}" in text
     assert f"orders@payments-staging/{REGION}" in text

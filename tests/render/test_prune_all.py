@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain.policy import RetentionPolicy, parse_policy
 from bot.domain.prune_jobs import ResolvedPolicy
-from bot.domain.retention import TablePlan, plan_prune
+from bot.domain.retention import PlannedTable, TablePlan, plan_prune
 from bot.render.prune_all import NAMES_LISTED, TABLES_LISTED, render_every_table_plan
 from tests.golden import assert_golden
 from tests.render.test_backups import NOW, PRICE, backup
@@ -14,13 +14,13 @@ from tests.render.test_backups import NOW, PRICE, backup
 TYPED = RetentionPolicy(keep_last=1)
 
 
-def table(name: str, resolved: ResolvedPolicy, count: int) -> TablePlan:
+def table(name: str, resolved: ResolvedPolicy, count: int) -> PlannedTable:
     found = [backup(24 * (n + 1), f"{name}-{n:03d}") for n in range(count)]
     assert resolved.policy is not None
-    return TablePlan(name, resolved, plan_prune(found, resolved.policy, NOW))
+    return PlannedTable.of(TablePlan(name, resolved, plan_prune(found, resolved.policy, NOW)))
 
 
-def fleet() -> list[TablePlan]:
+def fleet() -> list[PlannedTable]:
     return [
         table("orders", ResolvedPolicy(parse_policy("keep-daily=3"), "tag"), 6),
         table("customers", ResolvedPolicy(parse_policy("keep-last=2"), "config"), 2),

@@ -41,7 +41,7 @@ from bot.domain.replicas import (
 )
 from bot.domain.restore_jobs import RestoreJob
 from bot.domain.restores import RestorePlan
-from bot.domain.retention import Decision, PruneOutcome, PrunePlan, TablePlan
+from bot.domain.retention import Decision, PlannedTable, PruneOutcome, PrunePlan, TablePlan
 from bot.domain.table_load import CapacityLoad, TableLoad
 from bot.domain.tables import NewestBackup, PitrWindow, TableStatus
 from bot.domain.transfer_jobs import TransferJob
@@ -333,13 +333,23 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     "backups.render_backup_created": lambda t: backups.render_backup_created(t, t, t, REQUESTER),
     "access.render_unreadable_group": lambda t: access.render_unreadable_group(t, t, Role.OPERATOR),
+    # Counts only: nothing from an event or from AWS reaches it.
+    "prune_all.render_prune_all_progress": lambda t: prune_all.render_prune_all_progress(
+        len(t), None, apply=True
+    ),
     "prune_all.render_every_table_plan": lambda t: prune_all.render_every_table_plan(
         [
-            TablePlan(t, ResolvedPolicy(RetentionPolicy(keep_daily=3), "tag"), _plan(t)),
-            TablePlan(
-                t,
-                ResolvedPolicy(RetentionPolicy(keep_last=1), "flags", RetentionPolicy(), "config"),
-                _plan(t),
+            PlannedTable.of(
+                TablePlan(t, ResolvedPolicy(RetentionPolicy(keep_daily=3), "tag"), _plan(t))
+            ),
+            PlannedTable.of(
+                TablePlan(
+                    t,
+                    ResolvedPolicy(
+                        RetentionPolicy(keep_last=1), "flags", RetentionPolicy(), "config"
+                    ),
+                    _plan(t),
+                )
             ),
         ],
         NOW,

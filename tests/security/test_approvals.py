@@ -78,6 +78,8 @@ def ask(runtime: Runtime, slack: SlackSink, text: str, *, user: str) -> dict[str
     """`/ddb <text>` that posts a plan to confirm: that message."""
     send(slash_body(text, user=user))
     drain_work(runtime)
+    if runtime.settings.prune_queue_url:  # `prune --all`: each table is planned by its worker
+        prune_worker.handle({"Records": receive(runtime)}, runtime)
     (message,) = [m for m in slack.messages.values() if "confirm" in json.dumps(m["blocks"])]
     return message
 

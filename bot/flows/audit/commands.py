@@ -15,7 +15,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.audit import Installed, attribute_all, installed, query_history
+from bot.aws.audit import (
+    Installed,
+    attribute_all,
+    history_name_places,
+    installed,
+    query_history,
+)
 from bot.aws.cloudtrail_lookup import Pacer, lookup_events
 from bot.aws.errors import error_code
 from bot.aws.state import audit_pk
@@ -141,7 +147,8 @@ def history_accounts(runtime: Runtime, marker: Installed | None, account: str | 
 def history_places(
     runtime: Runtime, table: str, region: str | None, marker: Installed | None
 ) -> list[TableLocation]:
-    """Where a table name appears in the history: one Query (Limit 1) per account x region.
+    """Where a table name appears in the history: one Query of its name index, whatever the
+    number of accounts and regions.
 
     Accounts that are not configured count as opsbot's own (''): they cannot be typed.
     """
@@ -150,19 +157,16 @@ def history_places(
     settings = runtime.settings
     configured = {a.id for a in settings.accounts}
     regions = (
-        [region]
+        {region}
         if region
-        else list(
-            dict.fromkeys([*settings.regions, *(r for a in settings.accounts for r in a.regions)])
-        )
+        else {*settings.regions, *(r for a in settings.accounts for r in a.regions)}
     )
     found: list[TableLocation] = []
-    for account_id in sorted(marker.accounts):
-        for where in regions:
-            items, _ = runtime.state.query(audit_pk(account_id, where, table), limit=1)
-            if items:
-                owner = account_id if account_id in configured else ""
-                found.append(TableLocation(table, owner, where))
+    for account_id, where in history_name_places(runtime.state, table):
+        if where not in regions or account_id not in marker.accounts:
+            continue
+        owner = account_id if account_id in configured else ""
+        found.append(TableLocation(table, owner, where))
     return found
 
 

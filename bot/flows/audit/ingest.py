@@ -100,10 +100,12 @@ def record_events(events: list[AuditEvent], runtime: Runtime, *, batched: bool) 
         cache=marker_cache(runtime),
     )
     if batched:
-        result.stored = store_events(state, events, history_days=settings.history_days)
+        result.stored = store_events(
+            state, events, history_days=settings.history_days, now=runtime.now()
+        )
     else:
         for event in events:
-            if store_event(state, event, history_days=settings.history_days):
+            if store_event(state, event, history_days=settings.history_days, now=runtime.now()):
                 result.stored += 1
             else:
                 log.info("audit event %s already stored (redelivery)", event.event_id)

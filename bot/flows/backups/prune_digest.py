@@ -28,12 +28,24 @@ def post_digest_when_complete(runtime: Runtime, run_id: str) -> bool:
     """Post the run's one digest once every table has reported; True when this call posted."""
     state, settings = runtime.state, runtime.settings
     run = prune_runs.load_run(state, run_id)
-    if run is None or int(run.get("reported", 0)) < int(run.get("expected", 0)):
+    if run is None or run.get("expected") is None:  # still being scheduled
+        return False
+    if int(run.get("reported", 0)) < int(run["expected"]):
         return False
     if not state.claim_once(
         "prune-digest", run_id, now=runtime.epoch(), lease_s=DIGEST_LEASE_S, keep_s=_KEEP_S
     ):
         return False
+    if run.get("every_table"):
+        from bot.flows.backups import prune_all  # only `/ddb prune --all` runs load it
+
+        try:
+            prune_all.post_plan(runtime, run)
+        except Exception:
+            state.release_once("prune-digest", run_id)
+            raise
+        state.complete_once("prune-digest", run_id)
+        return True
     try:
         mode = str(run.get("mode", settings.prune_mode))
         message = render_prune_digest(

@@ -1,8 +1,9 @@
-"""Prune runs: schedule one task per table, apply a task, post one digest per run.
+"""Prune runs: apply one table's task, post one digest per run.
 
-The nightly schedule (functions/prune_scheduler) and a confirmed `/ddb prune --all --apply`
-both create a run record and send one SQS message per table; functions/prune_worker
-applies each. Every step is safe under at-least-once delivery:
+The nightly schedule (functions/prune_scheduler) and `/ddb prune --all` both create a run
+record and send one SQS message per table (bot.flows.backups.prune_fanout);
+functions/prune_worker applies each: it reads the table's retention tag, resolves its policy,
+plans, and in delete mode deletes. Every step is safe under at-least-once delivery:
 
 - the schedule is claimed per run id (the EventBridge event id), so a redelivered trigger
   sends nothing twice (a duplicate message would be harmless anyway: see the next point);
@@ -16,31 +17,19 @@ applies each. Every step is safe under at-least-once delivery:
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 from bot.aws import prune_runs
-from bot.aws.backups import (
-    BackupPace,
-    caller_account,
-    delete_backups,
-    list_backups,
-    list_tables,
-    retention_tag,
-    table_arn,
-)
+from bot.aws.backups import BackupPace, delete_backups, list_backups, retention_tag
 from bot.aws.state import record_bot_action
-from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.backups import BackupInfo, total_bytes
-from bot.domain.errors import InvalidValue, OpsbotError, TableNotFound
+from bot.domain.errors import OpsbotError, TableNotFound
 from bot.domain.policy import parse_policy
-from bot.domain.prune_jobs import PruneTask, batches, resolve_policy, run_id_for
-from bot.domain.records import frozen
-from bot.domain.retention import PruneOutcome, plan_prune
+from bot.domain.prune_jobs import OPT_OUT, RETENTION_TAG, PruneTask, ResolvedPolicy, resolve_policy
+from bot.domain.retention import PlannedTable, PruneOutcome, TablePlan, plan_prune
 from bot.flows.backups.prune_digest import post_digest_when_complete
-from bot.flows.places import clients_in, label_of, places
+from bot.flows.places import clients_in, label_of
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -48,186 +37,24 @@ log = logging.getLogger(__name__)
 # A worker's lease on a table outlives the prune worker's timeout (900 s); the queue's
 # visibility timeout (6x) outlives the lease, so a redelivery finds the lease expired.
 TABLE_LEASE_S = 960
-SCHEDULE_LEASE_S = 960
 KEEP_S = 7 * 86400
-SEND_ATTEMPTS = 3
 EVERY_TABLE = "*"  # the table of a task reporting an account opsbot could not reach
 
 
-def pace_for(runtime: Runtime) -> BackupPace:
-    """The process's backup rate limiters (one per runtime, so one per Lambda container)."""
+def pace_for(runtime: Runtime, account: str = "", region: str = "") -> BackupPace:
+    """The process's backup rate limiters for one account and region (AWS's limits apply per
+    account and region); the prune queue's FIFO groups make this process the only one
+    calling that account and region during a prune run."""
     pace = runtime.extras.get("backup_pace")
     if not isinstance(pace, BackupPace):
         pace = runtime.extras["backup_pace"] = BackupPace()
-    return pace
-
-
-@frozen
-class Scheduled:
-    """What one schedule trigger did."""
-
-    run_id: str
-    tables: int  # tables sent to the prune queue
-    skipped: int  # tables without a policy, left untouched
-    duplicate: bool = False  # the trigger was already handled
-
-
-def schedule_prune(runtime: Runtime, event: dict[str, Any]) -> Scheduled:
-    """List every table of every configured region and send one prune task per policy."""
-    started = _event_time(event) or runtime.now()
-    run_id = run_id_for(started, str(event.get("id") or uuid.uuid4().hex))
-    state, settings = runtime.state, runtime.settings
-    if not state.claim_once(
-        "prune-schedule", run_id, now=runtime.epoch(), lease_s=SCHEDULE_LEASE_S, keep_s=KEEP_S
-    ):
-        log.info("prune run %s already scheduled; skipping the redelivery", run_id)
-        return Scheduled(run_id, 0, 0, duplicate=True)
-    try:
-        tasks, skipped = _tasks(runtime, run_id)
-        prune_runs.create_run(
-            state, run_id, expected=len(tasks), mode=settings.prune_mode, now=runtime.now()
-        )
-        send_tasks(runtime, tasks)
-        if not tasks:
-            post_digest_when_complete(runtime, run_id)
-    except Exception:
-        state.release_once("prune-schedule", run_id)
-        raise
-    state.complete_once("prune-schedule", run_id, result={"tables": len(tasks)})
-    return Scheduled(run_id, len(tasks), skipped)
-
-
-def _event_time(event: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return None
-
-
-class PlaceTables(NamedTuple):
-    """The tables of one managed account and region, or why they could not be listed."""
-
-    place: Account | None
-    region: str
-    member: str  # the member account's id; '' for the account opsbot runs in
-    dynamodb: Any = None
-    names: tuple[str, ...] = ()
-    error: str = ""
-    partition: str = ""
-    owner: str = ""  # the account id in the tables' ARNs
-
-    def arn(self, table: str) -> str:
-        """The ARN of one of these tables (for its retention tag)."""
-        return table_arn(self.partition, self.region, self.owner, table)
-
-
-def managed_tables(runtime: Runtime) -> Iterator[PlaceTables]:
-    """Every managed account and region with its tables. An account whose role cannot be
-    assumed is tried once per call and yields its error for each of its regions."""
-    partition, home_id = caller_account(runtime.client("sts"))
-    failed: dict[str, str] = {}  # account id -> why
-    for place, region in places(runtime):
-        member = place.id if place is not None and not place.is_home else ""
-        try:
-            if member in failed:
-                raise AccountUnavailable(failed[member], account_id=member)
-            dynamodb = clients_in(runtime, place)("dynamodb", region)
-            names = list_tables(dynamodb)
-        except AccountUnavailable as exc:
-            if member:
-                failed[member] = exc.message
-            yield PlaceTables(place, region, member, error=exc.message)
-            continue
-        owner = place.id if place is not None else home_id
-        yield PlaceTables(place, region, member, dynamodb, tuple(names), "", partition, owner)
-
-
-def _tasks(runtime: Runtime, run_id: str) -> tuple[list[PruneTask], int]:
-    """One task per table with a policy, in every managed account x region."""
-    settings, pace = runtime.settings, pace_for(runtime)
-    tasks: list[PruneTask] = []
-    skipped = 0
-    for listed in managed_tables(runtime):
-        region, member = listed.region, listed.member
-        if listed.error:
-            # Reported in the digest (one line per account and region), never retried forever.
-            tasks.append(
-                PruneTask(
-                    run_id,
-                    region,
-                    EVERY_TABLE,
-                    "",
-                    source="account",
-                    error=listed.error,
-                    account=member,
-                )
-            )
-            continue
-        for name in listed.names:
-            try:
-                tag = retention_tag(listed.dynamodb, listed.arn(name), pace=pace)
-                resolved = resolve_policy(
-                    name,
-                    tag=tag,
-                    tables=settings.retention_tables,
-                    default=settings.retention_default,
-                )
-            except TableNotFound:
-                continue  # deleted since ListTables
-            except InvalidValue as exc:
-                tasks.append(
-                    PruneTask(
-                        run_id, region, name, "", source="tag", error=exc.message, account=member
-                    )
-                )
-                continue
-            if not resolved.applies:
-                skipped += 1
-                continue
-            tasks.append(
-                PruneTask(run_id, region, name, resolved.text, resolved.source, account=member)
-            )
-    return tasks, skipped
-
-
-def send_tasks(runtime: Runtime, tasks: Sequence[PruneTask]) -> None:
-    """Send tasks to the prune queue, 10 per SendMessageBatch, retrying failed entries."""
-    if not tasks:
-        return
-    queue_url = runtime.settings.prune_queue_url
-    if not queue_url:
-        raise OpsbotError("No prune queue is configured (OPSBOT_PRUNE_QUEUE_URL).")
-    sqs = runtime.client("sqs")
-    for batch in batches(list(tasks), 10):
-        entries = {str(i): task.to_json() for i, task in enumerate(batch)}
-        for _ in range(SEND_ATTEMPTS):
-            response = sqs.send_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()],
-            )
-            entries = {f["Id"]: entries[f["Id"]] for f in response.get("Failed", [])}
-            if not entries:
-                break
-        if entries:
-            raise RuntimeError(f"the prune queue refused {len(entries)} tasks")
-
-
-def start_manual_run(
-    runtime: Runtime, tasks: Sequence[PruneTask], run_id: str, *, channel: str, requester: str
-) -> None:
-    """A confirmed `--all --apply`: a run whose digest goes to the requester's channel."""
-    prune_runs.create_run(
-        runtime.state,
-        run_id,
-        expected=len(tasks),
-        mode="delete",
-        now=runtime.now(),
-        channel=channel,
-        requester=requester,
-    )
-    send_tasks(runtime, tasks)
-    if not tasks:
-        post_digest_when_complete(runtime, run_id)
+    if not region or (not account and region == runtime.settings.default_region):
+        return pace  # opsbot's own default region: the process-wide limiters
+    paces: dict[tuple[str, str], BackupPace] = runtime.extras.setdefault("backup_paces", {})
+    key = (account, region)
+    if key not in paces:
+        paces[key] = pace.fresh()
+    return paces[key]
 
 
 def parse_prune_record(record: Mapping[str, Any]) -> PruneTask:
@@ -256,7 +83,10 @@ def run_prune_task(runtime: Runtime, task: PruneTask) -> bool:
         state.complete_once(scope, key)
     else:
         log.info("prune task %s already handled or running; skipping", key)
-    post_digest_when_complete(runtime, task.run_id)
+    if not post_digest_when_complete(runtime, task.run_id) and task.plans_every_table:
+        from bot.flows.backups import prune_all  # only `/ddb prune --all` runs load it
+
+        prune_all.show_progress(runtime, task.run_id)
     return claimed
 
 
@@ -266,17 +96,37 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
     shown = task_shown(runtime, task)
     if task.error:
         return PruneOutcome(shown, planned=0, error=task.error)
-    pace = pace_for(runtime)
+    pace = pace_for(runtime, task.account, task.region)
     try:
         client = clients_in(runtime, task.account or None)("dynamodb", task.region)
+        resolved, left_alone = _policy(runtime, task, client, pace)
+        if resolved is None or resolved.policy is None:
+            return PruneOutcome(shown, planned=0, left_alone=left_alone)
         backups = list_backups(client, task.table, region=task.region, pace=pace)
-    except OpsbotError as exc:
+    except TableNotFound:
+        return PruneOutcome(shown, planned=0, left_alone="deleted since it was listed")
+    except OpsbotError as exc:  # a bad tag, access denied, an account opsbot cannot reach
         return PruneOutcome(shown, planned=0, error=exc.message)
-    plan = plan_prune(backups, parse_policy(task.policy), runtime.now())
+    plan = plan_prune(backups, resolved.policy, runtime.now())
     targets = list(plan.to_delete)
-    if task.arns is not None:
-        confirmed = set(task.arns)
+    if task.arns is not None or task.plan_run:
+        # A confirmed plan: only backups it named AND that the policy still deletes now.
+        confirmed = set(task.arns or ()) | (
+            prune_runs.planned_arns(runtime.state, task.plan_run, task.key)
+            if task.plan_run
+            else set()
+        )
         targets = [b for b in targets if b.arn in confirmed]
+    if task.plans_every_table:
+        prune_runs.store_table_plan(
+            runtime.state,
+            task.run_id,
+            task.key,
+            place={"account": task.account, "region": task.region, "name": task.table},
+            planned=PlannedTable.of(TablePlan(shown, resolved, plan)),
+            arns=[b.arn for b in targets],
+            now=runtime.epoch(),
+        )
     if (task.mode or settings.prune_mode) != "delete":
         return PruneOutcome(shown, planned=len(targets), bytes_freed=total_bytes(targets))
     done = prune_runs.load_done(runtime.state, task.run_id, task.key)
@@ -311,6 +161,32 @@ def prune_table(runtime: Runtime, task: PruneTask) -> PruneOutcome:
         bytes_freed=sum(done.values()) + result.bytes_freed,
         failures=tuple((b.name, reason) for b, reason in result.failed),
     )
+
+
+def _policy(
+    runtime: Runtime, task: PruneTask, client: Any, pace: BackupPace
+) -> tuple[ResolvedPolicy | None, str]:
+    """The task's policy, resolved here from the table's tag when the scheduler left it to
+    the worker; (None, why) for a table left alone."""
+    if not task.resolves_policy:
+        return ResolvedPolicy(parse_policy(task.policy), task.source), ""
+    settings = runtime.settings
+    own = not task.account and task.region == settings.default_region
+    if task.plans_every_table and own and task.table == settings.state_table:
+        return None, f"opsbot's own state table: `/ddb prune {task.table}` prunes it"
+    tag = retention_tag(client, task.table_arn, pace=pace)
+    resolved = resolve_policy(
+        task.table,
+        tag=tag,
+        tables=settings.retention_tables,
+        default=settings.retention_default,
+        flags=parse_policy(task.flags) if task.flags else None,
+        every_table=bool(task.flags),
+    )
+    if resolved.policy is None:
+        opted_out = (tag or "").strip().lower() in OPT_OUT
+        return None, f"its `{RETENTION_TAG}` tag opts it out" if opted_out else "no policy"
+    return resolved, ""
 
 
 def task_shown(runtime: Runtime, task: PruneTask) -> str:
