@@ -38,8 +38,11 @@ from bot.config_sections import (
     read_str_map,
     table_of,
 )
+from bot.config_drills import KEYS as DRILL_KEYS
+from bot.config_drills import read_drills
 from bot.domain.accounts import Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy
+from bot.domain.drills import DrillSettings
 from bot.domain.records import frozen
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"
@@ -79,6 +82,7 @@ class Settings:
     slack_api_url: str | None = None
     home_tables: tuple[str, ...] = ()  # App Home cards: "orders" or "orders@us-west-2"
     accounts: tuple[Account, ...] = ()  # [[accounts]]; empty: only the account opsbot runs in
+    drills: DrillSettings = field(default_factory=DrillSettings)
 
     @property
     def default_region(self) -> str:
@@ -121,6 +125,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "prune": frozenset({"mode"}),
     "restore": frozenset({"slow_after", "poll_every"}),
     "confirm": frozenset({"ttl"}),
+    "drills": DRILL_KEYS,
     "home": frozenset({"tables"}),
     "state": frozenset(
         {"table", "work_queue_url", "restore_queue_url", "prune_queue_url", "alarm_topic_arn"}
@@ -207,4 +212,5 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         slack_api_url=read_str(slack, "slack", "api_url", "") or None,
         home_tables=read_home_tables(table_of(raw, "home").get("tables", []), accounts),
         accounts=accounts,
+        drills=read_drills(table_of(raw, "drills")),
     )

@@ -56,11 +56,12 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "alarms:silence": Role.OPERATOR,
     "replicas": Role.VIEWER,
     "restore:copy-settings": Role.OPERATOR,
+    "drill": Role.OPERATOR,
 }
 
 # The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
 # may also ask a second person for.
-CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend"})
+CONFIRMED_ACTIONS = frozenset({"prune:apply", "restore", "pitr:off", "alarms:recommend", "drill"})
 
 # What an action does, where its command alone does not say it: a denial names it, so a
 # viewer refused `/ddb pitr orders off` learns that turning PITR off is what needs the role.
@@ -73,6 +74,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "alarms:recommend": "creating the recommended alarms",
     "alarms:silence": "silencing an alarm",
     "restore:copy-settings": "copying settings to a restored table",
+    "drill": "running a restore drill",
 }
 
 

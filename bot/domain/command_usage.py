@@ -78,5 +78,14 @@ SPECS: dict[str, CommandSpec] = {
             "/ddb replicas <table>",
             "Global table replicas with their status and replication lag.",
         ),
+        CommandSpec(
+            "drill",
+            "/ddb drill <table> [--backup NAME|ARN | --latest-backup | --pitr [--at TIME]]",
+            "Prove a backup restores: restore it into a scratch table, check the copy, delete "
+            "it (operator, confirmed).",
+            "By default the newest user backup, else the latest PITR point. The scratch table "
+            "is named `opsbot-drill-<table>-<time>`; the source is only read. The confirmation "
+            f"shows the size and the estimated cost. TIME is {TIME_FORM}.",
+        ),
     )
 }

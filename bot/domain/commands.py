@@ -130,9 +130,21 @@ class Replicas:
     action = "replicas"
 
 
+@frozen
+class Drill:
+    """`/ddb drill <table> [--backup NAME|ARN | --latest-backup | --pitr [--at TIME]]`."""
+
+    table: TableRef
+    backup: str | None = None
+    latest_backup: bool = False
+    pitr: bool = False
+    at: datetime | None = None
+    action = "drill"
+
+
 Command = (
     Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | Replicas
+) | Replicas | Drill
 
 
 COMMAND_TYPES: dict[str, type] = {
@@ -147,6 +159,7 @@ COMMAND_TYPES: dict[str, type] = {
     "who-changed": WhoChanged,
     "alarms": Alarms,
     "replicas": Replicas,
+    "drill": Drill,
 }
 
 

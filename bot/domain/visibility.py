@@ -23,6 +23,7 @@ IN_CHANNEL = frozenset(
         "alarms:recommend",
         "alarms:silence",
         "restore:copy-settings",
+        "drill",
     }
 )
 

@@ -20,6 +20,7 @@ CAPABILITIES: Mapping[str, tuple[str, ...]] = {
     "bot.flows.tables.replicas": ("replicas",),
     "bot.flows.restores.commands": ("restore", "restores", "pitr"),
     "bot.flows.tables.status": ("status",),
+    "bot.flows.drills.commands": ("drill",),
 }
 
 AVAILABLE_COMMANDS = frozenset(name for names in CAPABILITIES.values() for name in names)

@@ -29,6 +29,7 @@ RESTORE = "restore"
 # kind -> "module:function"
 FOLLOWERS: dict[str, str] = {
     RESTORE: "bot.flows.restores.watch:watch_restore",
+    "drill": "bot.flows.drills.follow:follow_drill",
 }
 
 Follower = Callable[[str, int, "Runtime"], str]
