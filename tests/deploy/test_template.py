@@ -207,6 +207,10 @@ FUNCTIONS = [
             "dynamodb:RestoreTableFromBackup",
             "dynamodb:Scan",
             "dynamodb:BatchWriteItem",
+            # restore drills: read a sample of the scratch copy, delete it, find leftovers
+            "dynamodb:BatchGetItem",
+            "dynamodb:DeleteTable",
+            "dynamodb:ListTables",
         },
     ),
 ]
@@ -458,6 +462,28 @@ def test_only_the_restore_function_may_touch_items_of_tables_other_than_the_stat
         and [r for r in as_list(stmt["Resource"]) if r not in STATE_TABLE]
     }
     assert holders == {"RestoreWatcherIamRoleLambdaExecution"}
+
+
+DRILL_TABLES = {
+    "Fn::Sub": "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/opsbot-drill-*"
+}
+
+
+def test_only_the_follow_up_function_may_delete_tables_and_only_drill_scratch_tables(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """Restore drills delete their scratch table: DeleteTable is granted once, to the
+    follow-up function, on table ARNs in the drills' reserved namespace only."""
+    grants = [
+        (rid, stmt["Resource"])
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "dynamodb:DeleteTable" in as_list(stmt["Action"])
+    ]
+    assert grants == [("RestoreWatcherIamRoleLambdaExecution", DRILL_TABLES)]
+    assert not any(
+        "dynamodb:DeleteTable" in as_list(stmt.get("NotAction", []))
+        for _, stmt in all_policy_statements(resources)
+    )
 
 
 def test_a_restore_start_reaches_the_dlq_before_restores_call_it_stuck(
