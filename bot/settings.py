@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.config_drills import KEYS as DRILL_KEYS
+from bot.config_drills import read_drills
 from bot.config_sections import (
     Channels,
     ConfigError,
@@ -38,8 +40,6 @@ from bot.config_sections import (
     read_str_map,
     table_of,
 )
-from bot.config_drills import KEYS as DRILL_KEYS
-from bot.config_drills import read_drills
 from bot.domain.accounts import Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy
 from bot.domain.drills import DrillSettings

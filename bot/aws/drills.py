@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.aws.errors import error_code, translate
-from bot.aws.state import StateStore, bounded, job_pk, PK_LIMIT
+from bot.aws.state import PK_LIMIT, StateStore, bounded, job_pk
 from bot.domain.drill_jobs import DrillJob, DrillRecord
 from bot.domain.drills import TableShape, is_scratch
 from bot.domain.errors import OpsbotError
@@ -31,7 +31,14 @@ _NOT_FOUND = ("ResourceNotFoundException", "TableNotFoundException")
 
 def save_drill(state: StateStore, job: DrillJob, *, now: float) -> None:
     """Write a new drill record (pk `JOB#drill`, sk the job id)."""
-    state.put({"pk": job_pk(JOB_KIND), "sk": job.id, **job.to_record(), "expires_at": int(now) + JOB_KEEP_S})
+    state.put(
+        {
+            "pk": job_pk(JOB_KIND),
+            "sk": job.id,
+            **job.to_record(),
+            "expires_at": int(now) + JOB_KEEP_S,
+        }
+    )
 
 
 def load_drill(state: StateStore, job_id: str) -> DrillJob | None:
@@ -146,9 +153,7 @@ def backup_item_count(dynamodb: Any, backup_arn: str) -> int | None:
 # ---- the scratch copy ----------------------------------------------------------------------
 
 
-def count_items(
-    dynamodb: Any, table: str, cursor: str, *, max_pages: int
-) -> tuple[int, str, int]:
+def count_items(dynamodb: Any, table: str, cursor: str, *, max_pages: int) -> tuple[int, str, int]:
     """Count the copy's items with `Select=COUNT` Scan pages, from ``cursor`` (JSON of the
     last LastEvaluatedKey, '' from the start), at most ``max_pages`` pages.
 

@@ -143,8 +143,10 @@ class Drill:
 
 
 Command = (
-    Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | Replicas | Drill
+    (Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms)
+    | Replicas
+    | Drill
+)
 
 
 COMMAND_TYPES: dict[str, type] = {

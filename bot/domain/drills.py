@@ -77,7 +77,11 @@ class DrillSource:
         """What is restored, in words (for messages, escaped by renderers)."""
         if self.kind == "backup":
             return f"backup {self.backup_name or self.backup_arn}"
-        return "the latest restorable time" if self.at is None else f"PITR at {self.at:%Y-%m-%d %H:%M} UTC"
+        return (
+            "the latest restorable time"
+            if self.at is None
+            else f"PITR at {self.at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def scratch_name(table: str, now: datetime) -> str:
@@ -121,10 +125,13 @@ def choose_source(
     if named is not None:
         if backup is None:
             raise Conflict(
-                f"There is no backup `{named[:200]}` of `{table}`. `/ddb backups {table}` lists them."
+                f"There is no backup `{named[:200]}` of `{table}`. "
+                f"`/ddb backups {table}` lists them."
             )
         if backup.table and backup.table != table:
-            raise Conflict(f"Backup `{backup.name}` is a backup of `{backup.table}`, not of `{table}`.")
+            raise Conflict(
+                f"Backup `{backup.name}` is a backup of `{backup.table}`, not of `{table}`."
+            )
         return _from_backup(backup)
     users = sorted(
         (b for b in backups if b.type == BackupType.USER and b.available), key=lambda b: b.created
@@ -146,7 +153,9 @@ def choose_source(
             f"Nothing to drill: `{table}` has no backup and PITR is off — take one with "
             f"`/ddb backup {table}`."
         )
-    assert window is not None and window.latest is not None and window.earliest is not None
+    assert window is not None
+    assert window.latest is not None
+    assert window.earliest is not None
     if at is not None and not window.earliest <= at <= window.latest:
         raise Conflict(
             f"{at:%Y-%m-%d %H:%M} UTC is outside the restorable window of `{table}` "
@@ -157,7 +166,9 @@ def choose_source(
 
 def _from_backup(backup: BackupInfo) -> DrillSource:
     if not backup.available:
-        raise Conflict(f"Backup `{backup.name}` is {backup.status}, not AVAILABLE: it cannot be drilled yet.")
+        raise Conflict(
+            f"Backup `{backup.name}` is {backup.status}, not AVAILABLE: it cannot be drilled yet."
+        )
     return DrillSource(
         kind="backup",
         backup_arn=backup.arn,
@@ -219,8 +230,7 @@ def count_problem(source_count: int | None, copy_count: int) -> str | None:
     allowed = max(1, round(source_count * COUNT_TOLERANCE))
     if abs(copy_count - source_count) > allowed:
         return (
-            f"the copy has {short_count(copy_count)} items, the source "
-            f"{short_count(source_count)}"
+            f"the copy has {short_count(copy_count)} items, the source {short_count(source_count)}"
         )
     return None
 

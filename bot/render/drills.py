@@ -10,7 +10,6 @@ from bot.domain.drill_jobs import DrillJob, DrillRecord, DrillTally
 from bot.domain.drills import DrillSource
 from bot.domain.restores import PITR_MIN_DURATION
 from bot.domain.times import format_duration, format_relative, format_utc
-from bot.render.units import human_bytes
 from bot.render.confirm import confirmation_actions
 from bot.render.message import (
     Block,
@@ -23,6 +22,7 @@ from bot.render.message import (
     fields_section,
     section,
 )
+from bot.render.units import human_bytes
 
 
 def _cost(usd: float | None) -> str:
@@ -61,7 +61,9 @@ def render_drill_confirmation(
         fields_section(
             [
                 f"*Restores*\n{escape(source.point)}"
-                + (f" (taken {format_utc(source.backup_created)})" if source.backup_created else ""),
+                + (
+                    f" (taken {format_utc(source.backup_created)})" if source.backup_created else ""
+                ),
                 f"*Into scratch table*\n{code(scratch)}",
                 f"*Size*\n{human_bytes(source.size_bytes)}",
                 f"*Estimated cost*\n{_cost(cost)} at ${price_per_gb:.2f}/GB restored",
@@ -132,9 +134,7 @@ def render_drill_result(job: DrillJob, *, account_label: str | None = None) -> M
     source = "unknown" if job.source_count is None else f"{job.source_count:,}"
     blocks: list[Block] = [section(text)]
     if job.reasons:
-        blocks.append(
-            section("\n".join(f"• {escape_keeping_markup(r)}" for r in job.reasons))
-        )
+        blocks.append(section("\n".join(f"• {escape_keeping_markup(r)}" for r in job.reasons)))
     blocks += [
         fields_section(
             [

@@ -184,9 +184,7 @@ def test_every_action_is_scoped_to_the_resource_types_aws_supports(
                 for kind in types
                 if kind in ARN_SHAPES
                 for shape in ARN_SHAPES[kind]
-            ), (
-                f"{action} on {arn} is not one of its resource types {types}"
-            )
+            ), f"{action} on {arn} is not one of its resource types {types}"
 
 
 def _rules(member: dict[str, Any]) -> dict[str, dict[str, Any]]:

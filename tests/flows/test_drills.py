@@ -33,7 +33,9 @@ def watch(runtime: Runtime) -> list[int]:
     return restore_queue(runtime)
 
 
-def asked_drill(runtime: Runtime, slack: SlackSink, text: str = "drill orders") -> tuple[Any, str, str]:
+def asked_drill(
+    runtime: Runtime, slack: SlackSink, text: str = "drill orders"
+) -> tuple[Any, str, str]:
     """orders (3 items) with a backup, and the drill asked for by an operator:
     (DynamoDB client, Confirm value, the confirmation's ts)."""
     dynamodb = make_table()
@@ -82,7 +84,8 @@ def test_drill_restores_the_newest_backup_validates_and_deletes_the_scratch_tabl
     (job,) = recent_drills(runtime.state)
     assert (job.status, job.copy_count, job.source_count, job.sample_read) == ("passed", 3, 3, 3)
     (record,) = table_history(runtime.state, "", "us-west-2", "orders")
-    assert record.passed and record.job_id == job.id
+    assert record.passed
+    assert record.job_id == job.id
     # the source was only read
     assert len(dynamodb.scan(TableName="orders")["Items"]) == 3
 
@@ -91,7 +94,14 @@ def test_a_drill_never_writes_to_the_source_table(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:
     writes: list[str] = []
-    for op in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "DeleteTable", "UpdateTable"):
+    for op in (
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "DeleteTable",
+        "UpdateTable",
+    ):
         runtime.clients.on_event(
             f"provide-client-params.dynamodb.{op}",
             lambda params, _op=op, **_: writes.append(f"{_op} {params.get('TableName')}"),
@@ -135,7 +145,11 @@ def test_scratch_tables_left_by_a_crash_are_deleted_and_reported(
         ":broom: Deleted 1 scratch table(s) an earlier drill left behind: "
         "`opsbot-drill-orders-20261101T0300Z`."
     )
-    assert sorted(dynamodb.list_tables()["TableNames"]) == ["opsbot-drillbit", "opsbot-state", "orders"]
+    assert sorted(dynamodb.list_tables()["TableNames"]) == [
+        "opsbot-drillbit",
+        "opsbot-state",
+        "orders",
+    ]
 
 
 def test_a_failing_restore_is_reported_and_recorded(
@@ -159,8 +173,12 @@ def test_a_failing_restore_is_reported_and_recorded(
 @pytest.mark.parametrize(
     ("setup", "text", "answer"),
     [
-        ("none", "drill orders", "Nothing to drill: `orders` has no backup and PITR is off — "
-         "take one with `/ddb backup orders`."),
+        (
+            "none",
+            "drill orders",
+            "Nothing to drill: `orders` has no backup and PITR is off — "
+            "take one with `/ddb backup orders`.",
+        ),
         ("none", "drill nothing", "There is no table `nothing` in us-west-2 or us-east-1."),
         ("none", "drill orders --latest-backup", "`orders` has no available user backup"),
         ("none", "drill orders --pitr", "Point-in-time recovery is off for `orders`"),

@@ -19,8 +19,8 @@ from bot.aws.drills import (
     delete_scratch,
     load_drill,
     read_sample,
-    record_history,
     recent_drills,
+    record_history,
     scratch_tables,
     shape_of,
     update_drill,
@@ -278,15 +278,18 @@ class _Drill:
         }
         deleted = []
         for table in scratch_tables(self.dynamodb):
-            if table not in owned and table != self.job.scratch:
-                if delete_scratch(self.dynamodb, table) == "deleting":
-                    deleted.append(table)
+            left = table not in owned and table != self.job.scratch
+            if left and delete_scratch(self.dynamodb, table) == "deleting":
+                deleted.append(table)
         return tuple(deleted)
 
     def _post(self, message: Message, *, broadcast: bool = False) -> str:
         thread = self.job.restore.thread_ts or None
         posted = self.runtime.notifier.post(
-            self.job.restore.channel, message, thread_ts=thread, broadcast=broadcast and bool(thread)
+            self.job.restore.channel,
+            message,
+            thread_ts=thread,
+            broadcast=broadcast and bool(thread),
         )
         return posted.ts
 

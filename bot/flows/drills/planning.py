@@ -50,7 +50,9 @@ def plan_source(
             "Wait for its result in its thread."
         )
     found = find_backup(dynamodb, table, backup) if backup else None
-    backups = [] if backup or pitr else list_backups(dynamodb, table, region=region, backup_type="user")
+    backups = (
+        [] if backup or pitr else list_backups(dynamodb, table, region=region, backup_type="user")
+    )
     window = None if backup or latest_backup else read_pitr(dynamodb, table, region)
     return choose_source(
         table,
@@ -76,7 +78,12 @@ def launch(runtime: Runtime, job: DrillJob) -> None:
     save_drill(runtime.state, job, now=runtime.epoch())
     try:
         enqueue_check(
-            runtime.client("sqs"), runtime.settings.restore_queue_url, job.id, 0, delay_s=0, kind=KIND
+            runtime.client("sqs"),
+            runtime.settings.restore_queue_url,
+            job.id,
+            0,
+            delay_s=0,
+            kind=KIND,
         )
     except Exception as exc:
         log.exception("could not hand drill %s to the follow-up function", job.id)
