@@ -153,7 +153,7 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         (
             {"approvals": {"actions": ["backup"]}},
             "approvals.actions",
-            "(any of alarms:recommend, pitr:off, prune:apply, restore) (got 'backup')",
+            "(any of alarms:recommend, drill, pitr:off, prune:apply, restore) (got 'backup')",
         ),
         (
             {"approvals": {"actions": ["pitr off"]}},

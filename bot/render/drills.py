@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.drill_jobs import DrillJob, DrillRecord, DrillTally
+from bot.domain.counts import counted
 from bot.domain.drills import DrillSource
 from bot.domain.restores import PITR_MIN_DURATION
 from bot.domain.times import format_duration, format_relative, format_utc
@@ -45,7 +46,8 @@ def render_drill_confirmation(
     """The drill to confirm: what is restored, into which scratch table, its size and cost."""
     where = account_region(region, account_label)
     text = (
-        f"Drill {table}: restore {source.point} into {scratch}, validate, delete it? "
+        f"Drill {escape(table)}: restore {escape(source.point)} into {escape(scratch)}, "
+        "validate, delete it? "
         f"Costs about ${cost:,.2f}. Confirm within {format_duration(expires_in)}."
     )
     took = (
@@ -98,8 +100,8 @@ def render_drill_cleaned(tables: Sequence[str]) -> Message:
     names = ", ".join(code(t) for t in tables[:10])
     more = f" and {len(tables) - 10} more" if len(tables) > 10 else ""
     text = (
-        f":broom: Deleted {len(tables)} scratch table(s) an earlier drill left behind: "
-        f"{names}{more}."
+        f":broom: Deleted {counted(len(tables), 'scratch table')} an earlier drill left "
+        f"behind: {names}{more}."
     )
     return Message(text=text, blocks=(section(text),))
 

@@ -142,7 +142,7 @@ def test_scratch_tables_left_by_a_crash_are_deleted_and_reported(
     dynamodb, ts = run_drill(runtime, slack)
     texts = [m["text"] for m in slack.thread(CHANNEL, ts)]
     assert texts[1] == (
-        ":broom: Deleted 1 scratch table(s) an earlier drill left behind: "
+        ":broom: Deleted 1 scratch table an earlier drill left behind: "
         "`opsbot-drill-orders-20261101T0300Z`."
     )
     assert sorted(dynamodb.list_tables()["TableNames"]) == [
