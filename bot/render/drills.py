@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain.drill_jobs import DrillJob, DrillRecord, DrillTally
 from bot.domain.counts import counted
+from bot.domain.drill_jobs import DrillJob, DrillRecord, DrillTally
 from bot.domain.drills import DrillSource
 from bot.domain.restores import PITR_MIN_DURATION
 from bot.domain.times import format_duration, format_relative, format_utc
@@ -199,3 +199,15 @@ def render_drill_digest(tally: DrillTally, period: str) -> Message:
         why = escape_keeping_markup(record.reasons[0]) if record.reasons else "see its thread"
         blocks.append(context(f"{code(record.table)}: {why}"))
     return Message(text=text + ".", blocks=tuple(blocks))
+
+
+def render_home_drills(tables: Sequence[tuple[str, Sequence[DrillRecord]]], now: datetime) -> Block:
+    """App Home's drills block: one line per drilled table, newest drill first."""
+    lines = [
+        f"{':x:' if not history[0].passed else ':fire_extinguisher:'} *{escape(where)}*: "
+        f"{drill_line(history, now)}"
+        for where, history in tables[:10]
+        if history
+    ]
+    more = f"\n…and {len(tables) - 10} more" if len(tables) > 10 else ""
+    return section("*Restore drills*\n" + "\n".join(lines) + more)

@@ -4,6 +4,7 @@ history, and the answers to bad input."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
 from tests.conftest import ADMIN, OPERATOR, VIEWER, drain_work
+from tests.flows.test_replicas_and_home import open_home
 from tests.functions.test_restore_watcher import (
     CHANNEL,
     command,
@@ -231,3 +233,40 @@ def test_the_drill_confirmation_is_pressed_only_by_its_requester(
     press("confirm", value, user=ADMIN, ts=ts)
     drain_work(runtime)
     assert recent_drills(runtime.state) == []
+
+
+def test_status_and_app_home_show_the_last_drill_and_its_restore_time(
+    runtime: Runtime, slack: SlackSink, watch: list[int], clock: Any
+) -> None:
+    run_drill(runtime, slack)
+    clock.advance(6 * 86400)
+    command("status orders", user=VIEWER, response_url=slack.response_url("st"))
+    drain_work(runtime)
+    (status,) = slack.responses("st")
+    assert status["blocks"][-1] == {
+        "type": "context",
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": ":fire_extinguisher: Restore drills: last drill passed 6 d ago, "
+                "restore took 0s.",
+            }
+        ],
+    }
+    open_home(runtime)
+    (call,) = slack.calls_to("views.publish")
+    view = call["view"] if isinstance(call["view"], dict) else json.loads(call["view"])
+    assert view["blocks"][-1]["text"]["text"] == (
+        "*Restore drills*\n:fire_extinguisher: *orders@us-west-2*: last drill passed 6 d ago, "
+        "restore took 0s"
+    )
+
+
+def test_status_of_a_table_never_drilled_has_no_drill_line(
+    runtime: Runtime, slack: SlackSink
+) -> None:
+    make_table()
+    command("status orders", user=VIEWER, response_url=slack.response_url("st"))
+    drain_work(runtime)
+    (status,) = slack.responses("st")
+    assert "Restore drills" not in json.dumps(status["blocks"])
