@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -77,20 +77,36 @@ def history_pk(account: str, region: str, table: str) -> str:
     return bounded(f"DRILL#{account}#{region}#{table}", PK_LIMIT)
 
 
+DRILL_LOG_PK = "DRILLS"  # every table's drills, newest first: the digest reads it
+
+
 def record_history(
     state: StateStore, record: DrillRecord, *, account: str, region: str, now: float
 ) -> None:
-    """Add a finished drill to the table's history (sk: finish time, then the job id)."""
-    state.put(
-        {
-            "pk": history_pk(account, region, record.table),
-            "sk": f"{record.finished_at.isoformat()}#{record.job_id}",
-            **{k: v for k, v in record.to_record().items() if v is not None},
-            "region": region,
-            "account": account or None,
-            "expires_at": int(now) + HISTORY_KEEP_S,
-        }
-    )
+    """Add a finished drill to the table's history and to the log of all drills (sk: finish
+    time, then the job id: a redelivery writes the same items again)."""
+    sk = f"{record.finished_at.isoformat()}#{record.job_id}"
+    item = {
+        **{k: v for k, v in record.to_record().items() if v is not None},
+        "region": region,
+        "account": account or None,
+        "expires_at": int(now) + HISTORY_KEEP_S,
+    }
+    state.put({"pk": history_pk(account, region, record.table), "sk": sk, **item})
+    state.put({"pk": DRILL_LOG_PK, "sk": sk, **item})
+
+
+def drills_since(state: StateStore, since: datetime) -> list[DrillRecord]:
+    """Every drill (opsbot's and AWS Backup restore tests) finished since ``since``."""
+    records: list[DrillRecord] = []
+    start: Any = None
+    while True:
+        items, start = state.query(
+            DRILL_LOG_PK, sk_from=since.astimezone(UTC).isoformat(), limit=100, start=start
+        )
+        records += [DrillRecord.from_record(item) for item in items]
+        if not start:
+            return records
 
 
 def table_history(

@@ -40,6 +40,7 @@ class DrillJob:
     restore: RestoreJob  # source_table, region, target (the scratch table), requester, thread
     status: str = STARTING
     scheduled: bool = False  # started by the schedule, not by a command
+    run: str = ""  # the scheduled run it belongs to ('' : asked for with /ddb drill)
     size_bytes: int | None = None
     cost: float = 0.0
     source_count: int | None = None
@@ -86,6 +87,11 @@ class DrillJob:
         """Whether every check passed (so far)."""
         return not self.reasons
 
+    @property
+    def underway(self) -> bool:
+        """Restoring, validating or deleting: counted against `[drills] max_at_once`."""
+        return self.status in (RESTORING, VALIDATING, DELETING)
+
     def running(self, now: datetime) -> bool:
         """Still going, and not stuck."""
         return not self.finished and now - self.restore.started_at <= STUCK_AFTER
@@ -106,6 +112,7 @@ class DrillJob:
             "restore": {k: v for k, v in self.restore.to_record().items() if v is not None},
             "status": self.status,
             "scheduled": self.scheduled,
+            "run": self.run or None,
             "size_bytes": self.size_bytes,
             "cost": str(self.cost),
             "source_count": self.source_count,
@@ -135,6 +142,7 @@ class DrillJob:
             restore=RestoreJob.from_record(job_id, record["restore"]),
             status=str(record.get("status", STARTING)),
             scheduled=bool(record.get("scheduled")),
+            run=str(record.get("run") or ""),
             size_bytes=_int_or_none(record.get("size_bytes")),
             cost=float(record.get("cost") or 0),
             source_count=_int_or_none(record.get("source_count")),
@@ -166,7 +174,7 @@ def new_drill(
     thread_ts: str,
     now: datetime,
     cost: float,
-    scheduled: bool = False,
+    run: str = "",
 ) -> DrillJob:
     """A confirmed (or scheduled) drill, about to start."""
     restore = RestoreJob(
@@ -189,7 +197,8 @@ def new_drill(
     return DrillJob(
         id=job_id,
         restore=restore,
-        scheduled=scheduled,
+        scheduled=bool(run),
+        run=run,
         size_bytes=source.size_bytes,
         cost=cost,
         source_count=source.source_count,

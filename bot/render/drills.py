@@ -185,6 +185,21 @@ def drill_block(history: Sequence[DrillRecord], now: datetime) -> Block:
     return context(f"{icon} Restore drills: {drill_line(history, now)}.")
 
 
+def render_drill_run(tables: Sequence[str], skipped: Sequence[str], at_once: int) -> Message:
+    """The scheduled run's message: the tables drilled (their threads follow), those left out."""
+    names = ", ".join(code(t) for t in tables[:40]) or "none"
+    more = f" and {len(tables) - 40} more" if len(tables) > 40 else ""
+    text = (
+        f":fire_extinguisher: Scheduled restore drills: {counted(len(tables), 'table')}, at most "
+        f"{at_once} at once. Each drill reports in this thread; the digest follows."
+    )
+    blocks: list[Block] = [section(text), section(f"*Tables*\n{names}{more}")]
+    if skipped:
+        lines = "\n".join(f"• {escape_keeping_markup(s)}" for s in skipped[:20])
+        blocks.append(section(f"*Not drilled*\n{lines}"))
+    return Message(text=text, blocks=tuple(blocks))
+
+
 def render_drill_digest(tally: DrillTally, period: str) -> Message:
     """'drills this week: 12 passed, 1 failed — orders: the copy has 0 items, ...'."""
     failed = len(tally.failed)

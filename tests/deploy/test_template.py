@@ -167,6 +167,29 @@ FUNCTIONS = [
         ),
     ),
     Fn(
+        name="drillScheduler",
+        handler="functions/drill_scheduler.handler",
+        timeout=900,
+        actions=frozenset(
+            {
+                "dynamodb:ListTables",
+                "dynamodb:ListBackups",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:DescribeBackup",
+                "sqs:SendMessage",  # each drill's check 0; the on-failure destination
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "secretsmanager:GetSecretValue",
+                "sts:AssumeRole",  # tables of member accounts
+            }
+        ),
+    ),
+    Fn(
         name="pruneWorker",
         handler="functions/prune_worker.handler",
         timeout=900,
@@ -904,6 +927,7 @@ MEMBER_ROLE_FUNCTIONS = (
     "pruneScheduler",
     "pruneWorker",
     "restoreWatcher",
+    "drillScheduler",
     "snsInbox",
 )
 

@@ -52,6 +52,7 @@ from bot.domain.drills import (
 from bot.domain.errors import Conflict, OpsbotError
 from bot.domain.restore_jobs import COMPLETED, IN_PROGRESS, decide_check
 from bot.flows.drills.planning import KIND
+from bot.flows.drills.schedule import post_digest_when_run_ends
 from bot.flows.places import clients_in, label_of
 from bot.flows.restores.watch import validate_restore
 from bot.render.drills import (
@@ -82,6 +83,10 @@ def follow_drill(job_id: str, check: int, runtime: Runtime) -> str:
         return "already started"
     if 0 < check <= job.checks:
         return "already checked"
+    if check == 0 and job.scheduled and _busy(runtime, job):
+        # at most `[drills] max_at_once` scheduled drills underway: ask again later
+        _enqueue(runtime, job.id, 0, runtime.settings.restore_poll_every)
+        return "waiting for a free slot"
     if not runtime.state.claim_once(
         SCOPE, f"{job_id}#{check}", now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
     ):
@@ -254,7 +259,9 @@ class _Drill:
     def _finish(self, status: str) -> str:
         self.job = replace(self.job, status=status, finished_at=self.now)
         if self.job.restore_started_at is not None:
-            self._post(render_drill_result(self.job, account_label=self.label), broadcast=True)
+            # a scheduled drill's result stays in its run's thread: the digest is broadcast
+            result = render_drill_result(self.job, account_label=self.label)
+            self._post(result, broadcast=not self.job.scheduled)
         update_drill(self.runtime.state, self.job)
         record_history(
             self.runtime.state,
@@ -263,6 +270,7 @@ class _Drill:
             region=self.job.region,
             now=self.runtime.epoch(),
         )
+        post_digest_when_run_ends(self.runtime, self.job)
         return status
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -294,11 +302,20 @@ class _Drill:
         return posted.ts
 
     def _next(self, delay: timedelta) -> None:
-        enqueue_check(
-            self.runtime.client("sqs"),
-            self.runtime.settings.restore_queue_url,
-            self.job.id,
-            self.check + 1,
-            delay_s=int(delay.total_seconds()),
-            kind=KIND,
-        )
+        _enqueue(self.runtime, self.job.id, self.check + 1, delay)
+
+
+def _enqueue(runtime: Runtime, job_id: str, check: int, delay: timedelta) -> None:
+    sqs, url = runtime.client("sqs"), runtime.settings.restore_queue_url
+    enqueue_check(sqs, url, job_id, check, delay_s=int(delay.total_seconds()), kind=KIND)
+
+
+def _busy(runtime: Runtime, job: DrillJob) -> bool:
+    """Whether `[drills] max_at_once` scheduled drills are underway (restoring and after)."""
+    now = runtime.now()
+    underway = [
+        j
+        for j in recent_drills(runtime.state, limit=200)
+        if j.scheduled and j.underway and j.running(now) and j.id != job.id
+    ]
+    return len(underway) >= runtime.settings.drills.max_at_once
