@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.flows.drills.schedule import schedule_drills
+from bot.flows.drills.trigger import schedule_drills
 from bot.runtime import Runtime, default_runtime
 
 logger = Logger(service="opsbot")

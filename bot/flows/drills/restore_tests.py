@@ -32,10 +32,11 @@ def record_restore_test(notice: BackupNotice, runtime: Runtime) -> bool:
     account = _member(runtime, notice.account)
     if account is None:
         return False
+    reasons: tuple[str, ...] = ()
     if notice.validation == "SUCCESSFUL" or (
         notice.validation is None and notice.outcome == "completed"
     ):
-        passed, reasons = True, ()
+        passed = True
     elif notice.validation in _FAILED_VALIDATION:
         why = f": {notice.reason}" if notice.reason else ""
         passed, reasons = False, (f"AWS Backup restore test validation {notice.validation}{why}",)

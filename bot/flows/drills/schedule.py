@@ -1,5 +1,5 @@
-"""Scheduled drills: the hourly trigger (functions/drill_scheduler.py) starts the drills due
-this hour, and the last drill of a run posts its digest.
+"""Scheduled drills: a run of the drills due (started by bot/flows/drills/trigger.py), and
+the digest the last drill of a run posts.
 
 Which tables: those named in `[drills] tables` (weekly) and those tagged `opsbot:drill =
 "weekly"` or `"monthly"`, in every configured account and region (never elsewhere), no larger
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.aws.backups import list_tables, table_tag
@@ -32,15 +31,14 @@ from bot.domain.records import frozen
 from bot.domain.refs import parse_table_ref
 from bot.domain.restore_jobs import job_id_for
 from bot.flows.drills.planning import launch, plan_source
+from bot.flows.drills.trigger import ScheduledDrills
 from bot.flows.places import clients_in, places
 from bot.flows.routing import route
 from bot.render.drills import render_drill_digest, render_drill_run
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-SCOPE = "drill-schedule"
 DIGEST_SCOPE = "drill-digest"
-_LEASE_S = 900
 _KEEP_S = 8 * 86400
 
 
@@ -53,41 +51,8 @@ class Candidate:
     account: str  # a member account's id ('' : opsbot's own)
 
 
-@frozen
-class ScheduledDrills:
-    """What one trigger did."""
-
-    run: str
-    started: int = 0
-    skipped: tuple[str, ...] = ()
-    duplicate: bool = False
-
-
-def schedule_drills(runtime: Runtime, event: Mapping[str, Any]) -> ScheduledDrills:
-    """Start the drills due now (all of them when the event says `run-now`: `run drills`)."""
-    now = runtime.now()
-    force = event.get("opsbot") == "run-now"
-    drills = runtime.settings.drills
-    cadences = [c for c in ("weekly", "monthly") if force or drills.due(c, now)]
-    hour = now.astimezone(UTC).strftime("%Y%m%dT%H")
-    run = job_id_for(now, "run")
-    if not cadences:
-        return ScheduledDrills(run)
-    key = f"{hour}#{event.get('id', '')}" if force else hour
-    if not runtime.state.claim_once(
-        SCOPE, key, now=runtime.epoch(), lease_s=_LEASE_S, keep_s=_KEEP_S
-    ):
-        return ScheduledDrills(run, duplicate=True)
-    try:
-        result = _start_run(runtime, run, cadences, now)
-    except Exception:
-        runtime.state.release_once(SCOPE, key)
-        raise
-    runtime.state.complete_once(SCOPE, key)
-    return result
-
-
-def _start_run(runtime: Runtime, run: str, cadences: list[str], now: datetime) -> ScheduledDrills:
+def start_run(runtime: Runtime, run: str, cadences: list[str], now: datetime) -> ScheduledDrills:
+    """Plan a drill of each due table, post the run's message, and hand each drill over."""
     drills = runtime.settings.drills
     planned: list[tuple[Candidate, Any]] = []
     skipped: list[str] = []
