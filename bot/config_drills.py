@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config_sections import ConfigError, read_choice, read_float, read_int
-from bot.domain.drills import MAX_AT_ONCE, WEEKDAYS, DrillSettings
+from bot.domain.drill_settings import MAX_AT_ONCE, WEEKDAYS, DrillSettings
 from bot.domain.errors import InvalidValue
 from bot.domain.refs import parse_table_ref
 

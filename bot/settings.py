@@ -42,7 +42,7 @@ from bot.config_sections import (
 )
 from bot.domain.accounts import Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy
-from bot.domain.drills import DrillSettings
+from bot.domain.drill_settings import DrillSettings
 from bot.domain.records import frozen
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"

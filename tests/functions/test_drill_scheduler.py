@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.aws.drills import recent_drills
-from bot.domain.drills import DrillSettings
+from bot.domain.drill_settings import DrillSettings
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime

@@ -25,7 +25,8 @@ from bot.aws.drills import drills_since, recent_drills
 from bot.domain.accounts import Account, AccountUnavailable
 from bot.domain.backups import GIB
 from bot.domain.drill_jobs import DrillJob, new_drill, tally
-from bot.domain.drills import DRILL_TAG, is_scratch, restore_cost, scratch_name
+from bot.domain.drill_settings import DRILL_TAG
+from bot.domain.drills import is_scratch, restore_cost, scratch_name
 from bot.domain.errors import OpsbotError
 from bot.domain.records import frozen
 from bot.domain.refs import parse_table_ref
