@@ -58,6 +58,12 @@ press Copy settings
 /ddb status orders-copy
 # issue 8: replicas on the embedded AWS
 /ddb replicas cloudacademy-courses
+# issue 19: a drill of the newest backup, restored, validated and deleted; then scheduled ones
+/ddb drill orders
+press Confirm
+run watch
+run watch
+run drills
 """
 
 
@@ -357,3 +363,21 @@ def test_issue8_status_shows_a_risks_line(tour: Run) -> None:
     assert [b["text"]["text"] for b in risks] == [
         ":warning: *Risks:* no alarm on ReadThrottleEvents"
     ]
+
+
+# --- issue 19: restore drills ---------------------------------------------------------------
+
+
+def test_issue19_a_drill_restores_validates_and_deletes_its_scratch_table(tour: Run) -> None:
+    (confirm,) = [
+        a for a in tour.calls("chat.postMessage") if a["text"].startswith("Drill orders: restore")
+    ]
+    assert "Estimated cost" in shown(confirm)
+    thread = [a for a in tour.calls("chat.postMessage") if a.get("thread_ts")]
+    started, result = (
+        next(a for a in thread if a["text"].startswith(prefix))
+        for prefix in (":arrow_forward: Drill started", ":white_check_mark: Drill passed")
+    )
+    assert started["thread_ts"] == result["thread_ts"]
+    assert "opsbot-drill-orders-" in started["text"]
+    assert "deleted; the source was only read" in shown(result)

@@ -152,7 +152,7 @@ class _Drill:
         if cleaned:
             self._post(render_drill_cleaned(cleaned))
         update_drill(self.runtime.state, self.job)
-        self._next(self.runtime.settings.restore_poll_every)
+        self._next(timedelta(0))  # the first look right away, as for restores
         return "started"
 
     def _restoring(self) -> str:

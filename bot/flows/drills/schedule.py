@@ -70,6 +70,8 @@ def start_run(runtime: Runtime, run: str, cadences: list[str], now: datetime) ->
             )
             continue
         planned.append((candidate, source))
+    if not planned and not skipped:
+        return ScheduledDrills(run)  # no table is due: nothing to say
     channel = route(runtime.settings, "backups", {"kind": "drill"})[0].channel
     posted = runtime.notifier.post(
         channel,
