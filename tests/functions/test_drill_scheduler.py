@@ -96,11 +96,13 @@ def test_a_table_with_nothing_to_drill_is_listed_as_not_drilled(
     runtime: Runtime, slack: SlackSink, scheduled: list[int]
 ) -> None:
     runtime.settings = replace(
-        runtime.settings, drills=replace(runtime.settings.drills, tables=("orders", "empty"))
+        runtime.settings,
+        drills=replace(runtime.settings.drills, tables=("orders", "empty", "orders@eu-west-1")),
     )
     make_table("empty")
     result = drill_scheduler.handle({"id": "e3"}, runtime)
     assert result["skipped"] == (
+        "`orders@eu-west-1`: not in a configured account and region",
         "`empty@us-west-2`: Nothing to drill: `empty` has no backup and PITR is off — take "
         "one with `/ddb backup empty`.",
     )

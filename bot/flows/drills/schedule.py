@@ -102,12 +102,18 @@ def _candidates(runtime: Runtime, cadences: list[str], skipped: list[str]) -> li
     """The configured tables (weekly) and the tagged ones, once each."""
     settings = runtime.settings
     found: dict[Candidate, None] = {}
+    managed = {(a.id if a is not None and not a.is_home else "", r) for a, r in places(runtime)}
     if "weekly" in cadences:
         for text in settings.drills.tables:
             ref = parse_table_ref(text)
             account = settings.account(ref.account) if ref.account else None
             member = account.id if account is not None and not account.is_home else ""
-            found[Candidate(ref.name, ref.region or settings.default_region, member)] = None
+            region = ref.region or settings.default_region
+            if (member, region) not in managed or (ref.account and account is None):
+                # a drill never goes where opsbot is not configured to act
+                skipped.append(f"`{text}`: not in a configured account and region")
+                continue
+            found[Candidate(ref.name, region, member)] = None
     for account, region in places(runtime):
         member = account.id if account is not None and not account.is_home else ""
         try:
