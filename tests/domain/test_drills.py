@@ -72,7 +72,8 @@ def test_without_a_user_backup_the_default_is_the_latest_pitr_point() -> None:
     [
         (
             {},
-            "Nothing to drill: `orders` has no backup and PITR is off — take one with `/ddb backup orders`.",
+            "Nothing to drill: `orders` has no backup and PITR is off — take one with "
+            "`/ddb backup orders`.",
         ),
         ({"latest_backup": True}, "`orders` has no available user backup to drill."),
         ({"pitr": True}, "Point-in-time recovery is off for `orders`"),
