@@ -44,7 +44,7 @@ def read_drills(section: Mapping[str, Any]) -> DrillSettings:
     return DrillSettings(
         price_per_gb=read_float(section, "drills", "price_per_gb", 0.15),
         sample=read_int(section, "drills", "sample", 20, minimum=0),
-        count_budget_pages=read_int(section, "drills", "count_budget_pages", 2000, minimum=1),
+        count_budget_pages=read_int(section, "drills", "count_budget_pages", 20000, minimum=1),
         tables=tuple(tables),
         max_at_once=at_once,
         max_size_gb=read_float(section, "drills", "max_size_gb", 100.0),

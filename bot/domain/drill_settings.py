@@ -23,7 +23,7 @@ class DrillSettings:
     price_per_gb: float = DEFAULT_PRICE_PER_GB
     sample: int = DEFAULT_SAMPLE
     # Scan pages (up to 1 MB each) spent counting the copy before the drill gives up.
-    count_budget_pages: int = 2000
+    count_budget_pages: int = 20000
     # The scheduled drills: tables named here (weekly), and tables tagged opsbot:drill.
     tables: tuple[str, ...] = ()
     max_at_once: int = 3

@@ -148,10 +148,11 @@ class _Drill:
         update_drill(self.runtime.state, self.job)  # before anything else: never start twice
         posted = self._post(render_drill_started(self.job, account_label=self.label))
         if not self.job.restore.thread_ts and posted:
+            # a drill without a thread (none yet) reports under its first post
             self.job = replace(self.job, restore=replace(self.job.restore, thread_ts=posted))
+            update_drill(self.runtime.state, self.job)
         if cleaned:
             self._post(render_drill_cleaned(cleaned))
-        update_drill(self.runtime.state, self.job)
         self._next(timedelta(0))  # the first look right away, as for restores
         return "started"
 
