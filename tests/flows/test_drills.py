@@ -270,3 +270,51 @@ def test_status_of_a_table_never_drilled_has_no_drill_line(
     drain_work(runtime)
     (status,) = slack.responses("st")
     assert "Restore drills" not in json.dumps(status["blocks"])
+
+
+def test_a_pitr_drill_that_takes_25_minutes_posts_progress_and_measures_the_restore(
+    runtime: Runtime, slack: SlackSink, watch: list[int], clock: Any
+) -> None:
+    """AWS answers the scratch table as CREATING for 25 minutes (a before-call hook answers
+    DescribeTable as AWS documents it, as Stubber would): a progress post at 15 minutes, the
+    restore time measured from the restore call to ACTIVE."""
+    from botocore.awsrequest import AWSResponse
+
+    dynamodb = make_table()
+    dynamodb.update_continuous_backups(
+        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    started: list[Any] = []
+    runtime.clients.on_event(
+        "after-call.dynamodb.RestoreTableToPointInTime", lambda **_: started.append(clock())
+    )
+
+    def creating(params: dict[str, Any], **_: Any) -> Any:
+        name = json.loads(params["body"])["TableName"]
+        if name == SCRATCH and started and (clock() - started[0]).total_seconds() < 25 * 60:
+            table = {"TableName": name, "TableStatus": "CREATING"}
+            table["RestoreSummary"] = {"RestoreInProgress": True}
+            return AWSResponse(None, 200, {}, None), {"Table": table}
+        return None
+
+    runtime.clients.on_event("before-call.dynamodb.DescribeTable", creating)
+    command("drill orders --pitr", user=OPERATOR)
+    drain_work(runtime)
+    value, ts = confirmation(slack)
+    assert "A PITR restore takes at least ~20 min" in str(slack.messages[(CHANNEL, ts)]["blocks"])
+    press("confirm", value, user=OPERATOR, ts=ts)
+    drain_work(runtime)
+    while restore_round(runtime):
+        clock.advance(300)  # the follow-up queue's delay between checks
+    texts = [m["text"] for m in slack.thread(CHANNEL, ts)]
+    assert texts[0].startswith(
+        f":arrow_forward: Drill started by <@{OPERATOR}>: `orders` (the latest restorable time)"
+    )
+    assert texts[1] == (
+        f":hourglass_flowing_sand: Drill of `orders`: still restoring `{SCRATCH}`, 15 min so far."
+    )
+    assert texts[2].startswith(":white_check_mark: Drill passed")
+    (job,) = recent_drills(runtime.state)
+    assert job.restore_took is not None
+    assert job.restore_took.total_seconds() == 25 * 60
+    assert "*Restore took*\\n25 min" in json.dumps(slack.thread(CHANNEL, ts)[2]["blocks"])
