@@ -53,6 +53,7 @@ CASES = [
     ("alarms orders", "ephemeral", "alarms"),
     ("alarms recommend orders", "channel", "alarms:recommend"),
     ("replicas orders", "channel", "replicas"),
+    ("drill orders", "channel", "drill"),
 ]
 
 

@@ -532,6 +532,9 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "drills.render_home_drills": lambda t: [
         drills.render_home_drills([(t, (_drill_record(t),)), (t, (_drill_record(t),))], NOW)
     ],
+    "drills.render_drill_run": lambda t: drills.render_drill_run(
+        [t, f"orders@{t}"], [_error_text(t)], 3
+    ),
     "drills.render_drill_digest": lambda t: drills.render_drill_digest(
         DrillTally(passed=12, failed=(_drill_record(t), _drill_record(t))), t
     ),
