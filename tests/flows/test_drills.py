@@ -318,3 +318,24 @@ def test_a_pitr_drill_that_takes_25_minutes_posts_progress_and_measures_the_rest
     assert job.restore_took is not None
     assert job.restore_took.total_seconds() == 25 * 60
     assert "*Restore took*\\n25 min" in json.dumps(slack.thread(CHANNEL, ts)[2]["blocks"])
+
+
+def test_a_restore_that_fails_midway_fails_the_drill_with_the_reason(
+    runtime: Runtime, slack: SlackSink, watch: list[int], clock: Any
+) -> None:
+    dynamodb, value, ts = asked_drill(runtime, slack)
+    press("confirm", value, user=OPERATOR, ts=ts)
+    drain_work(runtime)
+    assert restore_round(runtime) == 1  # started
+    dynamodb.delete_table(TableName=SCRATCH)  # DynamoDB abandoned the restore
+    clock.advance(180)
+    assert restore_round(runtime) == 1
+    result = slack.thread(CHANNEL, ts)[-1]
+    assert result["text"].startswith(":x: Drill failed: `orders` in us-west-2")
+    assert (
+        "the restore failed: the new table `opsbot-drill-orders-20261122T1000Z` does not exist"
+        in (json.dumps(result["blocks"]))
+    )
+    (record,) = table_history(runtime.state, "", "us-west-2", "orders")
+    assert not record.passed
+    assert restore_round(runtime) == 0
