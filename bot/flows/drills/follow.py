@@ -192,6 +192,9 @@ class _Drill:
         if job.count_pages == 0 and not job.count_cursor:
             reasons += self._first_look()
             job = self.job
+            if job.sample_read is None:  # the copy is gone: nothing to count or delete
+                self.job = replace(job, reasons=tuple(reasons), validated_at=self.now)
+                return self._delete()
         budget = drills.count_budget_pages - job.count_pages
         counted, cursor, pages = count_items(
             self.dynamodb, job.scratch, job.count_cursor, max_pages=min(PAGES_PER_CHECK, budget)
