@@ -34,7 +34,13 @@ SAMPLE_EVENTS = {
 MB = 1024 * 1024
 QUEUES = ("work", "prune", "restore")
 # Functions fed by SQS or a schedule get a synthetic event built in _event_for.
-SYNTHETIC_EVENTS = ("slack_worker", "prune_scheduler", "prune_worker", "restore_watcher")
+SYNTHETIC_EVENTS = (
+    "slack_worker",
+    "prune_scheduler",
+    "prune_worker",
+    "restore_watcher",
+    "drill_scheduler",
+)
 
 
 def _note(text: str) -> None:
@@ -194,6 +200,10 @@ def _event_for(function: str, runtime: Any, dynamodb: Any) -> dict[str, Any]:
     if function == "prune_scheduler":
         _orders_with_backups(dynamodb)
         return {"id": "bench", "time": "2026-11-22T03:00:00Z", "detail-type": "Scheduled Event"}
+    if function == "drill_scheduler":
+        # the scheduled drills now (`run drills`): none configured or tagged, as most hours
+        _orders_with_backups(dynamodb)
+        return {"id": "bench", "opsbot": "run-now", "detail-type": "Scheduled Event"}
     if function == "prune_worker":
         from bot.domain.prune_jobs import PruneTask
 

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.config_drills import KEYS as DRILL_KEYS
+from bot.config_drills import read_drills
 from bot.config_sections import (
     Channels,
     ConfigError,
@@ -42,6 +44,7 @@ from bot.config_sections import (
 )
 from bot.domain.accounts import Account, find_account
 from bot.domain.authz import DEFAULT_PERMISSIONS, AccessPolicy
+from bot.domain.drill_settings import DrillSettings
 from bot.domain.records import frozen
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "opsbot.toml"
@@ -91,6 +94,7 @@ class Settings:
     slack_api_url: str | None = None
     home_tables: tuple[str, ...] = ()  # App Home cards: "orders" or "orders@us-west-2"
     accounts: tuple[Account, ...] = ()  # [[accounts]]; empty: only the account opsbot runs in
+    drills: DrillSettings = field(default_factory=DrillSettings)
 
     @property
     def default_region(self) -> str:
@@ -135,6 +139,7 @@ _KNOWN: Mapping[str, frozenset[str]] = {
     "restore": frozenset({"slow_after", "poll_every"}),
     "exports": frozenset({"buckets", "price_per_gb", "import_price_per_gb"}),
     "confirm": frozenset({"ttl"}),
+    "drills": DRILL_KEYS,
     "home": frozenset({"tables"}),
     "state": frozenset(
         {"table", "work_queue_url", "restore_queue_url", "prune_queue_url", "alarm_topic_arn"}
@@ -232,4 +237,5 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         slack_api_url=read_str(slack, "slack", "api_url", "") or None,
         home_tables=read_home_tables(table_of(raw, "home").get("tables", []), accounts),
         accounts=accounts,
+        drills=read_drills(table_of(raw, "drills")),
     )

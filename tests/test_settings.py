@@ -153,8 +153,8 @@ def test_bad_environment_override_is_refused_like_bad_config() -> None:
         (
             {"approvals": {"actions": ["backup"]}},
             "approvals.actions",
-            "(any of alarms:recommend, export, import, pitr:off, prune:apply, replicas:add, "
-            "replicas:remove, restore) (got 'backup')",
+            "(any of alarms:recommend, drill, export, import, pitr:off, prune:apply, "
+            "replicas:add, replicas:remove, restore) (got 'backup')",
         ),
         (
             {"approvals": {"actions": ["pitr off"]}},

@@ -304,6 +304,13 @@ def table_pages(client: Any) -> Iterator[list[str]]:
 
 def retention_tag(client: Any, table_arn: str, *, pace: BackupPace | None = None) -> str | None:
     """The value of the table's `opsbot:retention` tag, or None (all ListTagsOfResource pages)."""
+    return table_tag(client, table_arn, RETENTION_TAG, pace=pace)
+
+
+def table_tag(
+    client: Any, table_arn: str, key: str, *, pace: BackupPace | None = None
+) -> str | None:
+    """The value of the table's tag ``key``, or None (all ListTagsOfResource pages)."""
     pace = pace or BackupPace()
     kwargs: dict[str, Any] = {"ResourceArn": table_arn}
     while True:
@@ -313,7 +320,7 @@ def retention_tag(client: Any, table_arn: str, *, pace: BackupPace | None = None
         except ClientError as exc:
             raise translate(exc, table=table_arn.rpartition("/")[2]) from exc
         for tag in page.get("Tags", []):
-            if tag.get("Key") == RETENTION_TAG:
+            if tag.get("Key") == key:
                 return str(tag.get("Value", ""))
         token = page.get("NextToken")
         if not token:

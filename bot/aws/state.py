@@ -15,6 +15,10 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 | plan being run      | `PLANS#running`                      | `<plan id>` (resumable plans)   |
 | job (restore/prune) | `JOB#<kind>`                         | `<job id>`                      |
 | prune table progress| `JOB#prune`                          | `<run>#T#[<acct>#]<region>#<table>` |
+| drill (job)         | `JOB#drill`                          | `<job id>` (bot/aws/drills.py)  |
+| drill history       | `DRILL#<account>#<region>#<table>`   | `<finished iso>#<job id>`       |
+| all drills (digest) | `DRILLS`                             | `<finished iso>#<job id>`       |
+| AWS Backup restore test seen | `DRILLTEST#<restore job id>` | `MARK` (its first verdict's time) |
 | idempotency record  | `ONCE#<scope>#<key>`                 | `ONCE` (queue consumers)        |
 | delivery done once  | `ONCE#<scope>`                       | `<scope>#<sha256 of the key>`   |
 | bot's own action    | `REQ#<aws request id>`               | `REQ`                           |

@@ -62,6 +62,7 @@ DEFAULT_PERMISSIONS: Mapping[str, Role] = {
     "import": Role.OPERATOR,
     "replicas:add": Role.OPERATOR,
     "replicas:remove": Role.ADMIN,
+    "drill": Role.OPERATOR,
 }
 
 # The actions that store a plan and wait for their requester's Confirm: the ones `[approvals]`
@@ -76,6 +77,7 @@ CONFIRMED_ACTIONS = frozenset(
         "import",
         "replicas:add",
         "replicas:remove",
+        "drill",
     }
 )
 
@@ -95,6 +97,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "import": "importing S3 data into a new table",
     "replicas:add": "adding a replica",
     "replicas:remove": "removing a replica",
+    "drill": "running a restore drill",
 }
 
 

@@ -20,6 +20,7 @@ from bot.domain.commands import (
     Backup,
     Backups,
     Command,
+    Drill,
     Help,
     Pitr,
     Prune,
@@ -351,6 +352,24 @@ def _parse_replicas(args: _Args, now: datetime) -> Command:
     return Replicas(table, change, region)
 
 
+def _parse_drill(args: _Args, now: datetime) -> Command:
+    table = args.table()
+    typed_at = args.options.get("at")
+    at = args.value("at", lambda text: parse_time(text, now))
+    latest_backup = args.flag("latest-backup")
+    pitr = args.flag("pitr")
+    backup = args.value("backup", str)
+    args.done()
+    assert table is not None
+    if sum(1 for given in (backup, latest_backup, pitr) if given) > 1:
+        args.fail("give only one of `--backup NAME|ARN`, `--latest-backup` or `--pitr`")
+    if at is not None and not pitr:
+        args.fail("`--at TIME` goes with `--pitr`")
+    if at is not None and at > now:
+        args.fail(future_time_problem("--at", str(typed_at), at, now))
+    return Drill(table, backup, latest_backup, pitr, at)
+
+
 _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
     "help": _parse_help,
     "status": _parse_status,
@@ -366,4 +385,5 @@ _PARSERS: dict[str, Callable[[_Args, datetime], Command]] = {
     "export": parse_export,
     "exports": parse_exports,
     "import": parse_import,
+    "drill": _parse_drill,
 }

@@ -102,5 +102,14 @@ SPECS: dict[str, CommandSpec] = {
             "`--like` copies another table's key. A prefix holding one export imports its data "
             "folder. The confirmation shows the source's size and the estimated cost.",
         ),
+        CommandSpec(
+            "drill",
+            "/ddb drill <table> [--backup NAME|ARN | --latest-backup | --pitr [--at TIME]]",
+            "Prove a backup restores: restore it into a scratch table, check the copy, delete "
+            "it (operator, confirmed).",
+            "By default the newest user backup, else the latest PITR point. The scratch table "
+            "is named `opsbot-drill-<table>-<time>`; the source is only read. The confirmation "
+            f"shows the size and the estimated cost. TIME is {TIME_FORM}.",
+        ),
     )
 }

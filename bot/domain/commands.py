@@ -175,9 +175,21 @@ class Exports:
     action = "exports"
 
 
+@frozen
+class Drill:
+    """`/ddb drill <table> [--backup NAME|ARN | --latest-backup | --pitr [--at TIME]]`."""
+
+    table: TableRef
+    backup: str | None = None
+    latest_backup: bool = False
+    pitr: bool = False
+    at: datetime | None = None
+    action = "drill"
+
+
 Command = (
     Help | Status | Backups | Backup | Prune | Restore | Restores | Pitr | WhoChanged | Alarms
-) | (Replicas | Export | Exports | Import)
+) | (Replicas | Export | Exports | Import | Drill)
 
 
 COMMAND_TYPES: dict[str, type] = {
@@ -195,6 +207,7 @@ COMMAND_TYPES: dict[str, type] = {
     "export": Export,
     "exports": Exports,
     "import": Import,
+    "drill": Drill,
 }
 
 

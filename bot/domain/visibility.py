@@ -27,6 +27,7 @@ IN_CHANNEL = frozenset(
         "import",
         "replicas:add",
         "replicas:remove",
+        "drill",
     }
 )
 

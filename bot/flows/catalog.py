@@ -23,6 +23,7 @@ CAPABILITIES: Mapping[str, tuple[str, ...]] = {
     "bot.flows.replicas.commands": (),  # `replicas add|remove`, via the `replicas` handler
     "bot.flows.restores.commands": ("restore", "restores", "pitr"),
     "bot.flows.tables.status": ("status",),
+    "bot.flows.drills.commands": ("drill",),
 }
 
 AVAILABLE_COMMANDS = frozenset(name for names in CAPABILITIES.values() for name in names)

@@ -32,6 +32,7 @@ FOLLOWERS: dict[str, str] = {
     "export": "bot.flows.exports.watch:watch_export",
     "import": "bot.flows.exports.watch:watch_import",
     "replica": "bot.flows.replicas.watch:watch_replica",
+    "drill": "bot.flows.drills.follow:follow_drill",
 }
 
 Follower = Callable[[str, int, "Runtime"], str]

@@ -151,6 +151,11 @@ def _post(message: SnsMessage, kind: str, runtime: Runtime) -> int:
 
         channel_kind, fields = "backups", notice_fields(notice)
         rendered = render_backup_notice(notice, now=now)
+        if notice.job_type == "restore_test":
+            # AWS Backup restore tests join the drill history (rare: loaded only for them)
+            from bot.flows.drills.restore_tests import record_restore_test
+
+            record_restore_test(notice, runtime)
     else:
         channel_kind = "sns"
         fields = {"kind": "sns", "subject": message.subject, "topic": message.topic_arn}

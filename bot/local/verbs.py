@@ -43,6 +43,7 @@ clock [TIME|+DURATION]    show the embedded clock, or move it forward (+20m, or 
                           as a script's first line, `clock TIME` starts the session at TIME
 alarm NAME STATE          make alarm NAME go to OK, ALARM or INSUFFICIENT_DATA (through SNS)
 run prune                 the nightly prune, now
+run drills                the scheduled restore drills, now (then `run watch` follows them)
 run watch                 one round of the follow-up function: every pending check of
                           restores (starts confirmed ones) and other long-running jobs
                           (`run restore-watch` is the same)
@@ -183,8 +184,8 @@ def alarm(session: LocalSession, name: str, state: str) -> None:
 
 
 def run_job(session: LocalSession, job: str) -> None:
-    """`prune`: the scheduled prune now; `watch` (or `restore-watch`): one round of the
-    follow-up function."""
+    """`prune`: the scheduled prune now; `drills`: the scheduled drills now; `watch` (or
+    `restore-watch`): one round of the follow-up function."""
     _need_embedded(session, f"run {job}")
     resources = session.resources
     if job == "prune":
@@ -209,6 +210,16 @@ def run_job(session: LocalSession, job: str) -> None:
         if result is not None:
             session.output.note(f"prune scheduled: {json.dumps(result, default=str)}")
         session.pump()
+    elif job == "drills":
+        try:
+            result = session.deliver(
+                "drill_scheduler", {"opsbot": "run-now", "id": str(uuid.uuid4())}
+            )
+        except HandlerFailed:
+            return  # recorded in session.problems
+        if result is not None:
+            session.output.note(f"drills scheduled: {json.dumps(result, default=str)}")
+        session.pump()
     elif job in ("watch", "restore-watch"):
         watcher = session.function_module("restore_watcher")
         if watcher is None:
@@ -222,7 +233,7 @@ def run_job(session: LocalSession, job: str) -> None:
         session.restore_checks_told = 0  # what this round left waiting is news again
         session.pump()
     else:
-        raise LineError(f"unknown job {job!r}: run prune or run watch")
+        raise LineError(f"unknown job {job!r}: run prune, run drills or run watch")
 
 
 def _need_embedded(session: LocalSession, verb: str) -> None:

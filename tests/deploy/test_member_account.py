@@ -67,10 +67,10 @@ RESTORE_ITEM_ACTIONS = frozenset(
 )
 # How each resource type of the Service Authorization Reference appears in our ARNs.
 ARN_SHAPES = {
-    "table": ":table/*",
-    "backup": ":table/*/backup/*",
-    "global-table": ":global-table/*",
-    "alarm": ":alarm:*",
+    "table": (":table/*", ":table/opsbot-drill-*"),  # any table; the drills' scratch tables
+    "backup": (":table/*/backup/*",),
+    "global-table": (":global-table/*",),
+    "alarm": (":alarm:*",),
 }
 
 
@@ -133,8 +133,23 @@ def test_the_role_allows_exactly_what_the_commands_and_restores_need(
     statements = _statements(_role(member))
     assert all(s["Effect"] == "Allow" for s in statements)
     actions = {a for s in statements for a in as_list(s["Action"])}
-    assert actions == COMMAND_ACTIONS | RESTORE_ITEM_ACTIONS
+    assert actions == COMMAND_ACTIONS | RESTORE_ITEM_ACTIONS | DRILL_ACTIONS
     assert not [a for a in actions if "*" in a], "no wildcard actions"
+
+
+# Restore drills: only on tables in the drills' namespace.
+DRILL_ACTIONS = frozenset({"dynamodb:DeleteTable", "dynamodb:BatchGetItem"})
+
+
+def test_drills_may_delete_and_read_only_scratch_tables(member: dict[str, Any]) -> None:
+    granted = [
+        s["Resource"]
+        for s in _statements(_role(member))
+        if DRILL_ACTIONS & set(as_list(s["Action"]))
+    ]
+    assert granted == [
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/opsbot-drill-*"}
+    ]
 
 
 def test_restore_item_actions_are_granted_on_table_arns(member: dict[str, Any]) -> None:
@@ -165,9 +180,12 @@ def test_every_action_is_scoped_to_the_resource_types_aws_supports(
                 continue
             arn = resource["Fn::Sub"]
             assert "${AWS::AccountId}" in arn, f"{action}: this account only"
-            assert any(arn.endswith(ARN_SHAPES[kind]) for kind in types if kind in ARN_SHAPES), (
-                f"{action} on {arn} is not one of its resource types {types}"
-            )
+            assert any(
+                arn.endswith(shape)
+                for kind in types
+                if kind in ARN_SHAPES
+                for shape in ARN_SHAPES[kind]
+            ), f"{action} on {arn} is not one of its resource types {types}"
 
 
 def _rules(member: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -176,6 +176,29 @@ FUNCTIONS = [
         ),
     ),
     Fn(
+        name="drillScheduler",
+        handler="functions/drill_scheduler.handler",
+        timeout=900,
+        actions=frozenset(
+            {
+                "dynamodb:ListTables",
+                "dynamodb:ListBackups",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:DescribeBackup",
+                "sqs:SendMessage",  # each drill's check 0; the on-failure destination
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "secretsmanager:GetSecretValue",
+                "sts:AssumeRole",  # tables of member accounts
+            }
+        ),
+    ),
+    Fn(
         name="pruneWorker",
         handler="functions/prune_worker.handler",
         timeout=900,
@@ -247,6 +270,9 @@ FUNCTIONS = [
             "application-autoscaling:DescribeScalableTargets",
             "cloudwatch:GetMetricData",
             "iam:CreateServiceLinkedRole",  # DynamoDB's replication role, once per account
+            # restore drills: read a sample of the scratch copy, delete it, find leftovers
+            "dynamodb:BatchGetItem",
+            "dynamodb:ListTables",
         },
     ),
 ]
@@ -502,6 +528,38 @@ def test_only_the_restore_function_may_touch_items_of_tables_other_than_the_stat
     assert holders == {"RestoreWatcherIamRoleLambdaExecution"}
 
 
+DRILL_TABLES = {
+    "Fn::Sub": "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/opsbot-drill-*"
+}
+
+
+def test_only_the_follow_up_function_may_delete_tables_drill_scratch_or_removed_replicas(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """DeleteTable is granted to the follow-up function alone, twice and no more: on table
+    ARNs in the drills' reserved namespace (a drill deletes its scratch table), and on any
+    table only through DynamoDB (aws:CalledVia), which deletes a removed replica's table on
+    the caller's behalf."""
+    grants = [
+        (rid, stmt)
+        for rid, stmt in all_policy_statements(resources)
+        if stmt["Effect"] == "Allow" and "dynamodb:DeleteTable" in as_list(stmt["Action"])
+    ]
+    assert [rid for rid, _ in grants] == ["RestoreWatcherIamRoleLambdaExecution"] * 2
+    drills = [stmt for _, stmt in grants if stmt["Resource"] == DRILL_TABLES]
+    replicas = [stmt for _, stmt in grants if stmt["Resource"] != DRILL_TABLES]
+    assert len(drills) == 1 and "Condition" not in drills[0]
+    ((removal,),) = [replicas]
+    assert as_list(removal["Action"]) == ["dynamodb:DeleteTable"]
+    assert removal["Condition"] == {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": "dynamodb.amazonaws.com"}
+    }
+    assert not any(
+        "dynamodb:DeleteTable" in as_list(stmt.get("NotAction", []))
+        for _, stmt in all_policy_statements(resources)
+    )
+
+
 def test_a_restore_start_reaches_the_dlq_before_restores_call_it_stuck(
     resources: dict[str, dict[str, Any]],
 ) -> None:
@@ -567,25 +625,6 @@ def test_s3_access_for_exports_and_imports_is_only_to_the_export_buckets(
         if stmt["Effect"] == "Allow" and "s3:PutObject" in as_list(stmt["Action"])
     }
     assert writers == {"RestoreWatcherIamRoleLambdaExecution"}
-
-
-def test_the_follow_up_function_deletes_tables_only_for_a_replica_removal(
-    resources: dict[str, dict[str, Any]],
-) -> None:
-    """Removing a replica makes DynamoDB delete the replica table on the caller's behalf: the
-    function holds DeleteTable only through DynamoDB (aws:CalledVia), and no other function
-    holds it at all."""
-    grants = [
-        (rid, stmt)
-        for rid, stmt in all_policy_statements(resources)
-        if stmt["Effect"] == "Allow" and "dynamodb:DeleteTable" in as_list(stmt["Action"])
-    ]
-    assert [rid for rid, _ in grants] == ["RestoreWatcherIamRoleLambdaExecution"]
-    ((_, stmt),) = grants
-    assert as_list(stmt["Action"]) == ["dynamodb:DeleteTable"]
-    assert stmt["Condition"] == {
-        "ForAnyValue:StringEquals": {"aws:CalledVia": "dynamodb.amazonaws.com"}
-    }
 
 
 def test_secret_access_is_scoped_to_the_slack_secret(resources: dict[str, dict[str, Any]]) -> None:
@@ -998,6 +1037,7 @@ MEMBER_ROLE_FUNCTIONS = (
     "pruneScheduler",
     "pruneWorker",
     "restoreWatcher",
+    "drillScheduler",
     "snsInbox",
 )
 

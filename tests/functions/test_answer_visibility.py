@@ -56,6 +56,7 @@ CASES = [
     ("export orders --to s3://acme-ddb-exports/x", "channel", "export"),
     ("exports", "ephemeral", "exports"),
     ("import s3://acme-ddb-exports/x --to orders-copy --like orders", "channel", "import"),
+    ("drill orders", "channel", "drill"),
 ]
 
 

@@ -58,6 +58,12 @@ press Copy settings
 /ddb status orders-copy
 # issue 8: replicas on the embedded AWS
 /ddb replicas cloudacademy-courses
+# issue 19: a drill of the newest backup, restored, validated and deleted; then scheduled ones
+/ddb drill orders
+press Confirm
+run watch
+run watch
+run drills
 """
 
 
@@ -388,3 +394,21 @@ def test_issue21_firing_alarm_gets_its_chart_in_its_thread(tour: Run) -> None:
     assert (chart["channel_id"], chart["thread_ts"]) == (resolved["channel"], resolved["ts"])
     assert json.loads(chart["files"])[0]["title"] == "orders-write-throttle — last 3 hours"
     assert "thread_ts" not in root
+
+
+# --- issue 19: restore drills ---------------------------------------------------------------
+
+
+def test_issue19_a_drill_restores_validates_and_deletes_its_scratch_table(tour: Run) -> None:
+    (confirm,) = [
+        a for a in tour.calls("chat.postMessage") if a["text"].startswith("Drill orders: restore")
+    ]
+    assert "Estimated cost" in shown(confirm)
+    thread = [a for a in tour.calls("chat.postMessage") if a.get("thread_ts")]
+    started, result = (
+        next(a for a in thread if a["text"].startswith(prefix))
+        for prefix in (":arrow_forward: Drill started", ":white_check_mark: Drill passed")
+    )
+    assert started["thread_ts"] == result["thread_ts"]
+    assert "opsbot-drill-orders-" in started["text"]
+    assert "deleted; the source was only read" in shown(result)

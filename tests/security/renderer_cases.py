@@ -25,6 +25,8 @@ from bot.domain.authz import Role
 from bot.domain.backup_notices import BackupJobNotice
 from bot.domain.backups import BackupInfo, BackupType
 from bot.domain.confirmations import Plan
+from bot.domain.drill_jobs import DrillJob, DrillRecord, DrillTally, new_drill
+from bot.domain.drills import DrillSource
 from bot.domain.errors import UsageError
 from bot.domain.exports import ExportPlan
 from bot.domain.imports import ImportPlan, KeyAttribute
@@ -54,6 +56,7 @@ from bot.render import (
     audit,
     backups,
     confirm,
+    drills,
     help,
     home,
     notices,
@@ -680,6 +683,38 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     "notices.render_plain_notice(json)": lambda t: notices.render_plain_notice(
         None, json.dumps({"note": t, t: [t]}), topic_arn=None, now=NOW
     ),
+    "drills.render_drill_confirmation": lambda t: drills.render_drill_confirmation(
+        "orders",
+        "us-west-2",
+        _drill_source(t),
+        "opsbot-drill-orders-20261122T1000Z",
+        cost=0.15,
+        price_per_gb=0.15,
+        plan_id="0" * 32,
+        requester=REQUESTER,
+        expires_in=timedelta(minutes=15),
+        account_label=t,
+    ),
+    "drills.render_drill_started": lambda t: drills.render_drill_started(
+        _drill(t), account_label=t
+    ),
+    "drills.render_drill_cleaned": lambda t: drills.render_drill_cleaned([t, t]),
+    "drills.render_drill_progress": lambda t: drills.render_drill_progress(_drill(t), NOW),
+    "drills.render_drill_not_started": lambda t: drills.render_drill_not_started(
+        _drill(t), _error_text(t), account_label=t
+    ),
+    "drills.render_drill_result": lambda t: drills.render_drill_result(
+        _drill(t, reasons=(_error_text(t), _error_text(t))), account_label=t
+    ),
+    "drills.render_home_drills": lambda t: [
+        drills.render_home_drills([(t, (_drill_record(t),)), (t, (_drill_record(t),))], NOW)
+    ],
+    "drills.render_drill_run": lambda t: drills.render_drill_run(
+        [t, f"orders@{t}"], [_error_text(t)], 3
+    ),
+    "drills.render_drill_digest": lambda t: drills.render_drill_digest(
+        DrillTally(passed=12, failed=(_drill_record(t), _drill_record(t))), t
+    ),
 }
 
 # Cases whose hostile field keeps its line breaks (an alarm description, an SNS body).
@@ -743,6 +778,41 @@ def _contributor(text: str) -> AlarmEvent:
                 "muteDetail": {"mutedByArn": text},
             },
         }
+    )
+
+
+def _drill_source(t: str) -> DrillSource:
+    return DrillSource(
+        kind="backup", backup_arn=t, backup_name=t, backup_created=NOW, size_bytes=2**30
+    )
+
+
+def _drill(t: str, *, reasons: tuple[str, ...] = ()) -> DrillJob:
+    job = new_drill(
+        t,
+        table="orders",
+        region="us-west-2",
+        account="",
+        scratch="opsbot-drill-orders-20261122T1000Z",
+        source=_drill_source(t),
+        requester=REQUESTER,
+        channel="C0OPSBOT1",
+        thread_ts="1.2",
+        now=NOW - timedelta(hours=1),
+        cost=0.15,
+    )
+    return replace(
+        job,
+        status="failed" if reasons else "passed",
+        restore_started_at=NOW - timedelta(hours=1),
+        active_at=NOW - timedelta(minutes=30),
+        reasons=reasons,
+    )
+
+
+def _drill_record(t: str) -> DrillRecord:
+    return DrillRecord(
+        table="orders", finished_at=NOW, passed=False, reasons=(_error_text(t),), restore_s=600
     )
 
 

@@ -15,10 +15,12 @@ from bot.domain.replicas import (
     home_capacity,
     home_order,
 )
+from bot.flows.drills.views import home_drill_block
 from bot.flows.places import clients_in, label_of, places
 from bot.flows.registry import Request, home_renderer
 from bot.flows.resolve import resolve_table
 from bot.render.home import render_home, render_home_error
+from bot.render.limits import MAX_HOME_BLOCKS
 from bot.runtime import Runtime
 
 
@@ -46,7 +48,16 @@ def publish_home(request: Request) -> None:
             request.user, render_home_error(exc.message, request.now, source=source)
         )
         return
-    blocks = render_home(view, request.now, source=source, max_backup_age=settings.backup_max_age)
+    drills = home_drill_block(runtime, request.now)
+    blocks = render_home(
+        view,
+        request.now,
+        source=source,
+        max_backup_age=settings.backup_max_age,
+        max_blocks=MAX_HOME_BLOCKS - (drills is not None),
+    )
+    if drills is not None:
+        blocks.append(drills)
     runtime.notifier.publish_home(request.user, blocks)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 from bot.aws.metrics import table_load
 from bot.aws.replicas import scan_alarms
 from bot.aws.tables import describe_status
 from bot.domain.commands import Status
+from bot.flows.drills.views import status_drill_block
 from bot.flows.places import clients_in, label_of
 from bot.flows.registry import Request, command
 from bot.flows.resolve import locate_table
@@ -37,13 +39,16 @@ def status(cmd: Status, request: Request) -> None:
     )
     extra = status_health_risks(runtime, result, request.now, clients=client, alarms=alarms())
     load = table_load(cloudwatch, table.name, result.index_names, now=request.now)
-    request.reply(
-        render_status(
-            result,
-            request.now,
-            max_backup_age=settings.backup_max_age,
-            extra_risks=extra,
-            account_label=label_of(runtime, result.account or table.account),
-            load=load,
-        )
+    message = render_status(
+        result,
+        request.now,
+        max_backup_age=settings.backup_max_age,
+        extra_risks=extra,
+        account_label=label_of(runtime, result.account or table.account),
+        load=load,
     )
+    member = table.account.id if table.account and not table.account.is_home else ""
+    drills = status_drill_block(runtime, member, table.region, table.name, request.now)
+    if drills is not None:
+        message = replace(message, blocks=(*message.blocks, drills))
+    request.reply(message)
