@@ -548,8 +548,9 @@ def test_only_the_follow_up_function_may_delete_tables_drill_scratch_or_removed_
     assert [rid for rid, _ in grants] == ["RestoreWatcherIamRoleLambdaExecution"] * 2
     drills = [stmt for _, stmt in grants if stmt["Resource"] == DRILL_TABLES]
     replicas = [stmt for _, stmt in grants if stmt["Resource"] != DRILL_TABLES]
-    assert len(drills) == 1 and "Condition" not in drills[0]
-    ((removal,),) = [replicas]
+    assert len(drills) == 1
+    assert "Condition" not in drills[0]
+    (removal,) = replicas
     assert as_list(removal["Action"]) == ["dynamodb:DeleteTable"]
     assert removal["Condition"] == {
         "ForAnyValue:StringEquals": {"aws:CalledVia": "dynamodb.amazonaws.com"}

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.domain.alarm_events import AlarmEvent
 from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
-from bot.render.alarms import render_alarm, render_contributor, render_resolved
+from bot.render.alarm_replies import render_contributor
+from bot.render.alarms import render_alarm, render_resolved
 from tests.conftest import load_event
 from tests.golden import assert_golden
 

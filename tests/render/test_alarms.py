@@ -10,13 +10,8 @@ import pytest
 
 from bot.domain.alarm_events import AlarmEvent
 from bot.domain.alarm_messages import parse_eventbridge_alarm, parse_sns_alarm
-from bot.render.alarms import (
-    render_alarm,
-    render_resolved,
-    render_resolved_reply,
-    render_silenced,
-    render_thread_repeat,
-)
+from bot.render.alarm_replies import render_resolved_reply, render_silenced, render_thread_repeat
+from bot.render.alarms import render_alarm, render_resolved
 from bot.render.message import Message
 from tests.domain.test_alarms import (
     anomaly_band_message,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.render.alarms import render_alarm, render_late_reply, render_thread_repeat
+from bot.render.alarm_replies import render_late_reply, render_thread_repeat
+from bot.render.alarms import render_alarm
 from tests.domain.test_alarms import sns_event
 from tests.golden import assert_golden
 

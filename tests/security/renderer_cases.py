@@ -51,6 +51,7 @@ from bot.domain.typed import quoted
 from bot.render import (
     access,
     alarm_list,
+    alarm_replies,
     alarm_storms,
     alarms,
     audit,
@@ -303,8 +304,10 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
     ),
     # The silencer is the presser's user id from Slack's signed payload (a mention, trusted);
     # anything else there is escaped, which the second entry fuzzes.
-    "alarms.render_silenced": lambda t: alarms.render_silenced(t, NOW, REQUESTER),
-    "alarms.render_silenced(by name)": lambda t: alarms.render_silenced(t, NOW, f"ops {t}"),
+    "alarm_replies.render_silenced": lambda t: alarm_replies.render_silenced(t, NOW, REQUESTER),
+    "alarm_replies.render_silenced(by name)": lambda t: alarm_replies.render_silenced(
+        t, NOW, f"ops {t}"
+    ),
     "backups.render_backup_list": lambda t: backups.render_backup_list(
         "orders",
         [_backup(t, h) for h in range(1, 30)],
@@ -648,12 +651,18 @@ RENDERERS: dict[str, Callable[[str], Message | list[dict[str, Any]]]] = {
         opened_at=NOW - timedelta(hours=1),
         now=NOW,
     ),
-    "alarms.render_thread_repeat": lambda t: alarms.render_thread_repeat(_alarm(t), NOW),
-    "alarms.render_resolved_reply": lambda t: alarms.render_resolved_reply(
+    "alarm_replies.render_thread_repeat": lambda t: alarm_replies.render_thread_repeat(
+        _alarm(t), NOW
+    ),
+    "alarm_replies.render_resolved_reply": lambda t: alarm_replies.render_resolved_reply(
         _alarm(t), NOW - timedelta(hours=1), NOW
     ),
-    "alarms.render_late_reply": lambda t: alarms.render_late_reply(_alarm(t), timedelta(hours=1)),
-    "alarms.render_contributor": lambda t: alarms.render_contributor(_contributor(t), NOW),
+    "alarm_replies.render_late_reply": lambda t: alarm_replies.render_late_reply(
+        _alarm(t), timedelta(hours=1)
+    ),
+    "alarm_replies.render_contributor": lambda t: alarm_replies.render_contributor(
+        _contributor(t), NOW
+    ),
     "notices.render_trail_unreadable": lambda t: notices.render_trail_unreadable(t, t, t, now=NOW),
     "audit.render_audit_notice": lambda t: audit.render_audit_notice(_audit(t), now=NOW),
     "audit.render_audit_notice(service)": lambda t: audit.render_audit_notice(

@@ -48,7 +48,7 @@ from bot.domain.sns_inbox import (
     json_object,
     sns_messages,
 )
-from bot.render import alarms, audit, notices
+from bot.render import alarm_replies, alarms, audit, notices
 from bot.render.message import Message
 from tests.security.renderer_cases import APPROVER, MULTILINE_CASES, NOW, RENDERERS, REQUESTER
 from tests.security.slack_text import (
@@ -115,9 +115,9 @@ def _alarm_messages(event: AlarmEvent) -> list[Message]:
             mention=None,
         ),
         alarms.render_resolved(event, opened_at=opened, now=NOW),
-        alarms.render_thread_repeat(event, NOW),
-        alarms.render_resolved_reply(event, opened, NOW),
-        alarms.render_late_reply(event, timedelta(hours=1)),
+        alarm_replies.render_thread_repeat(event, NOW),
+        alarm_replies.render_resolved_reply(event, opened, NOW),
+        alarm_replies.render_late_reply(event, timedelta(hours=1)),
     ]
 
 
@@ -125,7 +125,7 @@ def _alarm_event_messages(event: AlarmEvent) -> list[Message]:
     """An alarm's messages, and a contributor's thread reply when it is one."""
     rendered = _alarm_messages(event)
     if event.contributor is not None:
-        rendered.append(alarms.render_contributor(event, NOW))
+        rendered.append(alarm_replies.render_contributor(event, NOW))
     return rendered
 
 

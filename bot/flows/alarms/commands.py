@@ -34,7 +34,7 @@ from bot.render.alarm_list import (
     render_recommendation,
     render_recommendation_done,
 )
-from bot.render.alarms import render_silenced
+from bot.render.alarm_replies import render_silenced
 from bot.runtime import Runtime
 from bot.settings import Settings
 

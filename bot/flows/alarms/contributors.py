@@ -16,7 +16,7 @@ from bot.aws.incidents import IncidentRecord, load_alarm, load_incident
 from bot.domain.alarm_events import AlarmEvent, AlarmState, subject_of
 from bot.domain.incidents import decide
 from bot.flows.alarms.incidents import post_root
-from bot.render.alarms import render_contributor
+from bot.render.alarm_replies import render_contributor
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -33,13 +33,8 @@ from bot.domain.incidents import Incident, decide, lateness, state_change_key
 from bot.domain.times import aws_time_or_none
 from bot.flows.places import account_clients, label_of
 from bot.flows.routing import route
-from bot.render.alarms import (
-    render_alarm,
-    render_late_reply,
-    render_resolved,
-    render_resolved_reply,
-    render_thread_repeat,
-)
+from bot.render.alarm_replies import render_late_reply, render_resolved_reply, render_thread_repeat
+from bot.render.alarms import render_alarm, render_resolved
 from bot.render.message import Message
 from bot.runtime import Runtime
 
