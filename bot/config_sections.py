@@ -6,7 +6,6 @@ together into Settings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -17,14 +16,15 @@ from jmespath.exceptions import JMESPathError
 from bot.domain.accounts import ACCOUNT_ID, ALIAS, ROLE_ARN, Account, find_account
 from bot.domain.authz import CONFIRMED_ACTIONS, DEFAULT_PERMISSIONS, AccessPolicy, Grants, Role
 from bot.domain.errors import InvalidValue
+from bot.domain.patterns import Lazy
 from bot.domain.policy import POLICY_FORM, parse_policy
 from bot.domain.records import frozen
 from bot.domain.refs import BUCKET_NAME, parse_watched_table
 from bot.domain.regions import region_code
 from bot.domain.times import parse_duration
 
-_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$|^#[a-z0-9_-]{1,80}$")
-_SLACK_ID = re.compile(r"^[UWSC][A-Z0-9]{2,}$")
+_CHANNEL = Lazy(r"^[CGD][A-Z0-9]{2,}$|^#[a-z0-9_-]{1,80}$")
+_SLACK_ID = Lazy(r"^[UWSC][A-Z0-9]{2,}$")
 SEVERITIES = ("critical", "security", "warning", "info", "ignore")
 
 
@@ -164,7 +164,7 @@ def read_routes(value: Any) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def _ids(value: Any, key: str, pattern: re.Pattern[str]) -> frozenset[str]:
+def _ids(value: Any, key: str, pattern: Lazy) -> frozenset[str]:
     if not isinstance(value, list) or not all(
         isinstance(v, str) and pattern.fullmatch(v) for v in value
     ):
@@ -216,8 +216,8 @@ def read_approvals(section: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(value)
 
 
-_OWNER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$|^S[A-Z0-9]{2,}$")
-_OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+_OWNER_ID = Lazy(r"^[UW][A-Z0-9]{2,}$|^S[A-Z0-9]{2,}$")
+_OWNER_NAME = Lazy(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def read_owners(value: Any) -> dict[str, str]:

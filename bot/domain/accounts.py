@@ -6,17 +6,15 @@ Which account and region a typed table reference means is in :mod:`bot.domain.lo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from bot.domain.errors import OpsbotError
+from bot.domain.patterns import Lazy
 from bot.domain.records import frozen
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-ROLE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?P<name>[\w+=,.@/-]{1,512})$"
-)
+ACCOUNT_ID = Lazy(r"^\d{12}$")
+ALIAS = Lazy(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ROLE_ARN = Lazy(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?P<name>[\w+=,.@/-]{1,512})$")
 # At most this many candidates are listed; the rest are counted.
 MAX_CHOICES = 10
 

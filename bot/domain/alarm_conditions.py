@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from bot.domain.alarm_events import MetricRef, split_alarm_arn
+from bot.domain.patterns import Lazy
 
 # --- conditions in words ----------------------------------------------------------------------
 
@@ -123,7 +124,7 @@ def describe_condition(
     return text
 
 
-_RULE_TERM = re.compile(r"\b(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*\"?([^\")]+?)\"?\s*\)")
+_RULE_TERM = Lazy(r"\b(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*\"?([^\")]+?)\"?\s*\)")
 _RULE_STATE_WORDS = {"ALARM": "in alarm", "OK": "OK", "INSUFFICIENT_DATA": "without data"}
 
 
@@ -203,7 +204,7 @@ def _math_legend(metrics: tuple[MetricRef, ...], evaluated: MetricRef) -> str:
     return f" (where {', '.join(parts)})" if parts else ""
 
 
-_BAND = re.compile(r"^\s*ANOMALY_DETECTION_BAND\s*\(\s*\w+\s*(?:,\s*([\d.]+)\s*)?\)\s*$", re.I)
+_BAND = Lazy(r"^\s*ANOMALY_DETECTION_BAND\s*\(\s*\w+\s*(?:,\s*([\d.]+)\s*)?\)\s*$", re.I)
 
 
 def _band_words(band: MetricRef) -> str:

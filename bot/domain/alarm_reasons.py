@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.domain.alarm_conditions import describe_condition, describe_metrics_condition
 from bot.domain.alarm_events import AlarmState, MetricRef
+from bot.domain.patterns import Lazy
 from bot.domain.times import aws_time_or_none
 
 # --- small, forgiving readers -------------------------------------------------------------
@@ -102,7 +103,7 @@ _REASON_COMPARISONS = (
     ("greater than", "GreaterThanThreshold"),
     ("less than", "LessThanThreshold"),
 )
-_BAND = re.compile(r"^\s*ANOMALY_DETECTION_BAND\s*\(", re.IGNORECASE)
+_BAND = Lazy(r"^\s*ANOMALY_DETECTION_BAND\s*\(", re.IGNORECASE)
 
 
 def datapoints_from_reason(reason: str) -> tuple[float, ...]:

@@ -11,13 +11,14 @@ import re
 
 from bot.domain.accounts import ALIAS
 from bot.domain.errors import InvalidValue
+from bot.domain.patterns import Lazy
 from bot.domain.records import frozen
 from bot.domain.regions import region_code
 from bot.domain.typed import quoted
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens (S3 User Guide).
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_NAME = Lazy(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 @frozen

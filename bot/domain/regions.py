@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from bot.domain.patterns import Lazy
 
-_REGION_CODE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
+_REGION_CODE = Lazy(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
 
 
 def region_code(text: object) -> str | None:

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import InvalidValue
+from bot.domain.patterns import Lazy
 from bot.domain.typed import quoted
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
+_DURATION = Lazy(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_AGO = re.compile(r"^\s*(\d+\s*(?:s|m|min|h|d|w))\s+ago\s*$", re.IGNORECASE)
-_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
+_AGO = Lazy(r"^\s*(\d+\s*(?:s|m|min|h|d|w))\s+ago\s*$", re.IGNORECASE)
+_CLOCK = Lazy(r"^\s*([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*$")
 
 DURATION_FORM = "a number and a unit: 90m, 12h, 30d or 2w"
 MAX_DURATION_S = 100 * 366 * 86400
