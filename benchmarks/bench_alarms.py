@@ -8,9 +8,10 @@ GetMetricWidgetImage (the chart uploaded into its thread, answered with a small 
 (the table's opsbot:owner tag); repeats and the OK make none.
 slack_calls.alarm_root is the root post plus the chart's upload (files.getUploadURLExternal,
 the POST of the bytes, files.completeUploadExternal): 4. state_calls.alarm_notification
-is the most state-table calls one notification made: a root makes 6 (the delivery's claim,
+is the most state-table calls one notification made: a root makes 7 (the delivery's claim,
 the incident with its silence, its opening counted on its route's storm log, the table's
-recent changes, the incident saved, the claim done); repeats and resolves make 4.
+recent changes, the incident saved, the chart's once-per-thread claim, the claim done; the
+target is 5, not met); repeats and resolves make 4.
 slack_calls.alarm_resolve is the Slack calls of the OK (chat.update + thread reply = 2).
 """
 
