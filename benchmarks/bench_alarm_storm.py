@@ -7,7 +7,11 @@ slack_calls.alarm_storm_40.roots is the root messages left in the channel at the
 the summary's thread (target 40), .summary_updates the edits of the summary (target <= 10).
 state_calls.alarm_storm_notification is the most state-table calls one notification made
 during the storm (the storm's first summary, which moves the earlier roots, excepted: it is
-reported on its own).
+reported on its own); .alarm_storm_mean the mean over its 80 notifications, and
+.alarm_storm_at_most_5 how many made 5 or fewer. A folded alarm makes the 5 of a root (its
+claim, the incident read with its context, its entry in the route's log, the save, the claim
+done); one more when it claims the summary's refresh (every few seconds), and one more when it
+trims the route's log.
 """
 
 from __future__ import annotations
@@ -63,4 +67,7 @@ def measure() -> dict[str, float | int]:
         "slack_calls.alarm_storm_40.summary_text": summary["text"],
         "state_calls.alarm_storm_notification": ordinary,
         "state_calls.alarm_storm_first_summary": first_summary,
+        "state_calls.alarm_storm_mean": round(sum(state_calls.values()) / len(state_calls), 2),
+        "state_calls.alarm_storm_at_most_5": sum(1 for n in state_calls.values() if n <= 5),
+        "state_calls.alarm_storm_notifications": len(state_calls),
     }

@@ -1,17 +1,21 @@
 """AWS and Slack calls per alarm notification (DESIGN.md section 10), against moto and the
-local Slack sink: one incident (ALARM, a repeat, OK) replayed several times.
+local Slack sink: one incident (ALARM, a repeat, OK) replayed several times on a table with an
+`opsbot:owner` tag and a change in opsbot's audit history.
 
 aws_calls.alarm_notification is the most AWS calls any one notification made besides the
-state table (target: at most 2): the root's GetMetricData (its sparkline's values),
-GetMetricWidgetImage (the chart uploaded into its thread, answered with a small PNG as in
-`opsbot local`: moto lacks that API) and, once per table for 10 minutes, ListTagsOfResource
-(the table's opsbot:owner tag); repeats and the OK make none.
+state table, a table's first alarm in 30 days aside (target: at most 2): a root's
+GetMetricData (its sparkline's values) and GetMetricWidgetImage (the chart uploaded into its
+thread, answered with a small PNG as in `opsbot local`: moto lacks that API); repeats and the
+OK make none. aws_calls.alarm_first_root is the root of a table whose owner opsbot does not
+know yet (or learned over 30 days ago, or whose tag a CloudTrail event changed): one
+ListTagsOfResource more, remembered in the table's context item.
 slack_calls.alarm_root is the root post plus the chart's upload (files.getUploadURLExternal,
-the POST of the bytes, files.completeUploadExternal): 4. state_calls.alarm_notification
-is the most state-table calls one notification made: a root makes 7 (the delivery's claim,
-the incident with its silence, its opening counted on its route's storm log, the table's
-recent changes, the incident saved, the chart's once-per-thread claim, the claim done; the
-target is 5, not met); repeats and resolves make 4.
+the POST of the bytes, files.completeUploadExternal): 4. state_calls.alarm_notification is
+the most state-table calls one notification made, the first root aside: a root makes 5 (the
+delivery's claim; one BatchGetItem of the incident, its silence and the table's context item,
+which holds the recent changes and the owner; its opening counted on its route's storm log;
+the incident saved; the claim done); repeats and resolves make 4. state_calls.alarm_first_root
+adds the owner remembered: 6.
 slack_calls.alarm_resolve is the Slack calls of the OK (chat.update + thread reply = 2).
 """
 
@@ -73,6 +77,23 @@ def bench_runtime(sink: SlackSink, now: dict[str, datetime]) -> Runtime:
     )
 
 
+def _orders_with_owner_and_a_change(runtime: Runtime) -> None:
+    """The alarm's table, tagged with its owner, and a capacity change 13 minutes before the
+    alarm in the audit history (stored as the CloudTrail ingest stores it)."""
+    from functions import cloudtrail
+
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "opsbot:owner", "Value": "U0OWNER01"}],
+    )
+    change = _event("eventbridge-cloudtrail-autoscaling-update-table.json")
+    change["time"] = change["detail"]["eventTime"] = "2026-11-22T09:29:00Z"
+    cloudtrail.handle(change, runtime)
+
+
 def measure() -> dict[str, float | int]:
     """Calls per notification kind, the worst case reported against its target."""
     from functions import alarms
@@ -95,9 +116,11 @@ def measure() -> dict[str, float | int]:
 
         runtime.clients.on_event("before-parameter-build.*.*", count)
         answer_metric_images(runtime.clients)
+        _orders_with_owner_and_a_change(runtime)
         alarm = _event("sns-alarm-write-throttle.json")
         slack_calls: Counter[str] = Counter()
         counts: Counter[str] = Counter()
+        first: dict[str, int] = {}
         for round_no in range(ROUNDS):
             start = datetime(2026, 11, 22, 9, 42, tzinfo=UTC) + timedelta(hours=round_no)
             steps = (
@@ -107,10 +130,15 @@ def measure() -> dict[str, float | int]:
             )
             for kind, state, at in steps:
                 now["at"] = at + timedelta(seconds=30)
-                current["kind"] = kind
+                current["kind"] = kind if round_no else f"first_{kind}"
                 before = len(sink.calls)
                 event = _with(alarm, f"{kind}-{round_no}", at, state)
                 alarms.handle(event, runtime)
+                if not round_no:
+                    first[f"aws.{kind}"] = aws_calls.pop(current["kind"], 0)
+                    first[f"state.{kind}"] = state_calls.pop(current["kind"], 0)
+                    images.pop(current["kind"], None)
+                    continue
                 slack_calls[kind] += len(sink.calls) - before
                 counts[kind] += 1
 
@@ -119,6 +147,8 @@ def measure() -> dict[str, float | int]:
         "aws_calls.alarm_notification": max(per.values()),
         "aws_calls.alarm_notification_target": 2,
         "aws_calls.alarm_root": per["alarm_root"],
+        "aws_calls.alarm_first_root": first["aws.alarm_root"],
+        "state_calls.alarm_first_root": first["state.alarm_root"],
         "aws_calls.alarm_root_chart_images": images["alarm_root"] / counts["alarm_root"],
         "aws_calls.alarm_repeat": per["alarm_repeat"],
         "aws_calls.alarm_resolve": per["alarm_resolve"],

@@ -1,7 +1,5 @@
 """The chart in a firing alarm's thread: the PNG CloudWatch renders (GetMetricWidgetImage),
-bounded in time, and the state record that lets each thread get its chart once (pk
-`ALARM#<arn>`, sk `CHART#<channel>#<ts>`).
-"""
+bounded in time."""
 
 from __future__ import annotations
 
@@ -9,28 +7,12 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import datetime
 from typing import Any
-
-from bot.aws.state import SK_LIMIT, StateStore, alarm_pk, bounded
 
 log = logging.getLogger(__name__)
 
 CHART_IMAGE_TIMEOUT_S = 5.0
-CHART_KEEP_S = 7 * 86400  # a redelivery arrives within hours; a week is plenty
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def claim_chart(state: StateStore, alarm_arn: str, channel: str, ts: str, *, now: datetime) -> bool:
-    """Record that the thread (channel, ts) gets its chart; False when it already has one."""
-    return state.put_new(
-        {
-            "pk": alarm_pk(alarm_arn),
-            "sk": bounded(f"CHART#{channel}#{ts}", SK_LIMIT),
-            "at": now.isoformat(),
-            "expires_at": int(now.timestamp()) + CHART_KEEP_S,
-        }
-    )
 
 
 def fetch_widget_image(cloudwatch: Any, widget: dict[str, Any]) -> bytes:

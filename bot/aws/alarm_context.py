@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,13 +22,9 @@ from bot.aws.state import PK_LIMIT, StateStore, alarm_pk, bounded, deserialize, 
 from bot.domain.alarm_events import AlarmState
 from bot.domain.alarm_storms import StormEntry, StormLog
 
-if TYPE_CHECKING:  # the audit model loads only when a root lists the table's changes
-    from bot.domain.audit import AuditEvent
-
 log = logging.getLogger(__name__)
 
 STORM_KEEP_S = 2 * 86400
-HISTORY_LIMIT = 20
 
 
 def save_ack(
@@ -225,38 +221,26 @@ def trim_storm(state: StateStore, channel: str, kept: tuple[StormEntry, ...], se
     )
 
 
-# --- the table's changes and owner --------------------------------------------------------------
+# --- the table's owner ---------------------------------------------------------------------------
 
 
-def recent_changes(
-    state: StateStore,
-    *,
-    account: str,
-    region: str,
-    table: str,
-    since: datetime,
-) -> tuple[AuditEvent, ...]:
-    """The table's newest history events since ``since`` (one Query)."""
-    from bot.aws.audit import query_history
-
-    page = query_history(
-        state, accounts=[account], region=region, table=table, since=since, limit=HISTORY_LIMIT
-    )
-    return page.events
-
-
-def owner_tag(dynamodb: Any, table_arn: str, tag: str) -> str | None:
-    """The value of the table's ``tag`` (ListTagsOfResource), None when absent or unreadable."""
+def owner_tag(dynamodb: Any, table_arn: str, tag: str) -> tuple[bool, str | None]:
+    """(whether the tags could be read, the value of the table's ``tag`` or None without it),
+    from ListTagsOfResource (every page until the tag is found)."""
+    kwargs: dict[str, Any] = {"ResourceArn": table_arn}
     try:
-        response = dynamodb.list_tags_of_resource(ResourceArn=table_arn)
+        while True:
+            response = dynamodb.list_tags_of_resource(**kwargs)
+            for pair in response.get("Tags") or []:
+                if pair.get("Key") == tag:
+                    return True, str(pair.get("Value", ""))
+            if not response.get("NextToken"):
+                return True, None
+            kwargs["NextToken"] = response["NextToken"]
     except ClientError as exc:
         gone = error_code(exc) == "ResourceNotFoundException"  # an alarm may outlive its table
         (log.info if gone else log.warning)("tags of %s unavailable: %s", table_arn, exc)
-        return None
+        return gone, None
     except BotoCoreError as exc:
         log.warning("tags of %s unavailable: %s", table_arn, exc)
-        return None
-    for pair in response.get("Tags") or []:
-        if pair.get("Key") == tag:
-            return str(pair.get("Value", ""))
-    return None
+        return False, None

@@ -46,7 +46,7 @@ _TEXT_LIMIT = 1000  # caller-controlled text kept per item (user agents, error m
 # --- items ------------------------------------------------------------------------------------
 
 
-def _history_names(event: AuditEvent) -> list[str]:
+def history_names(event: AuditEvent) -> list[str]:
     """The names an event is stored under: every table it involved (or its DAX cluster)."""
     names = list(event.tables) or ([event.table] if event.table else [])
     if not names and event.source == "dax" and event.resource:
@@ -58,7 +58,7 @@ def history_keys(event: AuditEvent) -> list[tuple[str, str]]:
     """Every (pk, sk) the event is stored under: one per table it involved."""
     sk = bounded(history_sort_key(event), SK_LIMIT)
     account, region = event.account or UNKNOWN, event.region or UNKNOWN
-    return [(audit_pk(account, region, name), sk) for name in _history_names(event)]
+    return [(audit_pk(account, region, name), sk) for name in history_names(event)]
 
 
 def name_items(
@@ -71,7 +71,7 @@ def name_items(
         account, region = event.account or UNKNOWN, event.region or UNKNOWN
         latest = max(event.time, now) if now is not None else event.time
         expires_at = int((latest + timedelta(days=history_days)).timestamp())
-        for name in _history_names(event):
+        for name in history_names(event):
             key = (name_pk(name), name_sk(account, region))
             kept = found.get(key)
             if kept is None or kept["expires_at"] < expires_at:
@@ -88,7 +88,7 @@ def name_items(
 
 def history_items(event: AuditEvent, *, history_days: int) -> list[dict[str, Any]]:
     """The state-table items of one event, each expiring ``history_days`` after the event."""
-    body = _event_body(event)
+    body = event_body(event)
     expires_at = int((event.time + timedelta(days=history_days)).timestamp())
     return [
         {"pk": pk, "sk": sk, "kind": "audit", **body, "expires_at": expires_at}
@@ -100,7 +100,7 @@ def _clip(text: str | None) -> str | None:
     return text if text is None or len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
 
 
-def _event_body(event: AuditEvent) -> dict[str, Any]:
+def event_body(event: AuditEvent) -> dict[str, Any]:
     actor = event.actor
     return {
         "event_id": event.event_id,

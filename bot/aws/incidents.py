@@ -1,6 +1,7 @@
 """What the alarm notification path keeps and reads: incident and silence records in the state
-table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both in one
-BatchGetItem, :func:`load_alarm`) and recent metric values (GetMetricData, bounded in time).
+table (pk `ALARM#<arn>`, sk `INCIDENT` / `SILENCE`; the alarm path reads both, and its table's
+context, in one BatchGetItem, :func:`load_alarm`) and recent metric values (GetMetricData,
+bounded in time).
 The `/ddb alarms` commands' AWS calls are in bot/aws/alarms.py; acknowledgements, storms and
 the table's context in bot/aws/alarm_context.py.
 
@@ -98,9 +99,14 @@ class IncidentRecord:
         return (PostedCopy(incident.channel, incident.channel, incident.ts),)
 
 
-def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None, datetime | None]:
-    """The alarm's incident and until when it is silenced (one BatchGetItem)."""
+def load_alarm(
+    state: StateStore, alarm_arn: str, *, context_pk: str | None = None
+) -> tuple[IncidentRecord | None, datetime | None, dict[str, Any] | None]:
+    """The alarm's incident, until when it is silenced and, for a ``context_pk``, its table's
+    context item (bot.aws.table_context): one BatchGetItem."""
     keys = [(alarm_pk(alarm_arn), "INCIDENT"), (alarm_pk(alarm_arn), "SILENCE")]
+    if context_pk:
+        keys.append((context_pk, "CONTEXT"))
     wanted = [serialize({"pk": pk, "sk": sk}) for pk, sk in keys]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     pending: dict[str, Any] = {state.table_name: {"Keys": wanted, "ConsistentRead": True}}
@@ -120,6 +126,7 @@ def load_alarm(state: StateStore, alarm_arn: str) -> tuple[IncidentRecord | None
     return (
         incident_from(alarm_arn, incident) if incident else None,
         datetime.fromisoformat(until) if until else None,
+        found.get(keys[2]) if context_pk else None,
     )
 
 

@@ -6,10 +6,10 @@ Key shapes (every item also may carry `expires_at`, epoch seconds, for DynamoDB 
 |---------------------|--------------------------------------|---------------------------------|
 | audit event         | `AUDIT#<account>#<region>#<table>`   | `<time iso Z>#<eventID>`        |
 | audit name index    | `NAME#<table>`                       | `<account>#<region>`            |
+| table context       | `TABLE#<account>#<region>#<table>`   | `CONTEXT` (changes, owner tag)  |
 | audit install mark  | `META`                               | `INSTALLED` (since when, accounts) |
 | alarm incident      | `ALARM#<alarm arn>`                  | `INCIDENT`                      |
 | silence             | `ALARM#<alarm arn>`                  | `SILENCE`                       |
-| alarm chart posted  | `ALARM#<alarm arn>`                  | `CHART#<channel>#<root ts>`     |
 | alarm storm (route) | `STORM#<channel>`                    | `STORM` (log, summary)          |
 | pending plan        | `PLAN#<plan id>`                     | `PLAN`                          |
 | plan being run      | `PLANS#running`                      | `<plan id>` (resumable plans)   |

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from bot.domain.alarm_context import OWNER_TAG
 from bot.domain.cloudtrail_records import (
     ACCESS_DENIED_CODES,
     SOURCES,
@@ -36,6 +37,7 @@ CAPACITY: Final = "capacity"
 BILLING_MODE: Final = "billing_mode"
 TTL: Final = "ttl"
 REPLICAS: Final = "replicas"
+OWNER: Final = "owner"  # the `opsbot:owner` tag was set or removed
 
 
 def _throughput(value: object) -> str | None:
@@ -263,6 +265,8 @@ def describe_change(record: Mapping[str, Any]) -> tuple[str, set[str]]:
             else "Resource"
         )
         verb = "tagged" if action == "TagResource" else "untagged"
+        if OWNER_TAG in keys:
+            changes.add(OWNER)
         return f"{what} {verb}: {', '.join(keys) or '?'}", changes
     if action == "PutResourcePolicy":
         scope = "stream of " if "/stream/" in (as_text(request.get("resourceArn")) or "") else ""

@@ -146,9 +146,8 @@ FUNCTIONS = [
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
-                "dynamodb:BatchGetItem",  # incident, silence and the routes' storm logs
-                "dynamodb:Query",  # the table's recent changes (audit history)
-                "dynamodb:ListTagsOfResource",  # the table's opsbot:owner tag
+                "dynamodb:BatchGetItem",  # incident, silence and the table's context item
+                "dynamodb:ListTagsOfResource",  # the table's opsbot:owner tag, when unknown
                 "cloudwatch:GetMetricData",
                 "cloudwatch:GetMetricWidgetImage",  # the chart in a firing alarm's thread
                 "secretsmanager:GetSecretValue",

@@ -5,6 +5,7 @@ GetMetricWidgetImage), Slack by the local sink serving the three steps of files_
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from datetime import UTC, datetime
@@ -12,17 +13,16 @@ from typing import Any
 
 import pytest
 from botocore.stub import ANY, Stubber
+from slack_sdk.errors import SlackApiError
 
 from bot.aws.alarm_charts import widget_image
 from bot.aws.incidents import load_incident
-from bot.domain.alarm_messages import parse_sns_alarm
-from bot.flows.alarms.chart import post_chart
 from bot.local.metric_images import placeholder_png
 from bot.local.slack_sink import SlackSink
 from bot.runtime import Runtime
 from functions import alarms
 from tests.conftest import Clock, load_event
-from tests.functions.test_alarms import ARN, CHANNEL, sns_alarm
+from tests.functions.test_alarms import ARN, CHANNEL, sns_alarm, two_routes_the_second_rate_limited
 
 PNG = placeholder_png(4, 2)
 UPLOAD = ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
@@ -114,7 +114,7 @@ def test_firing_alarm_posts_its_chart_into_the_root_thread_in_two_aws_calls(
     assert uploaded["alt_txt"].startswith("WriteThrottleEvents of orders")
 
 
-def test_redelivery_and_a_second_chart_call_upload_nothing_twice(
+def test_redelivery_uploads_nothing_twice(
     runtime: Runtime, slack: SlackSink, cloudwatch: Any, at_alarm_time: Clock
 ) -> None:
     event = load_event("sns-alarm-write-throttle.json")
@@ -123,17 +123,51 @@ def test_redelivery_and_a_second_chart_call_upload_nothing_twice(
         stub.add_response("get_metric_widget_image", {"MetricWidgetImage": PNG})
         alarms.handle(event, runtime)
         assert alarms.handle(event, runtime) == ["duplicate"]
-        # The chart step itself, run again for the same root messages (a retry of a root
-        # post that failed half-way calls it again): every thread has its chart already.
-        record = load_incident(runtime.state, ARN)
-        assert record is not None
-        message = json.loads(event["Records"][0]["Sns"]["Message"])
-        again = parse_sns_alarm(message, message_id="redelivered")
-        assert post_chart(again, runtime, record.copies, at_alarm_time()) == 0
+        # Lambda's retry of an attempt killed in the upload, its claim run out: the incident
+        # already holds this change, so no root and no chart.
+        runtime.state.client.delete_item(
+            TableName=runtime.state.table_name,
+            Key={"pk": {"S": "ONCE#alarm"}, "sk": {"S": _claim_sk(runtime)}},
+        )
+        assert runtime.state.query("ONCE#alarm")[0] == []
+        assert alarms.handle(copy.deepcopy(event), runtime) == ["duplicate"]
+        assert len(runtime.state.query("ONCE#alarm")[0]) == 1  # decided anew, not by the claim
         stub.assert_no_pending_responses()
 
     assert [name for name, _ in cloudwatch.recorded] == ["GetMetricData", "GetMetricWidgetImage"]
     assert methods(slack).count("files.completeUploadExternal") == 1
+
+
+def _claim_sk(runtime: Runtime) -> str:
+    """The sort key of the one delivery claim of the alarm scope."""
+    items, _ = runtime.state.query("ONCE#alarm")
+    (item,) = items
+    return str(item["sk"])
+
+
+def test_a_retry_after_a_half_done_root_post_charts_each_thread_once(
+    runtime: Runtime, slack: SlackSink, cloudwatch: Any, at_alarm_time: Clock
+) -> None:
+    two_routes_the_second_rate_limited(runtime, slack)
+    event = load_event("sns-alarm-write-throttle.json")
+    with Stubber(cloudwatch) as stub:
+        stub.add_response("get_metric_data", metric_data([37.0]))
+        with pytest.raises(SlackApiError):
+            alarms.handle(event, runtime)  # C0ORDERS1 posts, C0ONCALL1 gets a 429: no chart
+        assert methods(slack).count("files.completeUploadExternal") == 0
+        stub.add_response("get_metric_data", metric_data([37.0]))
+        stub.add_response("get_metric_widget_image", {"MetricWidgetImage": PNG})
+        assert alarms.handle(copy.deepcopy(event), runtime) == ["post_root"]
+        assert alarms.handle(copy.deepcopy(event), runtime) == ["duplicate"]
+        stub.assert_no_pending_responses()
+
+    record = load_incident(runtime.state, ARN)
+    assert record is not None
+    assert [p.to for p in record.posts] == ["C0ORDERS1", "C0ONCALL1"]
+    for copied in record.posts:
+        (chart,) = slack.thread(copied.channel, copied.ts)
+        assert chart["files"][0]["title"] == "orders-write-throttle — last 3 hours"
+    assert methods(slack).count("files.completeUploadExternal") == 2
 
 
 def test_image_failure_leaves_the_root_post_with_its_sparkline_and_no_file(

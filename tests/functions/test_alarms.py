@@ -294,18 +294,19 @@ def test_slack_failure_releases_the_claim_and_the_retry_posts_once(
     assert method_names(slack) == ["chat.postMessage"]
 
 
-def test_retry_after_a_half_done_root_post_posts_only_the_missing_copy(
-    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
+def two_routes_the_second_rate_limited(
+    runtime: Runtime, slack: SlackSink, *, mention: str | None = None
 ) -> None:
+    """Alarms on orders route to C0ORDERS1 and C0ONCALL1, and Slack answers the second post
+    with a 429 that the notifier does not retry: a root post that fails half-way."""
     runtime.settings = replace(
         runtime.settings,
         routes=(
-            Route("table == 'orders'", "C0ORDERS1", "here"),
+            Route("table == 'orders'", "C0ORDERS1", mention),
             Route("state == 'ALARM'", "C0ONCALL1"),
         ),
     )
     runtime.notifier_override = _no_retry_notifier(slack)
-    event = load_event("sns-alarm-write-throttle.json")
     original_post = runtime.notifier.post
     posts = {"n": 0}
 
@@ -316,6 +317,13 @@ def test_retry_after_a_half_done_root_post_posts_only_the_missing_copy(
         return original_post(channel, message, **kwargs)
 
     runtime.notifier.post = second_post_is_rate_limited  # type: ignore[method-assign]
+
+
+def test_retry_after_a_half_done_root_post_posts_only_the_missing_copy(
+    runtime: Runtime, slack: SlackSink, at_alarm_time: Clock
+) -> None:
+    two_routes_the_second_rate_limited(runtime, slack, mention="here")
+    event = load_event("sns-alarm-write-throttle.json")
     with pytest.raises(SlackApiError):
         alarms.handle(event, runtime)  # C0ORDERS1 posts, C0ONCALL1 gets a 429
     partial = load_incident(runtime.state, ARN)

@@ -1,6 +1,8 @@
 """The context of an alarm's root message: the table's (or DAX cluster's) changes from opsbot's
-audit history just before the state change (one state-table Query, no AWS call) and its owner
-from the table's `opsbot:owner` tag (ListTagsOfResource, cached per table for a while).
+audit history just before the state change and its owner from the table's `opsbot:owner` tag,
+both from the table's context item that the alarm path read with its incident
+(bot.aws.table_context): no state-table call of their own, and no AWS call while the owner is
+known (ListTagsOfResource once when it is not, remembered for the next alarms).
 
 Loaded only when a root is posted, so a cold start of the alarm function does not pay for the
 audit model.
@@ -11,7 +13,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.aws.alarm_context import owner_tag, recent_changes
+from bot.aws.alarm_context import owner_tag
+from bot.aws.table_context import TableContext, record_owner
 from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarm_context import OWNER_TAG, Owner, PriorChange, changes_before, owner_of
 from bot.domain.alarm_events import AlarmEvent
@@ -21,62 +24,49 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-OWNER_CACHE_KEY = "alarm_owner_tags"
-OWNER_TTL_S = 600.0  # a changed owner tag is seen within 10 minutes
+_UNREADABLE = object()
 
 
 def root_context(
-    event: AlarmEvent, runtime: Runtime, *, opened_at: datetime, pages: bool
+    event: AlarmEvent, runtime: Runtime, context: TableContext, *, opened_at: datetime
 ) -> RootContext:
-    """What the root adds: the owner (only when the root pages) and the ack; the recent changes
-    are read by :func:`prior_changes` once the message is known to be a root."""
+    """What the root adds: the changes and the ack. The owner is looked up by
+    :func:`table_owner` only for a root that pages (not for one folded into a storm)."""
     return RootContext(
         window=runtime.settings.alarm_changes_window,
-        owner=table_owner(event, runtime) if pages else None,
         ack_value=ack_value(event.arn or event.name, opened_at),
+        changes=prior_changes(event, runtime, context),
     )
 
 
-def _history_name(event: AlarmEvent) -> str | None:
-    """The audit history's name for what the alarm concerns (a DAX cluster is 'dax:<id>')."""
-    if event.subject.table:
-        return event.subject.table
-    if event.subject.dax_cluster:
-        return f"dax:{event.subject.dax_cluster}"
-    return None
-
-
-def prior_changes(event: AlarmEvent, runtime: Runtime) -> tuple[PriorChange, ...]:
+def prior_changes(
+    event: AlarmEvent, runtime: Runtime, context: TableContext
+) -> tuple[PriorChange, ...]:
     """The changes to the alarm's table or cluster in the configured window before it fired."""
-    name = _history_name(event)
-    account = event.table_account or account_from_arn(event.arn or "")
-    if not name or not event.region or not account:
+    if not context.changes:
         return ()
-    window = runtime.settings.alarm_changes_window
-    events = recent_changes(
-        runtime.state,
-        account=account,
-        region=event.region,
-        table=name,
-        since=event.changed_at - window,
-    )
-    return changes_before(events, event.changed_at, window)
+    return changes_before(context.events(), event.changed_at, runtime.settings.alarm_changes_window)
 
 
-def table_owner(event: AlarmEvent, runtime: Runtime) -> Owner | None:
-    """The owner the table's `opsbot:owner` tag names; unknown values are ignored (logged)."""
+def table_owner(event: AlarmEvent, runtime: Runtime, context: TableContext) -> Owner | None:
+    """The owner the table's `opsbot:owner` tag names; unknown values are ignored (logged).
+
+    Read from the context item; when that does not know it (or knew it long ago), from the
+    tag itself, and remembered there.
+    """
     table, region = event.subject.table, event.region
     account = event.table_account or account_from_arn(event.arn or "")
     if not table or not region or not account:
         return None
-    key = f"{account}/{region}/{table}"
-    cache: dict[str, tuple[float, str | None]] = runtime.extras.setdefault(OWNER_CACHE_KEY, {})
-    cached = cache.get(key)
-    if cached is not None and runtime.epoch() - cached[0] < OWNER_TTL_S:
-        value = cached[1]
+    now = runtime.now()
+    if context.owner_known(now):
+        value = context.owner
     else:
-        value = _read_tag(runtime, account, region, table)
-        cache[key] = (runtime.epoch(), value)
+        read = _read_tag(runtime, account, region, table)
+        if read is _UNREADABLE:
+            return None
+        value = read if isinstance(read, str) else None
+        record_owner(runtime.state, account, region, table, value, now=now)
     if value is None:
         return None
     owner = owner_of(value, runtime.settings.owners)
@@ -91,7 +81,8 @@ def table_owner(event: AlarmEvent, runtime: Runtime) -> Owner | None:
     return owner
 
 
-def _read_tag(runtime: Runtime, account: str, region: str, table: str) -> str | None:
+def _read_tag(runtime: Runtime, account: str, region: str, table: str) -> object:
+    """The tag's value, None without the tag, or _UNREADABLE (logged)."""
     arn = f"arn:aws:dynamodb:{region}:{account}:table/{table}"
     try:
         if runtime.settings.accounts and account:
@@ -100,5 +91,6 @@ def _read_tag(runtime: Runtime, account: str, region: str, table: str) -> str | 
             dynamodb = runtime.client("dynamodb", region)
     except AccountUnavailable as exc:
         log.warning("owner of %s unavailable: %s", table, exc.message)
-        return None
-    return owner_tag(dynamodb, arn, OWNER_TAG)
+        return _UNREADABLE
+    found, value = owner_tag(dynamodb, arn, OWNER_TAG)
+    return value if found else _UNREADABLE

@@ -13,6 +13,7 @@ import logging
 from dataclasses import replace
 
 from bot.aws.incidents import IncidentRecord, load_alarm, load_incident
+from bot.aws.table_context import alarm_context_pk
 from bot.domain.alarm_events import AlarmEvent, AlarmState, subject_of
 from bot.domain.incidents import decide
 from bot.flows.alarms.incidents import post_root
@@ -28,7 +29,10 @@ def deliver_contributor(event: AlarmEvent, runtime: Runtime) -> str:
     ``ignore``."""
     now = runtime.now()
     arn = event.arn or event.name
-    record, silenced_until = load_alarm(runtime.state, arn)
+    parent = replace(event, contributor=None, subject=subject_of(event.metrics))
+    record, silenced_until, context = load_alarm(
+        runtime.state, arn, context_pk=alarm_context_pk(parent)
+    )
     if silenced_until is not None and now < silenced_until:
         log.info("contributor of %s silenced until %s", event.name, silenced_until.isoformat())
         return "suppress"
@@ -41,13 +45,12 @@ def deliver_contributor(event: AlarmEvent, runtime: Runtime) -> str:
             return "contributor_reply"
         log.info("contributor of %s is %s with no thread to reply in", event.name, event.state)
         return "ignore"
-    parent = replace(event, contributor=None, subject=subject_of(event.metrics))
     current = record.incident if record is not None else None
     decision = decide(parent, current, silenced_until, now)
     if decision.kind != "post_root" or decision.incident is None:
         log.info("contributor of %s: %s (%s)", event.name, decision.kind, decision.reason)
         return "ignore"
-    post_root(parent, runtime, decision.incident, (), now)
+    post_root(parent, runtime, decision.incident, (), now, context=context)
     opened = load_incident(runtime.state, arn)
     if opened is not None:
         _reply(event, runtime, opened)

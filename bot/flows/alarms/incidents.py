@@ -25,6 +25,7 @@ from bot.aws.incidents import (
     recent_values,
     save_incident,
 )
+from bot.aws.table_context import alarm_context_pk
 from bot.domain.accounts import AccountUnavailable, account_from_arn
 from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.alarm_messages import ALARM_DETAIL_TYPES, parse_sns_alarm
@@ -154,17 +155,19 @@ def deliver(event: AlarmEvent, runtime: Runtime) -> str:
     now = runtime.now()
     late_after = runtime.settings.alarm_late_after
     arn = event.arn or event.name
-    record, silenced_until = load_alarm(runtime.state, arn)
+    record, silenced_until, context = load_alarm(
+        runtime.state, arn, context_pk=alarm_context_pk(event)
+    )
     if record is not None and record.posting and record.posting == event.message_id:
         # A retry of a root post that failed half-way: post only the missing copies.
         late = lateness(event, now, late_after)
-        post_root(event, runtime, record.incident, record.posts, now, late)
+        post_root(event, runtime, record.incident, record.posts, now, late, context=context)
         return "post_root"
     current = record.incident if record is not None else None
     decision = decide(event, current, silenced_until, now, late_after=late_after)
     log.info("alarm %s %s: %s (%s)", event.name, event.state.value, decision.kind, decision.reason)
     if decision.kind == "post_root" and decision.incident is not None:
-        post_root(event, runtime, decision.incident, (), now, decision.late)
+        post_root(event, runtime, decision.incident, (), now, decision.late, context=context)
     elif decision.kind == "thread_repeat" and record is not None and decision.incident:
         message = render_thread_repeat(event, now, decision.late)
         for copy in record.copies:
@@ -297,15 +300,19 @@ def post_root(
     done: tuple[PostedCopy, ...],
     now: datetime,
     late: timedelta | None = None,
+    *,
+    context: Mapping[str, Any] | None = None,
 ) -> None:
     """Post the root message to every routed channel not posted yet, saving after each post.
 
     A change delivered late pings no one: the route's mention and the owner are left out. The
-    root lists the table's recent changes and carries "I'm on it"; on a route in an alarm
-    storm it goes into the storm summary's thread instead (bot.flows.alarms.storms).
+    root lists the table's recent changes (from its ``context`` item, read with the incident)
+    and carries "I'm on it"; on a route in an alarm storm it goes into the storm summary's
+    thread instead (bot.flows.alarms.storms).
     """
     # Root posts only: keeps cold starts lean.
-    from bot.flows.alarms.context import prior_changes, root_context
+    from bot.aws.table_context import context_from
+    from bot.flows.alarms.context import root_context, table_owner
 
     destinations = route(runtime.settings, "alarms", alarm_fields(event))
     missing = [d for d in destinations if d.channel not in {p.to for p in done}]
@@ -319,7 +326,8 @@ def post_root(
         finished = replace(incident, channel=first.channel, ts=first.ts)
         save_incident(runtime.state, IncidentRecord(finished, event.name, tuple(posts)), now=now)
     pages = event.state is AlarmState.ALARM and late is None and event.suppression is None
-    extras = root_context(event, runtime, opened_at=incident.opened_at, pages=pages)
+    table_context = context_from(context)
+    extras = root_context(event, runtime, table_context, opened_at=incident.opened_at)
     labels = (_label(runtime, event), table_label(runtime, event))
 
     def render(mention: str | None, with_owner: bool) -> Message:
@@ -335,10 +343,9 @@ def post_root(
             extras=extras if with_owner else replace(extras, owner=None),
         )
 
-    # The root as stored (for the ack's update and a storm's thread): nobody mentioned. An
-    # alarm folded into a storm's thread goes without the table's changes (the summary and
-    # the storm's first alarms carry them): one state-table read less per alarm of a storm.
+    # The root as stored (for the ack's update and a storm's thread): nobody mentioned.
     stored = render(None, False)
+    owner_read = False
     for index, destination in enumerate(missing):
         copy = None
         if event.state is AlarmState.ALARM:
@@ -346,9 +353,9 @@ def post_root(
 
             copy = fold_into_storm(event, runtime, destination, stored, now, pages=pages)
         if copy is None:
-            if not extras.changes:
-                extras = replace(extras, changes=prior_changes(event, runtime))
-                stored = render(None, False)
+            if pages and not owner_read:  # a root that pages (not one folded into a storm)
+                extras = replace(extras, owner=table_owner(event, runtime, table_context))
+                owner_read = True
             message = render(destination.mention_text if pages else None, True)
             posted = runtime.notifier.post(destination.channel, message)
             copy = PostedCopy(destination.channel, posted.channel, posted.ts)
@@ -366,4 +373,4 @@ def post_root(
     if event.state is AlarmState.ALARM:
         from bot.flows.alarms.chart import post_chart  # firing alarms only: load on use
 
-        post_chart(event, runtime, posts, now)
+        post_chart(event, runtime, posts)

@@ -21,6 +21,7 @@ from bot.aws.audit import attribute_all, mark_installed, store_event, store_even
 from bot.aws.cloudtrail_logs import read_log_file
 from bot.aws.errors import error_code
 from bot.aws.idempotency import Duplicate
+from bot.aws.table_context import record_changes
 from bot.domain.audit import AuditEvent, normalize, normalize_log_file
 from bot.domain.errors import InvalidValue
 from bot.flows.places import label_of
@@ -99,16 +100,21 @@ def record_events(events: list[AuditEvent], runtime: Runtime, *, batched: bool) 
         now=runtime.now(),
         cache=marker_cache(runtime),
     )
+    new = events
     if batched:
         result.stored = store_events(
             state, events, history_days=settings.history_days, now=runtime.now()
         )
     else:
+        new = []
         for event in events:
             if store_event(state, event, history_days=settings.history_days, now=runtime.now()):
-                result.stored += 1
+                new.append(event)
             else:
                 log.info("audit event %s already stored (redelivery)", event.event_id)
+        result.stored = len(new)
+    # The changes an alarm's root lists, where the alarm path reads them with its incident.
+    record_changes(state, new, history_days=settings.history_days)
     for event in events:
         if notify(event, runtime):
             result.notified += 1
