@@ -12,10 +12,20 @@ The plan's message, which the channel saw, always ends showing what became of it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.aws.plans import approve_plan, claim_plan, finish_plan, hold_run, let_go, load_plan
+from bot.aws.plans import (
+    approve_plan,
+    attach_message,
+    claim_plan,
+    finish_plan,
+    hold_run,
+    let_go,
+    load_plan,
+)
 from bot.domain.confirmations import (
     AWAITING_APPROVAL,
     Plan,
@@ -55,6 +65,24 @@ REFUSALS = (Conflict, TableNotFound, NotAllowed, InvalidValue, UsageError, Confi
 # Plans whose executor re-checks the current state and skips what is done, so a run that was
 # interrupted (an exception, a killed worker) is resumed rather than failed.
 RESUMABLE = frozenset({"prune"})
+
+
+def post_for_confirmation(
+    request: Request,
+    *,
+    kind: str,
+    action: str,
+    summary: str,
+    payload: Mapping[str, Any],
+    render: Callable[[str], Message],
+) -> Plan:
+    """Store a plan only the requester may confirm (`Request.create_plan`), post in the
+    request's channel the message ``render`` makes for the plan's id, and bind the plan to that
+    message, so that each press edits it to show what became of the plan."""
+    stored = request.create_plan(kind=kind, action=action, summary=summary, payload=payload)
+    posted = request.post(render(stored.id))
+    attach_message(request.runtime.state, stored.id, posted.ts)
+    return stored
 
 
 def run_plan_press(request: Request) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.aws.backups import delete_backups, describe_table_arn, list_backups, retention_tag
-from bot.aws.plans import announce_deleting, announced, attach_message
+from bot.aws.plans import announce_deleting, announced
 from bot.domain.backups import BackupInfo
 from bot.domain.commands import Prune
 from bot.domain.confirmations import Plan
@@ -31,6 +31,7 @@ from bot.domain.retention import plan_prune
 from bot.flows.backups import prune_all
 from bot.flows.backups.prune_runs import pace_for
 from bot.flows.backups.tables import account_id_of, located, member_ref, shown_name
+from bot.flows.confirmations import post_for_confirmation
 from bot.flows.places import clients_in
 from bot.flows.registry import Request, command, plan_executor
 from bot.render.backups import (
@@ -70,7 +71,8 @@ def prune(cmd: Prune, request: Request) -> None:
             render_prune_plan(shown, plan, policy, now, price, apply=cmd.apply, origin=origin)
         )
         return
-    stored = request.create_plan(
+    post_for_confirmation(
+        request,
         kind="prune",
         action="prune:apply",
         summary=f"delete {counted(len(plan.to_delete), 'backup')} of `{shown}`",
@@ -81,20 +83,18 @@ def prune(cmd: Prune, request: Request) -> None:
             "policy": policy.as_text(),
             "arns": [b.arn for b in plan.to_delete],
         },
+        render=lambda plan_id: render_prune_plan(
+            shown,
+            plan,
+            policy,
+            now,
+            price,
+            apply=True,
+            plan_id=plan_id,
+            requester=request.user,
+            origin=origin,
+        ),
     )
-    message = render_prune_plan(
-        shown,
-        plan,
-        policy,
-        now,
-        price,
-        apply=True,
-        plan_id=stored.id,
-        requester=request.user,
-        origin=origin,
-    )
-    posted = request.post(message)
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 def _resolve(

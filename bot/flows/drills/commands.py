@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.aws.plans import attach_message
 from bot.domain.commands import Drill
 from bot.domain.confirmations import Plan
 from bot.domain.drill_jobs import new_drill
 from bot.domain.drills import DrillSource, restore_cost, scratch_name
 from bot.domain.restore_jobs import job_id_for
 from bot.domain.times import stored_time
+from bot.flows.confirmations import post_for_confirmation
 from bot.flows.drills.planning import launch, plan_source
 from bot.flows.places import label_of
 from bot.flows.registry import Request, command, plan_executor
@@ -36,7 +36,8 @@ def drill(cmd: Drill, request: Request) -> None:
     price = runtime.settings.drills.price_per_gb
     cost = restore_cost(source.size_bytes, price)
     scratch = scratch_name(ref.name, now)
-    stored = request.create_plan(
+    post_for_confirmation(
+        request,
         kind="drill",
         action="drill",
         summary=f"restore drill of `{ref.name}` ({source.point}) into `{scratch}`",
@@ -49,22 +50,19 @@ def drill(cmd: Drill, request: Request) -> None:
             "pitr": source.kind == "pitr",
             "at": source.at.isoformat() if source.at else None,
         },
-    )
-    posted = request.post(
-        render_drill_confirmation(
+        render=lambda plan_id: render_drill_confirmation(
             ref.name,
             ref.region,
             source,
             scratch,
             cost=cost,
             price_per_gb=price,
-            plan_id=stored.id,
+            plan_id=plan_id,
             requester=request.user,
             expires_in=runtime.settings.confirm_ttl,
             account_label=label_of(runtime, account or None),
-        )
+        ),
     )
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 @plan_executor("drill")

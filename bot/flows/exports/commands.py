@@ -4,7 +4,6 @@ bot/flows/exports/watch.py) and `/ddb exports`."""
 
 from __future__ import annotations
 
-from bot.aws.plans import attach_message
 from bot.aws.transfers import recent_jobs, save_job, update_job
 from bot.domain.commands import Export, Exports, Import
 from bot.domain.confirmations import Plan
@@ -13,6 +12,7 @@ from bot.domain.exports import ExportPlan, ExportRequest, S3Location
 from bot.domain.imports import ImportPlan, ImportRequest, parse_key
 from bot.domain.restore_jobs import job_id_for
 from bot.domain.transfer_jobs import EXPORT, IMPORT, TransferJob
+from bot.flows.confirmations import post_for_confirmation
 from bot.flows.exports.watch import validate_export, validate_import
 from bot.flows.follow_checks import hand_over
 from bot.flows.places import label_of
@@ -42,24 +42,22 @@ def export(cmd: Export, request: Request) -> None:
         cmd.end,
     )
     plan = validate_export(runtime, wanted, request.now, account=account)
-    stored = request.create_plan(
+    post_for_confirmation(
+        request,
         kind=EXPORT,
         action="export",
         summary=plan.summary,
         payload={**plan.to_payload(), "account": account},
-    )
-    posted = request.post(
-        render_export_confirmation(
+        render=lambda plan_id: render_export_confirmation(
             plan,
-            stored.id,
+            plan_id,
             request.user,
             request.now,
             expires_in=runtime.settings.confirm_ttl,
             price_per_gb=runtime.settings.export_price_per_gb,
             account_label=label_of(runtime, account or None),
-        )
+        ),
     )
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 def _hand_over(request: Request, job: TransferJob) -> None:
@@ -119,22 +117,20 @@ def import_data(cmd: Import, request: Request) -> None:
         parse_key(cmd.sort) if cmd.sort else None,
     )
     plan = validate_import(runtime, wanted)
-    stored = request.create_plan(
+    post_for_confirmation(
+        request,
         kind=IMPORT,
         action="import",
         summary=plan.summary,
         payload={**plan.to_payload(), "account": ""},
-    )
-    posted = request.post(
-        render_import_confirmation(
+        render=lambda plan_id: render_import_confirmation(
             plan,
-            stored.id,
+            plan_id,
             request.user,
             expires_in=runtime.settings.confirm_ttl,
             price_per_gb=runtime.settings.import_price_per_gb,
-        )
+        ),
     )
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 @plan_executor(IMPORT)

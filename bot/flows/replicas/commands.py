@@ -4,13 +4,13 @@ starts and follows (bot/flows/replicas/watch.py)."""
 
 from __future__ import annotations
 
-from bot.aws.plans import attach_message
 from bot.aws.replica_changes import save_job, update_job
 from bot.domain.commands import Replicas
 from bot.domain.confirmations import Plan
 from bot.domain.errors import OpsbotError
 from bot.domain.replica_changes import ReplicaChangePlan, ReplicaJob
 from bot.domain.restore_jobs import job_id_for
+from bot.flows.confirmations import post_for_confirmation
 from bot.flows.follow_checks import hand_over
 from bot.flows.registry import Request, plan_executor
 from bot.flows.replicas.watch import KIND, validate_change
@@ -28,13 +28,16 @@ def change_replica(cmd: Replicas, request: Request) -> None:
         raise OpsbotError("opsbot changes replicas only of tables in its own account.")
     assert table.region is not None
     plan = validate_change(runtime, table.name, table.region, cmd.change, cmd.region)
-    stored = request.create_plan(
-        kind=KIND, action=cmd.action, summary=plan.summary, payload=plan.to_payload()
+    post_for_confirmation(
+        request,
+        kind=KIND,
+        action=cmd.action,
+        summary=plan.summary,
+        payload=plan.to_payload(),
+        render=lambda plan_id: render_replica_confirmation(
+            plan, plan_id, request.user, expires_in=runtime.settings.confirm_ttl
+        ),
     )
-    message = render_replica_confirmation(
-        plan, stored.id, request.user, expires_in=runtime.settings.confirm_ttl
-    )
-    attach_message(runtime.state, stored.id, request.post(message).ts)
 
 
 @plan_executor(KIND)

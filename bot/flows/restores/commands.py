@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.aws.plans import attach_message
 from bot.aws.restores import (
     claim_settings_copy,
     copy_settings,
@@ -26,6 +25,7 @@ from bot.domain.errors import Conflict, OpsbotError, TableNotFound
 from bot.domain.restore_jobs import COMPLETED, FAILED, STARTING, RestoreJob, job_id_for
 from bot.domain.restores import RestorePlan, RestoreRequest
 from bot.domain.tables import PitrWindow
+from bot.flows.confirmations import post_for_confirmation
 from bot.flows.places import clients_in
 from bot.flows.registry import Request, action, command, plan_executor
 from bot.flows.resolve import locate_table
@@ -62,24 +62,21 @@ def restore(cmd: Restore, request: Request) -> None:
     account = _member_id(ref.account)
     wanted = RestoreRequest(ref.name, ref.region, cmd.at, cmd.latest, cmd.backup, cmd.to)
     plan = validate_restore(runtime, wanted, request.now, account=account)
-    ttl = runtime.settings.confirm_ttl
-    stored = request.create_plan(
+    post_for_confirmation(
+        request,
         kind="restore",
         action="restore",
         summary=plan.summary,
         payload={**plan.to_payload(), "account": account},
-    )
-    posted = request.post(
-        render_restore_confirmation(
+        render=lambda plan_id: render_restore_confirmation(
             plan,
-            stored.id,
+            plan_id,
             request.user,
             request.now,
-            expires_in=ttl,
+            expires_in=runtime.settings.confirm_ttl,
             account_label=job_account_label(runtime, account),
-        )
+        ),
     )
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 @plan_executor("restore")
@@ -178,27 +175,25 @@ def pitr(cmd: Pitr, request: Request) -> None:
             render_pitr_status(ref.name, ref.region, window, request.now, account_label=label)
         )
         return
-    ttl = runtime.settings.confirm_ttl
-    stored = request.create_plan(
+    region = ref.region  # a str, narrowed above; the lambda below cannot see the narrowing
+    post_for_confirmation(
+        request,
         kind="pitr-off",
         action="pitr:off",
         summary=f"turn point-in-time recovery off for `{ref.name}` in "
-        f"{f'{label}/' if label else ''}{ref.region}",
-        payload={"table": ref.name, "region": ref.region, "account": account},
-    )
-    posted = request.post(
-        render_pitr_off_confirmation(
+        f"{f'{label}/' if label else ''}{region}",
+        payload={"table": ref.name, "region": region, "account": account},
+        render=lambda plan_id: render_pitr_off_confirmation(
             ref.name,
-            ref.region,
+            region,
             window,
-            stored.id,
+            plan_id,
             request.user,
             request.now,
-            expires_in=ttl,
+            expires_in=runtime.settings.confirm_ttl,
             account_label=label,
-        )
+        ),
     )
-    attach_message(runtime.state, stored.id, posted.ts)
 
 
 @plan_executor("pitr-off")
