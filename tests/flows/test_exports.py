@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from bot.aws.transfers import describe_export, recent_jobs, start_export
 from bot.domain.errors import Conflict, LimitReached, UsageError
@@ -22,46 +20,23 @@ from bot.flows.exports.watch import watch_export
 from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
-from tests.conftest import ADMIN, OPERATOR, REGION, VIEWER, drain_work
-from tests.functions.test_restore_watcher import (
-    CHANNEL,
-    command,
-    confirmation,
-    make_table,
-    press,
-    restore_queue,
+from tests.conftest import OPERATOR, REGION, VIEWER, drain_work
+from tests.flows.transfers import (
+    BUCKET,
+    answer_to,
+    asked_to_confirm,
+    confirmed,
+    finish_moto_exports,
+    pitr_table,
+    stubbed,
+    watch,
 )
+from tests.functions.test_restore_watcher import CHANNEL, command, confirmation, make_table, press
 
-BUCKET = "acme-ddb-exports"
+__all__ = ["watch"]  # the fixture, from tests/flows/transfers.py
+
 ARN = "arn:aws:dynamodb:us-west-2:123456789012:table/orders"
 EXPORT_ARN = f"{ARN}/export/01764590000000-a1b2c3d4"
-
-
-@pytest.fixture
-def watch(runtime: Runtime) -> list[int]:
-    """The follow-up queue, and the export bucket configured and created in the region."""
-    runtime.settings = replace(runtime.settings, export_buckets=(BUCKET,))
-    boto3.client("s3", region_name=REGION).create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    return restore_queue(runtime)
-
-
-def pitr_table() -> Any:
-    dynamodb = make_table()
-    dynamodb.update_continuous_backups(
-        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-    )
-    return dynamodb
-
-
-def finish_moto_exports() -> None:
-    """moto runs an export on a thread: wait for it, so a check sees it finished."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    for export in dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].table_exports.values():
-        export.join()
 
 
 def exported_keys() -> list[str]:
@@ -128,11 +103,8 @@ def test_bad_exports_get_a_clear_answer_and_nothing_is_asked(
     runtime: Runtime, slack: SlackSink, watch: list[int], text: str, expected: str
 ) -> None:
     pitr_table()
-    command(text, user=OPERATOR, response_url=slack.response_url("bad"))
-    drain_work(runtime)
-    (reply,) = slack.responses("bad")
-    assert expected in reply["text"]
-    assert not [m for m in slack.messages.values() if "confirm" in str(m.get("blocks"))]
+    assert expected in answer_to(runtime, slack, text)
+    assert not asked_to_confirm(slack)
 
 
 def test_export_of_a_table_without_pitr_says_how_to_turn_it_on(
@@ -169,11 +141,7 @@ def test_check_zero_refuses_a_bucket_in_another_region_and_starts_nothing(
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="acme-exports-east")  # us-east-1: no LocationConstraint
     runtime.settings = replace(runtime.settings, export_buckets=(BUCKET, "acme-exports-east"))
-    command("export orders --to s3://acme-exports-east/x")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
-    press("confirm", value, user=ADMIN, ts=ts)
-    drain_work(runtime)
+    ts = confirmed(runtime, slack, "export orders --to s3://acme-exports-east/x")
     assert restore_round(runtime) == 1
     (refused,) = slack.thread(CHANNEL, ts)
     assert "did not start: The bucket `acme-exports-east` is in us-east-1" in refused["text"]
@@ -191,11 +159,7 @@ def test_a_check_delivered_twice_acts_once(
 ) -> None:
     pitr_table()
     # A prefix: moto 5.2.5 fails ExportTableToPointInTime without S3Prefix (AWS does not).
-    command("export orders --to s3://acme-ddb-exports/x")
-    drain_work(runtime)
-    value, ts = confirmation(slack)
-    press("confirm", value, user=ADMIN, ts=ts)
-    drain_work(runtime)
+    ts = confirmed(runtime, slack, "export orders --to s3://acme-ddb-exports/x")
     (job,) = recent_jobs(runtime.state, EXPORT)
     assert watch_export(job.id, 0, runtime) == "started"
     assert watch_export(job.id, 0, runtime) == "already started"
@@ -210,11 +174,6 @@ def test_a_check_delivered_twice_acts_once(
 # ---- what moto fakes: AWS's documented shapes through Stubber ------------------------------
 
 PLAN = ExportPlan("orders", REGION, ARN, BUCKET, "nightly", "DYNAMODB_JSON", 2**30, 0.10)
-
-
-def stubbed() -> tuple[Any, Stubber]:
-    client = boto3.client("dynamodb", region_name=REGION)
-    return client, Stubber(client)
 
 
 def test_describe_export_reads_the_manifest_size_and_times_aws_documents() -> None:

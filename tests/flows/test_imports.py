@@ -8,9 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from bot.aws.transfers import describe_import, recent_jobs, start_import
 from bot.domain.errors import Conflict, LimitReached
@@ -21,10 +19,19 @@ from bot.local.slack_sink import SlackSink
 from bot.local.sqs_pump import restore_round
 from bot.runtime import Runtime
 from tests.conftest import OPERATOR, REGION, drain_work
-from tests.flows.test_exports import BUCKET, finish_moto_exports, pitr_table, watch
+from tests.flows.transfers import (
+    BUCKET,
+    answer_to,
+    asked_to_confirm,
+    confirmed,
+    finish_moto_exports,
+    pitr_table,
+    stubbed,
+    watch,
+)
 from tests.functions.test_restore_watcher import CHANNEL, command, confirmation, press
 
-__all__ = ["watch"]  # the fixture, shared with the export tests
+__all__ = ["watch"]  # the fixture, from tests/flows/transfers.py
 
 IMPORT_ARN = "arn:aws:dynamodb:us-west-2:123456789012:table/orders-copy/import/01764590000000-a1b2"
 
@@ -101,22 +108,16 @@ def test_bad_imports_get_a_clear_answer_and_nothing_is_asked(
     runtime: Runtime, slack: SlackSink, watch: list[int], text: str, expected: str
 ) -> None:
     exported_orders()
-    command(text, user=OPERATOR, response_url=slack.response_url("bad"))
-    drain_work(runtime)
-    (reply,) = slack.responses("bad")
-    assert expected in reply["text"]
-    assert not [m for m in slack.messages.values() if "confirm" in str(m.get("blocks"))]
+    assert expected in answer_to(runtime, slack, text)
+    assert not asked_to_confirm(slack)
 
 
 def test_check_zero_refuses_a_table_created_since_the_confirmation(
     runtime: Runtime, slack: SlackSink, watch: list[int]
 ) -> None:
     dynamodb = exported_orders()
-    command("import s3://acme-ddb-exports/nightly --to orders-copy --key id", user=OPERATOR)
-    drain_work(runtime)
-    value, ts = confirmation(slack)
-    press("confirm", value, user=OPERATOR, ts=ts)
-    drain_work(runtime)
+    text = "import s3://acme-ddb-exports/nightly --to orders-copy --key id"
+    ts = confirmed(runtime, slack, text, user=OPERATOR)
     dynamodb.create_table(
         TableName="orders-copy",
         KeySchema=[{"AttributeName": "other", "KeyType": "HASH"}],
@@ -137,8 +138,7 @@ PLAN = ImportPlan(
 
 
 def test_describe_import_reads_errors_and_their_log_group_as_aws_documents() -> None:
-    client = boto3.client("dynamodb", region_name=REGION)
-    stub = Stubber(client)
+    client, stub = stubbed()
     stub.add_response(
         "describe_import",
         {
@@ -180,8 +180,7 @@ def test_describe_import_reads_errors_and_their_log_group_as_aws_documents() -> 
 def test_start_import_turns_aws_refusals_into_clear_answers(
     code: str, error: type[Exception], expected: str
 ) -> None:
-    client = boto3.client("dynamodb", region_name=REGION)
-    stub = Stubber(client)
+    client, stub = stubbed()
     stub.add_client_error("import_table", service_error_code=code, service_message="<b>no</b>")
     with stub, pytest.raises(error) as raised:
         start_import(client, PLAN, client_token="20261122T100000Z-ab12cd34")

@@ -20,6 +20,12 @@ def ack_text(text: str) -> str:
     return str(json.loads(response["body"])["text"])
 
 
+@pytest.fixture
+def ack(runtime: Runtime, text: str) -> str:
+    """The ack to the test's parametrized `text`, typed by an admin."""
+    return ack_text(text)
+
+
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
@@ -31,10 +37,7 @@ def ack_text(text: str) -> str:
     ],
     ids=["alarms-recommend", "alarms-recommend-region", "pitr-off", "backups-since", "prune-keep"],
 )
-def test_a_mistyped_subcommand_or_option_gets_a_did_you_mean(
-    runtime: Runtime, text: str, hint: str
-) -> None:
-    ack = ack_text(text)
+def test_a_mistyped_subcommand_or_option_gets_a_did_you_mean(ack: str, hint: str) -> None:
     assert hint in ack
     assert "unexpected" not in ack
 
@@ -74,10 +77,7 @@ def test_a_future_iso_time_says_what_time_it_is_now(runtime: Runtime, clock: Clo
     ],
     ids=["no-region", "no-name", "no-account", "zero-width-space", "non-breaking-hyphen"],
 )
-def test_empty_or_invisible_bad_input_is_shown_visibly(
-    runtime: Runtime, text: str, shown: str
-) -> None:
-    ack = ack_text(text)
+def test_empty_or_invisible_bad_input_is_shown_visibly(ack: str, shown: str) -> None:
     assert shown in ack
     assert "``" not in ack
 
