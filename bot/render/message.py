@@ -147,7 +147,12 @@ def escape_plain(text: object) -> str:
 
 
 def escape_keeping_markup(text: object) -> str:
-    """One line of our error message, which quotes untrusted words itself: its markup kept."""
+    """One line of our error message, which quotes untrusted words itself: its markup kept.
+
+    The same substitution as :func:`escape_plain`, under its own name on purpose: that one is
+    for untrusted text in a plain-text header, where Slack formats nothing; this one is for
+    mrkdwn whose markers are ours, the untrusted words in it quoted already (see
+    ``bot.domain.typed.quoted``). Raw untrusted text in mrkdwn takes :func:`escape`."""
     return escape_plain(text)
 
 
