@@ -12,6 +12,7 @@ CloudWatchLogGroupArn, FailureCode, FailureMessage).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,13 +77,32 @@ def start_export(dynamodb: Any, plan: ExportPlan, *, client_token: str) -> tuple
         kwargs["ExportType"] = "FULL_EXPORT"
         if plan.at is not None:
             kwargs["ExportTime"] = plan.at
+    return _start(
+        dynamodb.export_table_to_point_in_time,
+        kwargs,
+        refused=lambda exc: _export_error(exc, plan),
+        description="ExportDescription",
+        arn="ExportArn",
+    )
+
+
+def _start(
+    operation: Callable[..., Any],
+    kwargs: dict[str, Any],
+    *,
+    refused: Callable[[ClientError], OpsbotError],
+    description: str,
+    arn: str,
+) -> tuple[str, str]:
+    """Call the start ``operation`` (ExportTableToPointInTime, ImportTable) with ``kwargs``;
+    (the ``arn`` in its ``description``, AWS request id). A refusal raises ``refused(exc)``."""
     try:
-        response = dynamodb.export_table_to_point_in_time(**kwargs)
+        response = operation(**kwargs)
     except ClientError as exc:
-        raise _export_error(exc, plan) from exc
-    description = response.get("ExportDescription") or {}
+        raise refused(exc) from exc
+    described = response.get(description) or {}
     request_id = str(response.get("ResponseMetadata", {}).get("RequestId", ""))
-    return str(description.get("ExportArn", "")), request_id
+    return str(described.get(arn, "")), request_id
 
 
 def _export_error(exc: ClientError, plan: ExportPlan) -> OpsbotError:
@@ -176,45 +196,48 @@ def start_import(dynamodb: Any, plan: ImportPlan, *, client_token: str) -> tuple
     """ImportTable into the new table (on demand); (ImportArn, AWS request id).
     ``client_token`` (the job id) makes a retried call the same import."""
     keys = [plan.key] + ([plan.sort] if plan.sort else [])
-    try:
-        response = dynamodb.import_table(
-            ClientToken=client_token,
-            S3BucketSource={"S3Bucket": plan.bucket, "S3KeyPrefix": plan.prefix},
-            InputFormat=plan.data_format,
-            InputCompressionType=plan.compression,
-            TableCreationParameters={
-                "TableName": plan.table,
-                "AttributeDefinitions": [
-                    {"AttributeName": k.name, "AttributeType": k.type} for k in keys
-                ],
-                "KeySchema": [
-                    {"AttributeName": k.name, "KeyType": t}
-                    for k, t in zip(keys, ("HASH", "RANGE"), strict=False)
-                ],
-                "BillingMode": "PAY_PER_REQUEST",
-            },
+    kwargs: dict[str, Any] = {
+        "ClientToken": client_token,
+        "S3BucketSource": {"S3Bucket": plan.bucket, "S3KeyPrefix": plan.prefix},
+        "InputFormat": plan.data_format,
+        "InputCompressionType": plan.compression,
+        "TableCreationParameters": {
+            "TableName": plan.table,
+            "AttributeDefinitions": [
+                {"AttributeName": k.name, "AttributeType": k.type} for k in keys
+            ],
+            "KeySchema": [
+                {"AttributeName": k.name, "KeyType": t}
+                for k, t in zip(keys, ("HASH", "RANGE"), strict=False)
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    }
+    return _start(
+        dynamodb.import_table,
+        kwargs,
+        refused=lambda exc: _import_error(exc, plan),
+        description="ImportTableDescription",
+        arn="ImportArn",
+    )
+
+
+def _import_error(exc: ClientError, plan: ImportPlan) -> OpsbotError:
+    aws_code = error_code(exc)
+    message = escape(str(exc.response.get("Error", {}).get("Message", "")))
+    if aws_code in ("ResourceInUseException", "TableAlreadyExistsException"):
+        return Conflict(
+            f"A table named {code(plan.table)} already exists (or is being created): an "
+            f"import never writes into an existing table. {message}"
         )
-    except ClientError as exc:
-        aws_code = error_code(exc)
-        message = escape(str(exc.response.get("Error", {}).get("Message", "")))
-        if aws_code in ("ResourceInUseException", "TableAlreadyExistsException"):
-            raise Conflict(
-                f"A table named {code(plan.table)} already exists (or is being created): an "
-                f"import never writes into an existing table. {message}"
-            ) from exc
-        if aws_code == "LimitExceededException":
-            raise LimitReached(
-                f"AWS allows no more imports or table creations right now: {message}. Try "
-                "again when one finishes."
-            ) from exc
-        if aws_code == "ImportConflictException":
-            raise Conflict(
-                f"An import into {code(plan.table)} is already running: {message}"
-            ) from exc
-        raise translate(exc, table=plan.table, region=plan.region) from exc
-    description = response.get("ImportTableDescription") or {}
-    request_id = str(response.get("ResponseMetadata", {}).get("RequestId", ""))
-    return str(description.get("ImportArn", "")), request_id
+    if aws_code == "LimitExceededException":
+        return LimitReached(
+            f"AWS allows no more imports or table creations right now: {message}. Try "
+            "again when one finishes."
+        )
+    if aws_code == "ImportConflictException":
+        return Conflict(f"An import into {code(plan.table)} is already running: {message}")
+    return translate(exc, table=plan.table, region=plan.region)
 
 
 def describe_import(dynamodb: Any, import_arn: str) -> TransferState:

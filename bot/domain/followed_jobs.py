@@ -1,17 +1,17 @@
 """What the jobs the follow-up function follows (exports, imports, replica changes) share:
 their states, whether one is finished or running, when a progress reply is due, and how a
-job becomes a state-table record. Pure."""
+job becomes a state-table record and is read back from one. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from bot.domain.records import frozen
 from bot.domain.restore_jobs import MAX_QUEUE_DELAY, PROGRESS_EVERY, START_GRACE
-from bot.domain.times import format_duration
+from bot.domain.times import format_duration, stored_time
 
 STARTING = "starting"  # confirmed; the follow-up function has not started it yet
 IN_PROGRESS = "in-progress"
@@ -62,6 +62,16 @@ def job_record(job: Any, times: Collection[str]) -> dict[str, Any]:
         if spec.name != "id" and value is not None and value != "":
             record[spec.name] = value
     return record
+
+
+def stored_job_times(
+    record: Mapping[str, Any], kind: str
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """(created_at, started_at, finished_at) of a job's state-table attributes; ``kind`` ('a
+    transfer job') names the job in the assertion that every one has created_at."""
+    created = stored_time(record.get("created_at"))
+    assert created is not None, f"{kind} always has created_at"
+    return created, stored_time(record.get("started_at")), stored_time(record.get("finished_at"))
 
 
 Job = TypeVar("Job")

@@ -20,10 +20,10 @@ from bot.domain.followed_jobs import (
     ended,
     job_record,
     keep_following,
+    stored_job_times,
 )
 from bot.domain.records import frozen
 from bot.domain.replicas import CURRENT_VERSION, LEGACY_VERSION
-from bot.domain.times import stored_time
 
 ADD = "add"
 REMOVE = "remove"
@@ -194,8 +194,7 @@ class ReplicaJob(FollowedJob):
     @classmethod
     def from_record(cls, job_id: str, record: Mapping[str, Any]) -> ReplicaJob:
         """A job from its state-table attributes."""
-        created = stored_time(record.get("created_at"))
-        assert created is not None, "a replica job always has created_at"
+        created, started, finished = stored_job_times(record, "a replica job")
         return cls(
             id=job_id,
             table=str(record["table"]),
@@ -208,8 +207,8 @@ class ReplicaJob(FollowedJob):
             created_at=created,
             approved_by=str(record.get("approved_by") or ""),
             status=str(record.get("status", STARTING)),
-            started_at=stored_time(record.get("started_at")),
-            finished_at=stored_time(record.get("finished_at")),
+            started_at=started,
+            finished_at=finished,
             checks=int(record.get("checks", 0)),
             progress_posts=int(record.get("progress_posts", 0)),
             reason=str(record.get("reason", "")),

@@ -21,6 +21,7 @@ from bot.domain.followed_jobs import (
     ended,
     job_record,
     keep_following,
+    stored_job_times,
 )
 from bot.domain.records import frozen
 from bot.domain.restore_jobs import MAX_WATCH
@@ -90,8 +91,7 @@ class TransferJob(FollowedJob):
     @classmethod
     def from_record(cls, job_id: str, record: Mapping[str, Any]) -> TransferJob:
         """A job from its state-table attributes."""
-        created = stored_time(record.get("created_at"))
-        assert created is not None, "a transfer job always has created_at"
+        created, started, finished = stored_job_times(record, "a transfer job")
         return cls(
             id=job_id,
             kind=str(record.get("kind", EXPORT)),
@@ -113,9 +113,9 @@ class TransferJob(FollowedJob):
             cost=float(record.get("cost", 0.0)),
             checks=int(record.get("checks", 0)),
             progress_posts=int(record.get("progress_posts", 0)),
-            started_at=stored_time(record.get("started_at")),
+            started_at=started,
             ended_at=stored_time(record.get("ended_at")),
-            finished_at=stored_time(record.get("finished_at")),
+            finished_at=finished,
             item_count=_int_or_none(record.get("item_count")),
             billed_bytes=_int_or_none(record.get("billed_bytes")),
             error_count=_int_or_none(record.get("error_count")),

@@ -23,6 +23,7 @@ from bot.render.message import (
     fields_section,
     section,
 )
+from bot.render.restore_jobs import progress_reply
 from bot.render.units import human_bytes
 
 
@@ -108,11 +109,10 @@ def render_drill_cleaned(tables: Sequence[str]) -> Message:
 
 def render_drill_progress(job: DrillJob, now: datetime) -> Message:
     """'still restoring the scratch table, 23 min'."""
-    text = (
-        f":hourglass_flowing_sand: Drill of {code(job.table)}: still restoring "
-        f"{code(job.scratch)}, {format_duration(job.restore.elapsed(now))} so far."
+    return progress_reply(
+        f"Drill of {code(job.table)}: still restoring {code(job.scratch)},",
+        job.restore.elapsed(now),
     )
-    return Message(text=text, blocks=(section(text),))
 
 
 def render_drill_not_started(

@@ -11,6 +11,7 @@ from bot.domain.times import format_duration
 from bot.render.confirm import confirmation_actions
 from bot.render.message import Block, Message, code, context, escape, escape_keeping_markup, section
 from bot.render.replicas import lag_summary
+from bot.render.restore_jobs import progress_reply
 from bot.render.units import human_bytes
 
 COST_NOTE = (
@@ -68,8 +69,7 @@ def render_replica_started(job: ReplicaJob) -> Message:
 
 def render_replica_progress(job: ReplicaJob, now: datetime) -> Message:
     """'still creating, 45 min so far'."""
-    text = f":hourglass_flowing_sand: {_what(job)}: {format_duration(job.elapsed(now))} so far."
-    return Message(text=text, blocks=(section(text),))
+    return progress_reply(f"{_what(job)}:", job.elapsed(now))
 
 
 def render_replica_done(job: ReplicaJob, now: datetime, lag: ReplicationLag | None) -> Message:

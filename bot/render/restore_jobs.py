@@ -75,13 +75,17 @@ def render_restore_started(job: RestoreJob, *, account_label: str | None = None)
     )
 
 
+def progress_reply(doing: str, took: timedelta) -> Message:
+    """The progress reply of a job opsbot follows (restore, drill, export, import, replica
+    change): ':hourglass_flowing_sand: <doing> 23 min so far.', ``doing`` ending in its
+    punctuation ('Still restoring `orders-copy`,')."""
+    text = f":hourglass_flowing_sand: {doing} {format_duration(took)} so far."
+    return Message(text=text, blocks=(section(text),))
+
+
 def render_restore_progress(job: RestoreJob, now: datetime) -> Message:
     """'still restoring, 23 min'."""
-    text = (
-        f":hourglass_flowing_sand: Still restoring {code(job.target)}, "
-        f"{format_duration(job.elapsed(now))} so far."
-    )
-    return Message(text=text, blocks=(section(text),))
+    return progress_reply(f"Still restoring {code(job.target)},", job.elapsed(now))
 
 
 def render_restore_slow(job: RestoreJob, now: datetime, *, slow_after: timedelta) -> Message:

@@ -30,7 +30,7 @@ from bot.render.message import (
     link,
     section,
 )
-from bot.render.restore_jobs import thread_url
+from bot.render.restore_jobs import progress_reply, thread_url
 from bot.render.units import human_bytes, money
 
 _FORMATS = {"DYNAMODB_JSON": "DynamoDB JSON", "ION": "Amazon Ion", "CSV": "CSV"}
@@ -162,10 +162,8 @@ def render_transfer_started(job: TransferJob, *, account_label: str | None = Non
 
 def render_transfer_progress(job: TransferJob, now: datetime) -> Message:
     """'still exporting, 30 min so far'."""
-    took = format_duration(job.duration(now))
     verb = "importing into" if job.kind == IMPORT else "exporting"
-    text = f":hourglass_flowing_sand: Still {verb} {code(job.table)}, {took} so far."
-    return Message(text=text, blocks=(section(text),))
+    return progress_reply(f"Still {verb} {code(job.table)},", job.duration(now))
 
 
 def render_transfer_completed(job: TransferJob, now: datetime) -> Message:
