@@ -111,7 +111,6 @@ def _storm_log(item: dict[str, Any]) -> StormLog:
         summary_since=float(since) if since is not None else None,
         summary_channel=str(item.get("summary_channel", "")),
         summary_ts=str(item.get("summary_ts", "")),
-        refreshed_at=float(item.get("refreshed_at") or 0),
     )
 
 
@@ -169,32 +168,16 @@ def claim_summary(state: StateStore, channel: str, since: float) -> bool:
     updated = state.update(
         storm_pk(channel),
         "STORM",
-        {"summary_since": since, "summary_ts": "", "summary_channel": "", "refreshed_at": 0},
+        {"summary_since": since, "summary_ts": "", "summary_channel": ""},
         condition="attribute_not_exists(summary_since) OR summary_since < :since",
         values={":since": since},
     )
     return updated is not None
 
 
-def set_summary(state: StateStore, channel: str, posted_channel: str, ts: str, now: float) -> None:
+def set_summary(state: StateStore, channel: str, posted_channel: str, ts: str) -> None:
     """Remember where the summary was posted, so later alarms of the storm reply there."""
-    state.update(
-        storm_pk(channel),
-        "STORM",
-        {"summary_channel": posted_channel, "summary_ts": ts, "refreshed_at": now},
-    )
-
-
-def claim_refresh(state: StateStore, channel: str, *, now: float, every_s: float) -> bool:
-    """True for the one delivery that refreshes the summary now (at most once per ``every_s``)."""
-    updated = state.update(
-        storm_pk(channel),
-        "STORM",
-        {"refreshed_at": now},
-        condition="attribute_not_exists(refreshed_at) OR refreshed_at <= :cutoff",
-        values={":cutoff": now - every_s},
-    )
-    return updated is not None
+    state.update(storm_pk(channel), "STORM", {"summary_channel": posted_channel, "summary_ts": ts})
 
 
 def trim_storm(state: StateStore, channel: str, kept: tuple[StormEntry, ...], seen: int) -> None:

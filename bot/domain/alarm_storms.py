@@ -15,8 +15,9 @@ from typing import Final
 from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.records import frozen
 
-REFRESH_S: Final = 15.0  # a storm's summary is edited at most this often while alarms arrive
+REFRESH_S: Final = 15.0  # a storm's summary is edited at most once per period this long
 _KEEP_ENTRIES: Final = 200  # a longer log is trimmed to what a storm still needs
+_TRIM_AT_LEAST: Final = _KEEP_ENTRIES // 4  # ... when that drops this many entries or more
 
 
 @frozen
@@ -39,7 +40,6 @@ class StormLog:
     summary_since: float | None = None
     summary_channel: str = ""
     summary_ts: str = ""
-    refreshed_at: float = 0.0  # when the summary was last edited (epoch seconds)
 
 
 @frozen
@@ -136,13 +136,34 @@ def storm_of(log: StormLog, now: float, *, count: int, window_s: float) -> Storm
     return Storm(since, members_since(log.entries, since))
 
 
+def opens_refresh_period(log: StormLog) -> bool:
+    """Whether the log's newest entry is the first, in the log's order, of its REFRESH_S
+    period of the clock: its delivery edits the summary, so the summary is edited at most
+    once per period.
+
+    The entry is the caller's own (it was appended atomically and the log read back in the
+    same call), so exactly one delivery of the many that arrive at once makes the edit, and
+    without a claim of its own: no entry before it in the log reached its period. Entries
+    whose clocks disagree by a little are judged in log order, so a late-stamped entry never
+    opens a period an earlier-appended one already reached.
+    """
+    if not log.entries:
+        return False
+    *earlier, newest = log.entries
+    period = newest.at // REFRESH_S
+    return all(e.at // REFRESH_S < period for e in earlier)
+
+
 def trimmed(log: StormLog, now: float, window_s: float) -> tuple[StormEntry, ...] | None:
-    """The entries worth keeping when the log has grown long (None: keep it as it is): those
-    of the current storm and of the last ``window_s``."""
+    """The entries worth keeping when the log has grown long: those of the current storm and
+    of the last ``window_s``. None: keep it as it is, because it is short enough or trimming
+    would drop fewer than a quarter of _KEEP_ENTRIES (a write that frees little, made by
+    every delivery while a long storm keeps its entries)."""
     if len(log.entries) <= _KEEP_ENTRIES:
         return None
     floor = now - window_s
     if log.summary_since is not None:
         floor = min(floor, log.summary_since)
     firing = {m.arn for m in members_since(log.entries, 0.0) if m.firing}
-    return tuple(e for e in log.entries if e.at >= floor or e.arn in firing)
+    kept = tuple(e for e in log.entries if e.at >= floor or e.arn in firing)
+    return kept if len(log.entries) - len(kept) >= _TRIM_AT_LEAST else None

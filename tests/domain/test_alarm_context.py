@@ -6,12 +6,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.alarm_context import PriorChange, change_phrase, changes_before, owner_of
 from bot.domain.alarm_storms import (
+    REFRESH_S,
     StormEntry,
     StormLog,
     members_since,
+    opens_refresh_period,
     storm_of,
     trimmed,
 )
@@ -187,10 +191,45 @@ def test_members_are_worst_first_firing_before_resolved() -> None:
 def test_a_long_log_is_trimmed_to_what_a_storm_still_needs() -> None:
     entries = tuple(opens(*range(0, 250)))
     assert trimmed(StormLog(entries[:100]), 300, 60) is None
-    kept = trimmed(StormLog(entries), 300, 60)
-    assert kept is not None
-    assert len(kept) == len(entries)  # every one still fires
+    # Every one still fires: nothing to drop, so no write that would change nothing.
+    assert trimmed(StormLog(entries), 300, 60) is None
     closed = entries + tuple(StormEntry(260, e.arn, "", "", "", "OK") for e in entries)
     kept = trimmed(StormLog(closed), 300, 60)
     assert kept is not None
     assert {e.at for e in kept} == {260, *range(240, 250)}  # the last window, and the OKs
+
+
+def test_a_trim_that_would_free_little_waits() -> None:
+    # 201 entries, of which only the 10 resolved before the window could go: not worth a write.
+    old = tuple(StormEntry(t, f"old{t}", "", "", "", "OK") for t in range(10))
+    firing = tuple(opens(*range(100, 291)))
+    assert trimmed(StormLog(old + firing), 300, 60) is None
+    # With 50 to free, it trims.
+    old = tuple(StormEntry(t, f"old{t}", "", "", "", "OK") for t in range(50))
+    kept = trimmed(StormLog(old + firing), 300, 60)
+    assert kept == firing
+
+
+def opened_periods(ats: list[float]) -> list[int]:
+    """The periods whose summary edit each newest entry of a growing log makes."""
+    entries = opens(*ats)
+    return [
+        int(entry.at // REFRESH_S)
+        for i, entry in enumerate(entries)
+        if opens_refresh_period(StormLog(tuple(entries[: i + 1])))
+    ]
+
+
+def test_the_first_entry_of_each_period_edits_the_summary() -> None:
+    assert REFRESH_S == 15
+    assert opened_periods([float(t) for t in range(1, 41)]) == [0, 1, 2]
+    assert opens_refresh_period(StormLog()) is False
+
+
+@given(st.lists(st.floats(min_value=0, max_value=120, allow_nan=False), max_size=60))
+def test_at_most_one_edit_per_period_however_clocks_disagree(ats: list[float]) -> None:
+    opened = opened_periods(ats)
+    assert len(opened) == len(set(opened))  # once per period at most
+    assert opened == sorted(opened)  # a period never opens after a later one did
+    if ats:  # the newest period reached is always edited
+        assert opened[-1] == int(max(ats) // REFRESH_S)

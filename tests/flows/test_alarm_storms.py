@@ -121,3 +121,28 @@ def test_after_a_storm_is_over_the_route_posts_roots_again(
     clock.current += timedelta(minutes=30)
     fire(storming, clock, ["b1"])
     assert len(roots(slack)) == 2
+
+
+def test_the_summary_is_edited_once_a_period_at_no_state_call_of_its_own(
+    storming: Runtime, slack: SlackSink, clock: Clock
+) -> None:
+    fire(storming, clock, ["a1", "a2", "a3", "a4"])  # 09:42:01..04, the summary posted at 04
+    (summary,) = roots(slack)
+    assert "4 alarms" in summary["text"]
+    state_calls: list[str] = []
+    storming.clients.on_event(
+        "before-call.dynamodb.*", lambda model, **kw: state_calls.append(model.name)
+    )
+    clock.current = START + timedelta(seconds=14)
+    fire(storming, clock, ["a5"])  # 09:42:15, the first arrival of the next 15 s
+    assert len(slack.calls_to("chat.update")) == 1
+    (summary,) = roots(slack)
+    assert "5 alarms" in summary["text"]
+    assert state_calls == ["PutItem", "BatchGetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    fire(storming, clock, ["a6", "a7"])  # the same period: the summary waits
+    assert len(slack.calls_to("chat.update")) == 1
+    clock.current = START + timedelta(seconds=29)
+    fire(storming, clock, ["a8"])
+    assert len(slack.calls_to("chat.update")) == 2
+    (summary,) = roots(slack)
+    assert "8 alarms" in summary["text"]

@@ -4,9 +4,11 @@
 The delivery that finds the route in a storm first claims the summary (a conditional write),
 posts it, and moves the roots the storm's earlier alarms posted into its thread (their
 messages as posted, deleted from the channel), so the channel keeps one message per storm.
-Later alarms reply in the thread. The summary is edited as alarms come and go, at most every
-few seconds while they arrive (each edit is a Slack call), and always when the last one
-resolves.
+Later alarms reply in the thread. The summary is edited as alarms come and go, at most once
+per REFRESH_S period of the clock while they arrive (each edit is a Slack call), and always
+when the last one resolves. Which delivery edits it is read from the route's log as its own
+append returned it (bot.domain.alarm_storms.opens_refresh_period), so an edit costs no
+state-table call of its own: a folded alarm makes the 5 of a root.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.aws.alarm_context import (
-    claim_refresh,
     claim_summary,
     read_storm,
     record_storm_entry,
@@ -27,12 +28,12 @@ from bot.aws.alarm_context import (
 from bot.aws.incidents import IncidentRecord, PostedCopy, load_incident, save_incident
 from bot.domain.alarm_events import AlarmEvent, AlarmState
 from bot.domain.alarm_storms import (
-    REFRESH_S,
     Storm,
     StormEntry,
     StormLog,
     entry_of,
     members_since,
+    opens_refresh_period,
     storm_of,
     trimmed,
 )
@@ -91,8 +92,8 @@ def fold_into_storm(
         return None
     summary_channel, summary_ts, created = summary
     reply = runtime.notifier.post(summary_channel, message, thread_ts=summary_ts)
-    if not created and now.timestamp() - found.refreshed_at >= REFRESH_S:
-        _refresh(runtime, channel, (summary_channel, summary_ts), storm, now, force=False)
+    if not created and opens_refresh_period(found):
+        _refresh(runtime, (summary_channel, summary_ts), storm, now)
     return PostedCopy(channel, reply.channel, reply.ts, thread=summary_ts)
 
 
@@ -114,7 +115,7 @@ def _summary(
         posted = runtime.notifier.post(
             channel, render_storm_summary(storm, now=now, mention=mention)
         )
-        set_summary(runtime.state, channel, posted.channel, posted.ts, now.timestamp())
+        set_summary(runtime.state, channel, posted.channel, posted.ts)
         _move_roots(runtime, channel, storm, (posted.channel, posted.ts), now)
         return posted.channel, posted.ts, True
     for pause in SUMMARY_WAITS_S:
@@ -162,31 +163,21 @@ def _stored(record: IncidentRecord) -> Message:
     return Message(str(root.get("text", "")), tuple(root.get("blocks") or ()), options=options)
 
 
-def _refresh(
-    runtime: Runtime,
-    route: str,
-    summary: tuple[str, str],
-    storm: Storm,
-    now: datetime,
-    *,
-    force: bool,
-) -> None:
-    """Edit the summary to the storm as it is now (at most every REFRESH_S unless ``force``)."""
-    every = 0.0 if force else REFRESH_S
-    if claim_refresh(runtime.state, route, now=now.timestamp(), every_s=every):
-        runtime.notifier.update(summary[0], summary[1], render_storm_summary(storm, now=now))
+def _refresh(runtime: Runtime, summary: tuple[str, str], storm: Storm, now: datetime) -> None:
+    """Edit the summary to the storm as it is now."""
+    runtime.notifier.update(summary[0], summary[1], render_storm_summary(storm, now=now))
 
 
 def storm_member_resolved(
     event: AlarmEvent, runtime: Runtime, copy: PostedCopy, now: datetime
 ) -> None:
     """A folded alarm resolved: note it in the route's log and refresh the summary (always
-    when it was the last one firing)."""
+    when it was the last one firing: of resolutions arriving at once, only the one appended
+    last sees none firing)."""
     found = _record(runtime, copy.to, entry_of(event, AlarmState.OK, now.timestamp()), now)
     if found.summary_since is None or found.summary_ts != copy.thread:
         return  # a later storm's summary replaced it: nothing to edit
     storm = Storm(found.summary_since, members_since(found.entries, found.summary_since))
     summary = (found.summary_channel or copy.channel, found.summary_ts)
-    last = storm.firing == 0
-    if last or now.timestamp() - found.refreshed_at >= REFRESH_S:
-        _refresh(runtime, copy.to, summary, storm, now, force=last)
+    if storm.firing == 0 or opens_refresh_period(found):
+        _refresh(runtime, summary, storm, now)
