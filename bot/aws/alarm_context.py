@@ -185,19 +185,7 @@ def trim_storm(state: StateStore, channel: str, kept: tuple[StormEntry, ...], se
     state.update(
         storm_pk(channel),
         "STORM",
-        {
-            "log": [
-                {
-                    "at": e.at,
-                    "arn": e.arn,
-                    "name": e.name,
-                    "table": e.table,
-                    "metric": e.metric,
-                    "state": e.state,
-                }
-                for e in kept
-            ]
-        },
+        {"log": [_entry_item(e) for e in kept]},
         condition="size(#log) = :seen",
         values={":seen": seen},
         names={"#log": "log"},
